@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Set up everything this repository needs on a fresh machine: a Docker engine (Debian, as root), the Python
+# virtualenv with the automation, the Node dependencies, and with --test the browser the tests drive.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# 1. Docker engine
+if docker info >/dev/null 2>&1; then
+  say "docker engine answers"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  scripts/install-engine.sh
+else
+  say "WARN: no Docker engine answers and this is not a root Debian machine: install Docker Engine >= 24 with compose v2 and buildx"
+fi
+
+# 2. Python: the automation library and the pose service's test dependencies in one virtualenv.
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python >= 3.11 is needed (found $("$PY" --version))" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+stamp=.venv/.installed
+reqs=(pyproject.toml)
+[ -f backend/pose-service/requirements-dev.txt ] && reqs+=(backend/pose-service/requirements*.txt)
+if [ ! -f "$stamp" ] || [ -n "$(find "${reqs[@]}" -newer "$stamp" 2>/dev/null)" ]; then
+  say "installing Python dependencies into .venv"
+  args=(-e '.[dev]')
+  [ -f backend/pose-service/requirements-dev.txt ] && args+=(-r backend/pose-service/requirements-dev.txt)
+  .venv/bin/pip install -q "${args[@]}"
+  touch "$stamp"
+fi
+
+# 3. Node dependencies of the API and the web app (exact versions from their lockfiles).
+for dir in backend backend/web; do
+  if [ -f "$dir/package-lock.json" ]; then
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      say "npm ci in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  fi
+done
+
+# 4. The browser the end-to-end tests drive (Debian's Chromium; browser downloads do not work offline).
+if $for_tests && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "setup: the browser tests need Chromium at /usr/bin/chromium: apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+say "ready"

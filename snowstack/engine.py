@@ -1,0 +1,262 @@
+"""The one place that talks to Docker: python-on-whales, buildx for builds, compose v2 for compose.
+
+Every build this module runs has BuildKit on (`DOCKER_BUILDKIT=1`, `COMPOSE_DOCKER_CLI_BUILD=1` in the child
+environment); every failure becomes an EngineError with one actionable line and the log tail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_on_whales import DockerClient, DockerException
+
+from .errors import EngineError
+
+BUILDKIT_ENV = {"DOCKER_BUILDKIT": "1", "COMPOSE_DOCKER_CLI_BUILD": "1"}
+COMPOSE_MIN_BUILDX = (0, 17, 0)  # Compose >= 2.40 refuses to build with an older buildx
+LOG_TAIL_LINES = 30
+
+
+def buildkit_exports() -> list[str]:
+    """Shell lines that turn BuildKit on for a user's own docker/compose commands."""
+    return [f"export {key}={value}" for key, value in BUILDKIT_ENV.items()]
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """The first dotted version in `text` (`v2.40.3-3` -> (2, 40, 3)), or None."""
+    if not text:
+        return None
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups(default="0"))
+
+
+def format_version(version: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, version)) if version else "-"
+
+
+def explain_docker_failure(stderr: str) -> str:
+    """One actionable line for the engine errors people hit first."""
+    text = stderr.strip()
+    if "permission denied" in text and "docker.sock" in text:
+        return "permission denied on the Docker socket: add yourself to the 'docker' group (then log in again) or run as root"
+    if "Cannot connect to the Docker daemon" in text or "Is the docker daemon running" in text:
+        return "the Docker engine is not reachable: start it (on Debian as root: scripts/install-engine.sh), or set DOCKER_HOST"
+    if "'compose' is not a docker command" in text or "unknown command: docker compose" in text:
+        return "the Docker Compose v2 plugin is missing: install docker-compose-plugin (the v1 'docker-compose' binary is not supported)"
+    if "'buildx' is not a docker command" in text or "unknown command: docker buildx" in text:
+        return "the buildx plugin is missing: install docker-buildx-plugin"
+    last = text.splitlines()[-1] if text else "no output"
+    return f"docker failed: {last}"
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    """What `docker info`/`version` say; all None when no engine answers."""
+
+    reachable: bool
+    error: str | None = None
+    server_version: tuple[int, ...] | None = None
+    api_version: str | None = None
+    compose_version: tuple[int, ...] | None = None
+    buildx_version: tuple[int, ...] | None = None
+    compose_v1_binary: str | None = None
+    docker_root_dir: str | None = None
+    runtimes: tuple[str, ...] = ()
+    cdi_devices: tuple[str, ...] = ()
+    storage_driver: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image: str
+    seconds: float
+    log: list[str]
+
+
+class Engine:
+    """A Docker engine, optionally bound to one compose project."""
+
+    def __init__(
+        self,
+        compose_files: Sequence[Path] = (),
+        project_name: str | None = None,
+        env_file: Path | None = None,
+        project_directory: Path | None = None,
+    ) -> None:
+        os.environ.update(BUILDKIT_ENV)  # python-on-whales passes os.environ to every child process
+        self.compose_files = list(compose_files)
+        self.client = DockerClient(
+            compose_files=self.compose_files,
+            compose_project_name=project_name,
+            compose_env_files=[env_file] if env_file else [],
+            compose_project_directory=project_directory,
+        )
+
+    # --- facts --------------------------------------------------------------------------------------
+    def facts(self) -> EngineFacts:
+        compose_v1 = shutil.which("docker-compose")
+        try:
+            info = self.client.system.info()
+        except DockerException as error:
+            return EngineFacts(reachable=False, error=explain_docker_failure(_stderr(error)), compose_v1_binary=compose_v1,
+                               compose_version=self._plugin_version(["compose", "version", "--short"]),
+                               buildx_version=self._plugin_version(["buildx", "version"]))
+        except FileNotFoundError:
+            return EngineFacts(reachable=False, error="the docker CLI is not installed: install Docker Engine >= 24")
+        version = self.client.version()
+        server = version.server
+        return EngineFacts(
+            reachable=True,
+            server_version=parse_version(getattr(server, "version", None) or info.server_version),
+            api_version=getattr(server, "api_version", None),
+            compose_version=self._plugin_version(["compose", "version", "--short"]),
+            buildx_version=self._plugin_version(["buildx", "version"]),
+            compose_v1_binary=compose_v1,
+            docker_root_dir=str(info.docker_root_dir) if info.docker_root_dir else None,
+            runtimes=tuple(sorted((info.runtimes or {}).keys())),
+            cdi_devices=tuple(_cdi_devices(info)),
+            storage_driver=info.driver,
+        )
+
+    def _plugin_version(self, args: list[str]) -> tuple[int, ...] | None:
+        from python_on_whales.utils import run
+
+        try:
+            return parse_version(str(run([*self.client.client_config.docker_cmd, *args])))
+        except (DockerException, FileNotFoundError):
+            return None
+
+    # --- images -------------------------------------------------------------------------------------
+    def image_labels(self, image: str) -> dict[str, str] | None:
+        """The labels of a local image, or None when it does not exist."""
+        try:
+            inspected = self.client.image.inspect(image)
+        except DockerException:
+            return None
+        return dict(inspected.config.labels or {})
+
+    def image_size(self, image: str) -> int | None:
+        try:
+            return int(self.client.image.inspect(image).size or 0)
+        except DockerException:
+            return None
+
+    def image_exists(self, image: str) -> bool:
+        return bool(self.client.image.exists(image))
+
+    def remove_image(self, image: str) -> None:
+        with engine_errors(f"removing image {image}"):
+            if self.client.image.exists(image):
+                self.client.image.remove(image, force=True)
+
+    def build(
+        self,
+        context: Path,
+        tag: str,
+        *,
+        build_args: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        no_cache: bool = False,
+        target: str | None = None,
+        file: Path | None = None,
+        on_line: Callable[[str], None] | None = None,
+    ) -> BuildResult:
+        """`docker buildx build --load`: streams plain progress lines to `on_line`, keeps the tail for errors."""
+        import time
+
+        tail: deque[str] = deque(maxlen=400)
+        started = time.perf_counter()
+        try:
+            stream: Iterator[str] = self.client.buildx.build(
+                context,
+                tags=[tag],
+                build_args=dict(build_args or {}),
+                labels=dict(labels or {}),
+                secrets=list(secrets),
+                cache=not no_cache,
+                target=target,
+                file=file,
+                load=True,
+                progress="plain",
+                provenance=False,
+                stream_logs=True,
+            )  # type: ignore[assignment]
+            for raw in stream:
+                line = raw.rstrip("\n")
+                tail.append(line)
+                if on_line:
+                    on_line(line)
+        except DockerException as error:
+            lines = [*tail, *_stderr(error).splitlines()]
+            raise EngineError(
+                f"building {tag} from {context} failed: {_failing_step(lines)}",
+                log_tail=lines[-LOG_TAIL_LINES:],
+            ) from None
+        return BuildResult(image=tag, seconds=time.perf_counter() - started, log=list(tail))
+
+    def import_tarball(self, tar_stream_command: Sequence[str], tag: str) -> None:
+        """`<command> | docker import - TAG`: turns a root filesystem into an image."""
+        import subprocess
+
+        producer = subprocess.Popen(list(tar_stream_command), stdout=subprocess.PIPE)
+        importer = subprocess.run(
+            [*self.client.client_config.docker_cmd, "import", "-", tag],
+            stdin=producer.stdout,
+            capture_output=True,
+            text=True,
+        )
+        if producer.stdout:
+            producer.stdout.close()
+        if producer.wait() != 0 or importer.returncode != 0:
+            raise EngineError(f"docker import of {tag} failed: {importer.stderr.strip() or 'tar failed'}")
+
+    # --- compose ------------------------------------------------------------------------------------
+    @property
+    def compose(self) -> Any:
+        return self.client.compose
+
+    def run_compose(self, action: str, call: Callable[[], Any]) -> Any:
+        with engine_errors(f"compose {action}"):
+            return call()
+
+
+@contextmanager
+def engine_errors(action: str) -> Iterator[None]:
+    """Turn python-on-whales failures into one-line EngineErrors."""
+    try:
+        yield
+    except DockerException as error:
+        stderr = _stderr(error)
+        raise EngineError(f"{action}: {explain_docker_failure(stderr)}", log_tail=stderr.splitlines()[-LOG_TAIL_LINES:]) from None
+
+
+def _stderr(error: DockerException) -> str:
+    return str(getattr(error, "stderr", "") or error)
+
+
+def _failing_step(lines: Sequence[str]) -> str:
+    for line in reversed(lines):
+        if "ERROR:" in line or "failed to solve" in line:
+            return line.split("ERROR:", 1)[-1].strip()[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def _cdi_devices(info: Any) -> list[str]:
+    """NVIDIA CDI spec files in the engine's CDI folders (the nvidia-ctk generated ones)."""
+    folders = getattr(info, "cdi_spec_dirs", None) or ["/etc/cdi", "/var/run/cdi"]
+    found = []
+    for folder in map(Path, folders):
+        if folder.is_dir():
+            found += [spec.name for spec in folder.iterdir() if "nvidia" in spec.name]
+    return found
