@@ -1,0 +1,32 @@
+import express, { type Express } from 'express';
+import type { Config } from './config.js';
+import type { Database } from './db.js';
+import { errorMiddleware, unknownRoute } from './errors.js';
+import type { JobEvents } from './jobs/events.js';
+import type { PoseClient } from './jobs/poseClient.js';
+import { healthRouter } from './routes/health.js';
+import { jobsRouter } from './routes/jobs.js';
+import { videosRouter } from './routes/videos.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  pose: PoseClient;
+  events: JobEvents;
+  log: (msg: string, err?: unknown) => void;
+}
+
+/** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // 'simple' (node:querystring) is Express 5's default; stated here because the query validation relies on it:
+  // `?status[$ne]=x` arrives as the key "status[$ne]", which the allow-lists reject.
+  app.set('query parser', 'simple');
+  app.use(healthRouter(deps));
+  app.use('/api/videos', videosRouter(deps));
+  app.use('/api/jobs', jobsRouter(deps));
+  app.use(unknownRoute);
+  app.use(errorMiddleware(deps.log));
+  return app;
+}

@@ -1,0 +1,90 @@
+import path from 'node:path';
+
+/** Everything the API reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  mongodbUri: string;
+  mongodbDb: string;
+  poseServiceUrl: string;
+  uploadDir: string;
+  maxUploadBytes: number;
+  jobConcurrency: number;
+  poseTimeoutMs: number;
+  jobMaxAttempts: number;
+  jobBackoffMs: number;
+  jobHeartbeatMs: number;
+  jobStaleMs: number;
+  jobPollMs: number;
+  readyTimeoutMs: number;
+  ssePollMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function readInt(env: Env, name: string, fallback: number | undefined, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') {
+    if (fallback === undefined) throw new ConfigError(`${name} is required (an integer from ${min} to ${max})`);
+    return fallback;
+  }
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer; set it to a whole number from ${min} to ${max}`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range; set it to a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function readUrl(env: Env, name: string, protocols: string[], fallback?: string): string {
+  const raw = env[name]?.trim() || fallback;
+  if (!raw) throw new ConfigError(`${name} is required (e.g. ${protocols[0]}//host:port)`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a valid URL; expected ${protocols.join(' or ')}//host:port`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
+
+/** The database named in the URI path, or the default. */
+function databaseFromUri(uri: string): string {
+  const afterHosts = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '');
+  const name = afterHosts.replace(/^\//, '').split('?')[0] ?? '';
+  return decodeURIComponent(name) || 'snowboarding';
+}
+
+/** Parses and validates the environment; throws ConfigError with one line naming the bad variable. */
+export function loadConfig(env: Env): Config {
+  const mongodbUri = readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
+  const uploadDirRaw = env.UPLOAD_DIR?.trim() || '/data/uploads';
+  if (!path.isAbsolute(uploadDirRaw)) {
+    throw new ConfigError(`UPLOAD_DIR=${JSON.stringify(uploadDirRaw)} must be an absolute path (the pose service sees the same path)`);
+  }
+  const config: Config = {
+    port: readInt(env, 'PORT', 3001, 0, 65535),
+    mongodbUri,
+    mongodbDb: env.MONGODB_DB?.trim() || databaseFromUri(mongodbUri),
+    poseServiceUrl: readUrl(env, 'POSE_SERVICE_URL', ['http:', 'https:']).replace(/\/+$/, ''),
+    uploadDir: path.resolve(uploadDirRaw),
+    maxUploadBytes: readInt(env, 'MAX_UPLOAD_MB', 500, 1, 100_000) * 1024 * 1024,
+    jobConcurrency: readInt(env, 'JOB_CONCURRENCY', 2, 0, 64),
+    poseTimeoutMs: readInt(env, 'POSE_TIMEOUT_MS', 600_000, 100, 86_400_000),
+    jobMaxAttempts: readInt(env, 'JOB_MAX_ATTEMPTS', 3, 1, 100),
+    jobBackoffMs: readInt(env, 'JOB_BACKOFF_MS', 2_000, 0, 3_600_000),
+    jobHeartbeatMs: readInt(env, 'JOB_HEARTBEAT_MS', 5_000, 10, 600_000),
+    jobStaleMs: readInt(env, 'JOB_STALE_MS', 30_000, 50, 3_600_000),
+    jobPollMs: readInt(env, 'JOB_POLL_MS', 1_000, 10, 600_000),
+    readyTimeoutMs: readInt(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
+    ssePollMs: readInt(env, 'SSE_POLL_MS', 1_000, 10, 60_000),
+  };
+  if (config.jobStaleMs <= config.jobHeartbeatMs) {
+    throw new ConfigError(`JOB_STALE_MS (${config.jobStaleMs}) must be greater than JOB_HEARTBEAT_MS (${config.jobHeartbeatMs})`);
+  }
+  return config;
+}

@@ -1,0 +1,94 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { connectDatabase, ensureIndexes, type Database } from './db.js';
+import { JobEvents } from './jobs/events.js';
+import { httpPoseClient, type PoseClient } from './jobs/poseClient.js';
+import { JobWorker } from './jobs/worker.js';
+import { log } from './log.js';
+
+export interface RunningApi {
+  server: Server;
+  worker: JobWorker;
+  db: Database;
+  port: number;
+  /** Graceful: stop accepting, re-queue in-flight jobs, close MongoDB. */
+  close(): Promise<void>;
+}
+
+/** Connects, creates indexes, starts the HTTP server and the job worker. */
+export async function startApi(config: Config, opts: { pose?: PoseClient; logger?: typeof log } = {}): Promise<RunningApi> {
+  const logger = opts.logger ?? log;
+  await mkdir(config.uploadDir, { recursive: true });
+  const db = await connectDatabase(config.mongodbUri, config.mongodbDb);
+  await ensureIndexes(db.collections);
+  const events = new JobEvents();
+  const pose = opts.pose ?? httpPoseClient(config.poseServiceUrl);
+  const app = createApp({ config, db, pose, events, log: logger });
+  const worker = new JobWorker({ collections: db.collections, config, pose, events, log: logger });
+  await worker.start();
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    server,
+    worker,
+    db,
+    port,
+    async close() {
+      await worker.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await db.client.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`backend-api: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  let api: RunningApi;
+  try {
+    api = await startApi(config);
+  } catch (err) {
+    console.error(`backend-api: could not start: ${(err as Error).message} (is MongoDB at MONGODB_URI reachable? is UPLOAD_DIR writable?)`);
+    process.exit(1);
+  }
+  log(`backend-api listening on :${api.port} (worker ${api.worker.workerId}, concurrency ${config.jobConcurrency})`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal} received: re-queueing in-flight jobs and shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    api.close().then(
+      () => process.exit(0),
+      (err) => {
+        log('shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+// Run only as the entry point, so tests can import startApi.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}
