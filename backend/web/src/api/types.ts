@@ -1,0 +1,95 @@
+// Shapes from docs/contracts.md (the one source of truth for these).
+
+export const KEYPOINT_NAMES = [
+  'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+  'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+  'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
+  'left_knee', 'right_knee', 'left_ankle', 'right_ankle',
+] as const;
+export type KeypointName = (typeof KEYPOINT_NAMES)[number];
+
+export interface Keypoint2D { name: KeypointName | string; x: number; y: number; score: number }
+export interface Keypoint3D { name: KeypointName | string; x: number; y: number; z: number }
+
+export interface Person {
+  track_id: number | null;
+  bbox: [number, number, number, number];
+  score: number;
+  keypoints: Keypoint2D[];
+  keypoints_3d: Keypoint3D[] | null;
+}
+
+export interface PoseFrame { index: number; t: number; persons: Person[] }
+
+export interface PoseResponse {
+  videoId: string;
+  fps: number;
+  width: number;
+  height: number;
+  riderTrackId: number | null;
+  frames: PoseFrame[];
+}
+
+export type Series = (number | null)[];
+
+export const SERIES_KEYS = [
+  'left_knee_angle', 'right_knee_angle', 'left_hip_angle', 'right_hip_angle',
+  'stance_width', 'upper_body_rotation', 'body_tilt', 'hip_height', 'cumulative_rotation',
+] as const;
+export type SeriesKey = (typeof SERIES_KEYS)[number];
+
+export interface AirborneSegment { start_s: number; end_s: number }
+
+export interface MetricsSummary {
+  max_rotation_deg: number | null;
+  rotation_direction: 'clockwise' | 'counterclockwise' | null;
+  airtime_s: number | null;
+  airborne_segments: AirborneSegment[];
+  stance: 'regular' | 'goofy' | null;
+  min_knee_angle_deg: number | null;
+  frames_analysed: number;
+  frames_with_rider: number;
+}
+
+export interface Metrics {
+  series: { t: number[]; smoothed?: Partial<Record<SeriesKey, Series>> } & Partial<Record<SeriesKey, Series>>;
+  summary: MetricsSummary;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface Job {
+  id: string;
+  videoId: string;
+  state: JobState;
+  progress: number;
+  attempts: number;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export type Role = 'rider' | 'reference';
+
+export interface Video {
+  id: string;
+  title: string | null;
+  role: Role;
+  originalName: string;
+  size: number;
+  sha256: string;
+  container: 'mp4' | 'mov' | 'webm';
+  createdAt: string;
+  status: JobState;
+  job: Job | null;
+  fps: number | null;
+  durationS: number | null;
+  width: number | null;
+  height: number | null;
+}
+
+export interface VideoPage { items: Video[]; page: number; limit: number; total: number }
+
+export interface ApiErrorBody { error: string; detail?: string }

@@ -1,0 +1,91 @@
+import type { Keypoint2D, Person, PoseFrame } from '../api/types';
+
+/** COCO-17 limbs as pairs of keypoint indices, with the body side for colouring. */
+export const SKELETON_EDGES: ReadonlyArray<readonly [number, number, 'left' | 'right' | 'center']> = [
+  [0, 1, 'left'], [0, 2, 'right'], [1, 3, 'left'], [2, 4, 'right'],
+  [5, 6, 'center'], [5, 7, 'left'], [7, 9, 'left'], [6, 8, 'right'], [8, 10, 'right'],
+  [5, 11, 'left'], [6, 12, 'right'], [11, 12, 'center'],
+  [11, 13, 'left'], [13, 15, 'left'], [12, 14, 'right'], [14, 16, 'right'],
+];
+
+export const SIDE_COLORS = { left: '#38bdf8', right: '#f472b6', center: '#e2e8f0' } as const;
+
+export interface ContainFit { scale: number; offsetX: number; offsetY: number; width: number; height: number }
+
+/**
+ * Where a videoW×videoH frame lands inside a boxW×boxH element with object-fit: contain
+ * (scaled uniformly, centred, letterboxed).
+ */
+export function fitContain(videoW: number, videoH: number, boxW: number, boxH: number): ContainFit {
+  if (videoW <= 0 || videoH <= 0 || boxW <= 0 || boxH <= 0) return { scale: 0, offsetX: 0, offsetY: 0, width: 0, height: 0 };
+  const scale = Math.min(boxW / videoW, boxH / videoH);
+  const width = videoW * scale;
+  const height = videoH * scale;
+  return { scale, offsetX: (boxW - width) / 2, offsetY: (boxH - height) / 2, width, height };
+}
+
+export interface ScreenPoint { x: number; y: number; visible: boolean }
+
+/** Video-pixel keypoints → element pixels; points under minScore are kept but marked invisible. */
+export function projectKeypoints(keypoints: Keypoint2D[], fit: ContainFit, minScore = 0.3): ScreenPoint[] {
+  return keypoints.map((k) => ({
+    x: fit.offsetX + k.x * fit.scale,
+    y: fit.offsetY + k.y * fit.scale,
+    visible: Number.isFinite(k.x) && Number.isFinite(k.y) && k.score >= minScore,
+  }));
+}
+
+/** Index of the frame whose timestamp is closest to t (frames sorted by t); -1 when there are none. */
+export function nearestFrameIndex(frames: ReadonlyArray<{ t: number }>, t: number): number {
+  const n = frames.length;
+  if (n === 0) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid].t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(frames[lo - 1].t - t) <= Math.abs(frames[lo].t - t)) return lo - 1;
+  return lo;
+}
+
+/** The rider in a frame: the person with riderTrackId, else the highest-scoring person. */
+export function riderOf(frame: PoseFrame | undefined, riderTrackId: number | null): Person | null {
+  if (!frame || frame.persons.length === 0) return null;
+  if (riderTrackId !== null) {
+    const p = frame.persons.find((x) => x.track_id === riderTrackId);
+    if (p) return p;
+  }
+  return frame.persons.reduce((best, p) => (p.score > best.score ? p : best));
+}
+
+/** Draw one person's skeleton onto a 2D context already sized to the element's box. */
+export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[], lineWidth: number): void {
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  for (const [a, b, side] of SKELETON_EDGES) {
+    const pa = points[a];
+    const pb = points[b];
+    if (!pa?.visible || !pb?.visible) continue;
+    ctx.strokeStyle = 'rgba(2, 6, 23, 0.55)';
+    ctx.lineWidth = lineWidth + 3;
+    ctx.beginPath();
+    ctx.moveTo(pa.x, pa.y);
+    ctx.lineTo(pb.x, pb.y);
+    ctx.stroke();
+    ctx.strokeStyle = SIDE_COLORS[side];
+    ctx.lineWidth = lineWidth;
+    ctx.beginPath();
+    ctx.moveTo(pa.x, pa.y);
+    ctx.lineTo(pb.x, pb.y);
+    ctx.stroke();
+  }
+  for (const p of points) {
+    if (!p.visible) continue;
+    ctx.fillStyle = '#fde047';
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, lineWidth * 0.9 + 1, 0, Math.PI * 2);
+    ctx.fill();
+  }
+}

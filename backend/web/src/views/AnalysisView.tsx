@@ -1,0 +1,166 @@
+import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
+import { listVideos, streamUrl } from '../api/client';
+import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
+import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { StatusChip } from '../components/StatusChip';
+import { SummaryCards } from '../components/SummaryCards';
+import { TimeSeriesChart, type ChartLine } from '../components/TimeSeriesChart';
+import { formatClock } from '../format';
+import { useAsync } from '../hooks';
+import { riderOf } from '../pose/skeleton';
+import { hrefFor } from '../router';
+import { useAnalysis } from './useAnalysis';
+
+const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
+
+const pick = (m: Metrics, key: SeriesKey) => m.series.smoothed?.[key] ?? m.series[key] ?? [];
+
+export function chartSpecs(m: Metrics): { title: string; unit: string; lines: ChartLine[] }[] {
+  return [
+    {
+      title: 'Knee angles',
+      unit: '°',
+      lines: [
+        { label: 'left', color: '#38bdf8', values: pick(m, 'left_knee_angle') },
+        { label: 'right', color: '#f472b6', values: pick(m, 'right_knee_angle') },
+      ],
+    },
+    { title: 'Upper-body rotation', unit: '°', lines: [{ label: 'shoulders vs hips', color: '#a78bfa', values: pick(m, 'upper_body_rotation') }] },
+    { title: 'Hip height', unit: '', lines: [{ label: 'hip centre', color: '#34d399', values: pick(m, 'hip_height') }] },
+    { title: 'Cumulative rotation', unit: '°', lines: [{ label: 'total spin', color: '#fbbf24', values: pick(m, 'cumulative_rotation') }] },
+  ];
+}
+
+export function VideoHeader({ video, children }: { video: Video; children?: React.ReactNode }) {
+  return (
+    <header className="view-head">
+      <a className="back" href={hrefFor.home()}>
+        ← Library
+      </a>
+      <div className="view-title-row">
+        <h1 className="view-title">{video.title || video.originalName}</h1>
+        <span className={`role-tag role-${video.role} static`}>{video.role === 'rider' ? 'Rider' : 'Reference'}</span>
+        <StatusChip state={video.status} progress={video.job?.progress} />
+      </div>
+      <div className="muted small">
+        {[
+          video.durationS != null && formatClock(video.durationS),
+          video.fps != null && `${Math.round(video.fps)} fps`,
+          video.width != null && `${video.width}×${video.height}`,
+          video.originalName,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </div>
+      {children}
+    </header>
+  );
+}
+
+function ReferencePicker({ riderId }: { riderId: string }) {
+  const [refs] = useAsync(() => listVideos({ role: 'reference', status: 'done', limit: 100 }), []);
+  if (refs.status !== 'ready' || refs.data.items.length === 0) {
+    return refs.status === 'ready' ? <span className="muted small">Upload a reference video to compare against.</span> : null;
+  }
+  return (
+    <label className="field field-inline">
+      <span>Compare with</span>
+      <select defaultValue="" onChange={(e) => e.target.value && (window.location.hash = hrefFor.compare(riderId, e.target.value))}>
+        <option value="">choose a reference…</option>
+        {refs.data.items.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.title || r.originalName}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; metrics: Metrics }) {
+  const player = useRef<PosePlayerHandle>(null);
+  const [cursor, setCursor] = useState(0);
+  const [frameIdx, setFrameIdx] = useState(-1);
+  const [showSkeleton, setShowSkeleton] = useState(true);
+  const specs = useMemo(() => chartSpecs(metrics), [metrics]);
+  const onFrame = useCallback((t: number, idx: number) => {
+    setCursor(t);
+    setFrameIdx(idx);
+  }, []);
+  const seek = useCallback((t: number) => player.current?.seek(t), []);
+  const person = frameIdx >= 0 ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
+  const fps = pose.fps || video.fps || 30;
+
+  return (
+    <>
+      <div className="analysis-grid">
+        <div className="analysis-main">
+          <PosePlayer
+            ref={player}
+            src={streamUrl(video.id)}
+            pose={pose}
+            label={video.title || video.originalName}
+            onFrame={onFrame}
+            showSkeleton={showSkeleton}
+            onToggleSkeleton={setShowSkeleton}
+          />
+          <div className="frame-info muted small" aria-live="off">
+            Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
+          </div>
+        </div>
+        <aside className="analysis-side">
+          <div className="panel view3d-panel">
+            <div className="panel-title small-title">3D pose · drag to orbit</div>
+            <Suspense fallback={<LoadingState label="Loading 3D view…" />}>
+              <Skeleton3D keypoints={person?.keypoints_3d ?? null} />
+            </Suspense>
+          </div>
+          <SummaryCards summary={metrics.summary} />
+        </aside>
+      </div>
+      <section className="charts" aria-label="Metrics over time">
+        {metrics.series.t.length === 0 ? (
+          <EmptyState title="No metrics">The analysis produced no frames with a rider.</EmptyState>
+        ) : (
+          specs.map((s) => (
+            <TimeSeriesChart
+              key={s.title}
+              title={s.title}
+              unit={s.unit}
+              t={metrics.series.t}
+              lines={s.lines}
+              segments={metrics.summary.airborne_segments}
+              cursor={cursor}
+              onSeek={seek}
+              keyStep={1 / fps}
+            />
+          ))
+        )}
+      </section>
+    </>
+  );
+}
+
+export function AnalysisView({ id }: { id: string }) {
+  const [state, reload] = useAnalysis(id);
+  if (state.status === 'loading') return <LoadingState label="Loading analysis…" />;
+  if (state.status === 'error') return <ErrorState message={state.error} onRetry={reload} />;
+  const a = state.data!;
+  const { video } = a;
+  return (
+    <div className="view analysis" data-testid="analysis-view">
+      <VideoHeader video={video}>{video.role === 'rider' && video.status === 'done' && <ReferencePicker riderId={video.id} />}</VideoHeader>
+      {video.status === 'done' && a.pose && a.metrics ? (
+        <Analysed video={video} pose={a.pose} metrics={a.metrics} />
+      ) : video.status === 'failed' ? (
+        <ErrorState message={`The analysis failed: ${video.job?.error ?? 'no reason given'}. Upload the clip again to retry.`} />
+      ) : (
+        <div className="panel pending">
+          <LoadingState label={video.status === 'queued' ? 'Waiting for the pose service…' : `Analysing… ${Math.round((video.job?.progress ?? 0) * 100)}%`} />
+          <p className="muted small">This page updates by itself when the analysis is done.</p>
+        </div>
+      )}
+    </div>
+  );
+}
