@@ -1,0 +1,59 @@
+"""The one interface every pose backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..keypoints import PersonPose
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot run here; the message says what is missing and how to supply it."""
+
+
+@dataclass
+class SampledFrame:
+    """One decoded frame chosen for analysis: source frame number, timestamp (s), RGB uint8 pixels."""
+
+    index: int
+    t: float
+    rgb: np.ndarray
+
+
+@dataclass
+class FramePoses:
+    index: int
+    t: float
+    persons: list[PersonPose] = field(default_factory=list)
+
+
+class PoseBackend(ABC):
+    """load() once per worker, warmup() once, then any number of estimate_* calls (thread-safe)."""
+
+    name: str = "base"
+    device: str = "cpu"
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load weights; raise BackendUnavailable with an actionable message when they are missing."""
+
+    @abstractmethod
+    def warmup(self) -> None:
+        """Run one inference so the first real request does not pay for lazy initialisation."""
+
+    @abstractmethod
+    def estimate_image(self, rgb: np.ndarray) -> list[PersonPose]:
+        """All persons in a single RGB image; track_id is None."""
+
+    @abstractmethod
+    def track_video(self, frames: Iterable[SampledFrame]) -> list[FramePoses]:
+        """Poses per frame with track ids that stay stable across the clip."""
+
+    def describe(self) -> dict[str, Any]:
+        """Backend-specific facts for /v1/info (model, versions)."""
+        return {}
