@@ -1,0 +1,254 @@
+// Browser tests: Debian's Chromium (driven by playwright-core) against the BUILT app served by
+// server/serve.mjs, whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs).
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { createAppServer } from '../server/serve.mjs';
+import { createFixtureApi } from './fixtureApi.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shots = path.join(root, 'test-results');
+mkdirSync(shots, { recursive: true });
+
+const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+const close = (server) => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
+
+let fixture;
+let app;
+let browser;
+let base;
+let apiBase;
+
+before(async () => {
+  fixture = createFixtureApi();
+  const apiPort = await listen(fixture.server);
+  apiBase = `http://127.0.0.1:${apiPort}`;
+  app = createAppServer({ distDir: path.join(root, 'dist'), apiTarget: apiBase });
+  base = `http://127.0.0.1:${await listen(app)}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--autoplay-policy=no-user-gesture-required'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (app) await close(app);
+  if (fixture) await close(fixture.server);
+});
+
+async function newPage(width = 1280, height = 720) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { page, errors, close: () => context.close() };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+/** Wait until the rider video has a decoded frame and the overlay has drawn a pose frame. */
+async function waitForPlayer(page, nth = 0) {
+  await page.waitForFunction((i) => {
+    const v = document.querySelectorAll('video')[i];
+    const c = document.querySelectorAll('[data-testid="skeleton-canvas"]')[i];
+    return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
+  }, nth, { timeout: 15000 });
+}
+
+async function seekAndWait(page, t) {
+  await page.evaluate((t) => new Promise((resolve) => {
+    const v = document.querySelector('video');
+    v.pause();
+    v.addEventListener('seeked', () => requestAnimationFrame(() => resolve()), { once: true });
+    v.currentTime = t;
+  }), t);
+}
+
+describe('library and upload', () => {
+  test('library lists every fixture video with its role, duration and status chip', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    const cards = await page.$$eval('[data-testid="video-card"]', (els) => els.map((e) => ({
+      id: e.dataset.videoId, state: e.querySelector('[data-state]')?.dataset.state, text: e.textContent,
+    })));
+    assert.deepEqual(cards.map((c) => c.id), ['v-live', 'v-rider', 'v-ref', 'v-failed']);
+    assert.deepEqual(cards.map((c) => c.state), ['queued', 'done', 'done', 'failed']);
+    assert.match(cards[1].text, /Rider/);
+    assert.match(cards[1].text, /0:03\.0/);
+    assert.match(cards[2].text, /Reference/);
+    // Thumbnails: the first frame drawn onto the card canvas.
+    await page.waitForFunction(() => document.querySelectorAll('.thumb-ready').length >= 3, null, { timeout: 15000 });
+    await shot(page, 'library-1280');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(300);
+    await shot(page, 'library-375');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('upload shows real progress, then the API rejection of a wrong type inline', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    // Record every progress value the bar shows.
+    await page.evaluate(() => {
+      window.__progress = [];
+      new MutationObserver(() => {
+        for (const bar of document.querySelectorAll('[role="progressbar"]')) window.__progress.push(Number(bar.getAttribute('aria-valuenow')));
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'], childList: true });
+    });
+    const big = Buffer.alloc(12 * 1024 * 1024, 7);
+    await page.setInputFiles('input[type=file]', { name: 'kicker-2.webm', mimeType: 'video/webm', buffer: big });
+    await page.getByLabel('A reference').check();
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 20000 });
+    const seen = await page.evaluate(() => window.__progress);
+    assert.ok(seen.some((v) => v > 0 && v < 100), `expected an intermediate progress value, saw ${[...new Set(seen)].join(',')}`);
+    assert.equal(seen.at(-1), 100);
+    // The library refreshed with the new upload at the top.
+    await page.waitForFunction(() => document.querySelector('[data-testid="video-card"]')?.dataset.videoId === 'v-up-1');
+
+    // Second upload in a row: a type the API answers 415 to; its detail is shown inline.
+    await page.setInputFiles('input[type=file]', { name: 'clip.avi', mimeType: 'video/webm', buffer: Buffer.alloc(2048, 1) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const alert = page.locator('[data-testid="upload-item"].is-error [role="alert"]');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /not an MP4, MOV or WebM video/);
+    // A file that is obviously not a video is stopped before it is sent.
+    await page.setInputFiles('input[type=file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    assert.match(await page.locator('form [role="alert"]').textContent(), /not a video we can analyse/);
+    await shot(page, 'upload-1280');
+    await close();
+  });
+
+  test('status chip follows SSE job events queued → running → done', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    const chip = page.locator('[data-video-id="v-live"] [data-state]');
+    await chip.waitFor();
+    assert.equal(await chip.getAttribute('data-state'), 'queued');
+    for (let i = 0; i < 100 && fixture.listeners('j-live') === 0; i++) await page.waitForTimeout(50);
+    assert.equal(fixture.listeners('j-live'), 1, 'the library opened an event stream for the queued job');
+    const push = (job) => fetch(`${apiBase}/__fixture/jobs/j-live`, { method: 'POST', body: JSON.stringify(job) });
+    await push({ state: 'running', progress: 0.4 });
+    await page.waitForSelector('[data-video-id="v-live"] [data-state="running"]');
+    assert.match(await chip.textContent(), /40%/);
+    await push({ state: 'done', progress: 1 });
+    await page.waitForSelector('[data-video-id="v-live"] [data-state="done"]');
+    // After done the card refetched the video: its duration is shown now.
+    await page.waitForFunction(() => /0:03\.0/.test(document.querySelector('[data-video-id="v-live"]').textContent));
+    await close();
+  });
+
+  test('delete asks for confirmation, then removes the card', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-video-id="v-failed"]');
+    await page.getByRole('button', { name: 'Delete Night session (dark)' }).click();
+    await page.getByRole('group', { name: /Confirm delete/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.waitForSelector('[data-video-id="v-failed"]', { state: 'detached' });
+    await close();
+  });
+});
+
+describe('analysis view', () => {
+  const pose = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-rider.json'), 'utf8'));
+
+  test('draws the skeleton over the video at the keypoints of the playing frame', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${base}/#/videos/v-rider`);
+    await waitForPlayer(page);
+    await seekAndWait(page, 1.25);
+    const frameIdx = Number(await page.getAttribute('[data-testid="skeleton-canvas"]', 'data-frame-index'));
+    assert.equal(frameIdx, 30, '1.25 s at 24 fps is frame 30');
+    const kp = pose.frames[30].persons[0].keypoints;
+    const sample = (on) => page.evaluate(({ kp, W, H }) => {
+      const c = document.querySelector('[data-testid="skeleton-canvas"]');
+      const v = document.querySelector('video');
+      const s = Math.min(v.clientWidth / W, v.clientHeight / H);
+      const ox = (v.clientWidth - W * s) / 2;
+      const oy = (v.clientHeight - H * s) / 2;
+      const ctx = c.getContext('2d');
+      const k = c.width / v.clientWidth;
+      return [11, 12, 13, 14, 5, 6].map((i) => ctx.getImageData(Math.round((ox + kp[i].x * s) * k), Math.round((oy + kp[i].y * s) * k), 1, 1).data[3]);
+    }, { kp, W: pose.width, H: pose.height, on });
+    const alphaOn = await sample(true);
+    assert.ok(alphaOn.every((a) => a > 200), `overlay pixels at hips, knees, shoulders should be painted, got alpha ${alphaOn}`);
+    await shot(page, 'analysis-1280');
+    await page.getByLabel('Skeleton').uncheck();
+    const alphaOff = await sample(false);
+    assert.deepEqual(alphaOff, [0, 0, 0, 0, 0, 0], 'toggle off clears the overlay');
+    await page.getByLabel('Skeleton').check();
+    // Frame step moves exactly one frame.
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex === '31');
+    // Playback speed.
+    await page.getByLabel('Playback speed').selectOption('0.25');
+    assert.equal(await page.evaluate(() => document.querySelector('video').playbackRate), 0.25);
+    // Summary cards from the metrics.
+    const summary = await page.textContent('[data-testid="summary"]');
+    assert.match(summary, /540°/);
+    assert.match(summary, /0\.80 s/);
+    assert.match(summary, /Regular/);
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(400);
+    await shot(page, 'analysis-375');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('clicking a chart seeks the video to that time', async () => {
+    const { page, close } = await newPage();
+    await page.goto(`${base}/#/videos/v-rider`);
+    await waitForPlayer(page);
+    const chart = page.locator('[data-testid="chart"]').first();
+    const box = await chart.boundingBox();
+    const before = await page.evaluate(() => document.querySelector('video').currentTime);
+    // The plot spans x = 42 .. width-12 in chart pixels for t = 0 .. last t.
+    const tLast = pose.frames.at(-1).t;
+    const x = 42 + (box.width - 54) * 0.75;
+    await chart.click({ position: { x, y: box.height / 2 } });
+    await page.waitForFunction((b) => Math.abs(document.querySelector('video').currentTime - b) > 0.5, before);
+    const t = await page.evaluate(() => document.querySelector('video').currentTime);
+    assert.ok(Math.abs(t - 0.75 * tLast) < 0.1, `expected ≈${(0.75 * tLast).toFixed(2)} s, got ${t}`);
+    // The cursor in every chart follows.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]').getAttribute('aria-valuenow')) > 2);
+    await close();
+  });
+
+  test('compare view shows rider and reference side by side, synced by progress', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${base}/#/compare?rider=v-rider&reference=v-ref`);
+    await waitForPlayer(page, 0);
+    await waitForPlayer(page, 1);
+    await seekAndWait(page, 1.5);
+    await page.waitForFunction(() => {
+      const [a, b] = document.querySelectorAll('video');
+      return Math.abs(a.currentTime / a.duration - b.currentTime / b.duration) < 0.02;
+    });
+    await shot(page, 'compare-1280');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(400);
+    await shot(page, 'compare-375');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('an unknown video shows an error state with a retry', async () => {
+    const { page, close } = await newPage();
+    await page.goto(`${base}/#/videos/nope`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /No video nope/);
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    await close();
+  });
+});

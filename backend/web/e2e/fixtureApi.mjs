@@ -1,0 +1,142 @@
+// TEST DOUBLE of the backend API (docs/contracts.md), for the browser tests only.
+// Serves recorded, contract-shaped fixtures from e2e/fixtures/, keeps uploads and deletes in memory,
+// and lets a test drive job state changes over SSE through POST /__fixture/jobs/:id (body: partial Job).
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
+
+/** Upload body consumption rate, so a browser sees several progress events over loopback. */
+const UPLOAD_BYTES_PER_SECOND = 6 * 1024 * 1024;
+
+export function createFixtureApi() {
+  const videos = read('videos.json');
+  const streams = new Map(); // jobId → Set<res>
+  let seq = 0;
+  const log = [];
+
+  const json = (res, status, body) => {
+    const data = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data) });
+    res.end(data);
+  };
+  const fail = (res, status, error, detail) => json(res, status, { error, detail });
+  const publicVideo = ({ _file, ...v }) => v;
+  const find = (id) => videos.find((v) => v.id === id);
+  const findJob = (jobId) => videos.find((v) => v.job?.id === jobId);
+
+  const sendEvent = (res, job) => res.write(`event: job\ndata: ${JSON.stringify(job)}\n\n`);
+
+  function stream(req, res, v) {
+    const file = path.join(dir, v._file);
+    const size = statSync(file).size;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    if (req.headers.range && range) {
+      const start = range[1] ? Number(range[1]) : size - Number(range[2]);
+      const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start >= size || start > end) {
+        res.writeHead(416, { 'content-range': `bytes */${size}` });
+        return res.end();
+      }
+      res.writeHead(206, { 'content-type': 'video/webm', 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+      return createReadStream(file, { start, end }).pipe(res);
+    }
+    res.writeHead(200, { 'content-type': 'video/webm', 'accept-ranges': 'bytes', 'content-length': size });
+    createReadStream(file).pipe(res);
+  }
+
+  function upload(req, res) {
+    // Read slowly and look only at the part headers: enough to answer like the API does.
+    const chunks = [];
+    let total = 0;
+    req.on('data', (c) => {
+      chunks.push(c.subarray(0, 4096));
+      total += c.length;
+      req.pause();
+      setTimeout(() => req.resume(), (c.length / UPLOAD_BYTES_PER_SECOND) * 1000);
+    });
+    req.on('end', () => {
+      const head = Buffer.concat(chunks).toString('latin1');
+      const file = /name="video"; filename="([^"]*)"\r\nContent-Type: ([^\r]*)/i.exec(head);
+      const role = /name="role"\r\n\r\n([^\r]*)/.exec(head)?.[1];
+      const title = /name="title"\r\n\r\n([^\r]*)/.exec(head)?.[1] ?? null;
+      if (!file) return fail(res, 400, 'missing_file', 'Attach the video in the "video" field.');
+      if (role !== 'rider' && role !== 'reference') return fail(res, 400, 'invalid_role', 'role must be "rider" or "reference".');
+      const ext = path.extname(file[1]).toLowerCase().slice(1);
+      if (!['mp4', 'mov', 'webm'].includes(ext)) return fail(res, 415, 'unsupported_media_type', `“${file[1]}” is not an MP4, MOV or WebM video.`);
+      const now = new Date().toISOString();
+      const id = `v-up-${++seq}`;
+      const job = { id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null };
+      videos.unshift({ id, title, role, originalName: file[1], size: total, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, _file: 'rider.webm' });
+      json(res, 202, { videoId: id, jobId: job.id });
+    });
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://fixture');
+    const p = url.pathname;
+    log.push(`${req.method} ${p}`);
+    let m;
+    if (req.method === 'POST' && (m = /^\/__fixture\/jobs\/([^/]+)$/.exec(p))) {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const v = findJob(m[1]);
+        if (!v) return fail(res, 404, 'not_found', 'no such job');
+        v.job = { ...v.job, ...JSON.parse(body || '{}'), updatedAt: new Date().toISOString() };
+        v.status = v.job.state;
+        if (v.status === 'done') Object.assign(v, { fps: 24, durationS: 3, width: 480, height: 270 });
+        for (const s of streams.get(v.job.id) ?? []) {
+          sendEvent(s, v.job);
+          if (v.status === 'done' || v.status === 'failed') s.end();
+        }
+        json(res, 200, { listeners: streams.get(v.job.id)?.size ?? 0 });
+      });
+      return;
+    }
+    if (req.method === 'GET' && p === '/api/videos') {
+      const role = url.searchParams.get('role');
+      const status = url.searchParams.get('status');
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const all = videos.filter((v) => (!role || v.role === role) && (!status || v.status === status));
+      return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
+    }
+    if (req.method === 'POST' && p === '/api/videos') return upload(req, res);
+    if ((m = /^\/api\/videos\/([^/]+)(\/stream|\/pose|\/metrics)?$/.exec(p))) {
+      const v = find(m[1]);
+      if (!v) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
+      if (req.method === 'DELETE' && !m[2]) {
+        videos.splice(videos.indexOf(v), 1);
+        res.writeHead(204);
+        return res.end();
+      }
+      if (!m[2]) return json(res, 200, publicVideo(v));
+      if (m[2] === '/stream') return stream(req, res, v);
+      if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
+      return json(res, 200, read(`${m[2].slice(1)}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
+    }
+    if ((m = /^\/api\/jobs\/([^/]+)(\/events)?$/.exec(p))) {
+      const v = findJob(m[1]);
+      if (!v) return fail(res, 404, 'not_found', `No job ${m[1]}.`);
+      if (!m[2]) return json(res, 200, v.job);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      sendEvent(res, v.job);
+      if (v.status === 'done' || v.status === 'failed') return res.end();
+      if (!streams.has(v.job.id)) streams.set(v.job.id, new Set());
+      streams.get(v.job.id).add(res);
+      req.on('close', () => streams.get(v.job.id)?.delete(res));
+      return;
+    }
+    fail(res, 404, 'not_found', `No route ${req.method} ${p} in the fixture API.`);
+  });
+  return { server, log, listeners: (jobId) => streams.get(jobId)?.size ?? 0 };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 3001);
+  createFixtureApi().server.listen(port, '127.0.0.1', () => console.log(`fixture API (test double) on http://127.0.0.1:${port}`));
+}

@@ -1,0 +1,19 @@
+// npm run test:e2e: build the app if dist/ is missing, then run the browser tests with node's test runner.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  console.error(`e2e: no Chromium at ${chromium}. Install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  process.exit(1);
+}
+if (!existsSync(path.join(root, 'dist/index.html'))) {
+  console.log('e2e: dist/ missing, building first');
+  const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', 'e2e/app.e2e.test.mjs'], { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);
