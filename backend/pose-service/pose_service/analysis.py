@@ -8,6 +8,7 @@ not seen is all-NaN. Angles are degrees.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -341,8 +342,10 @@ def smooth(t: np.ndarray, x: np.ndarray, sigma_s: float = SMOOTH_SIGMA_S) -> np.
     sigma = max(sigma_s / _frame_step(t), 1e-6)
     half = max(1, math.ceil(3 * sigma))
     k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    num = np.convolve(np.where(ok, x, 0.0), k, mode="same")
-    den = np.convolve(ok.astype(np.float64), k, mode="same")
+    # Full convolution then slicing stays aligned even when the kernel is longer than the clip.
+    n = len(x)
+    num = np.convolve(np.where(ok, x, 0.0), k)[half : half + n]
+    den = np.convolve(ok.astype(np.float64), k)[half : half + n]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     out[~ok] = np.nan
@@ -355,6 +358,13 @@ def _json_list(x: np.ndarray, digits: int = 3) -> list[float | None]:
 
 def compute_metrics(track: RiderTrack) -> dict[str, Any]:
     """The contract's Metrics object (docs/contracts.md) for one rider."""
+    # Frames without the rider are NaN by design; numpy's "mean of empty slice" warnings say nothing new.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _compute_metrics(track)
+
+
+def _compute_metrics(track: RiderTrack) -> dict[str, Any]:
     t = np.asarray(track.t, dtype=np.float64)
     n = len(t)
     xy, xyz = masked_points(track)
@@ -377,7 +387,8 @@ def compute_metrics(track: RiderTrack) -> dict[str, Any]:
     }
     smoothed = {k: smooth(t, v) for k, v in series.items()}
     airborne = airborne_segments(t, xy)
-    max_rot, direction = spin_summary(cum)
+    # The peak of the smoothed curve, so one noisy frame cannot add degrees to the spin.
+    max_rot, direction = spin_summary(smoothed["cumulative_rotation"])
     knees = np.concatenate([smoothed["left_knee_angle"], smoothed["right_knee_angle"]])
     min_knee = float(np.nanmin(knees)) if np.isfinite(knees).any() else None
     return {
