@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 from synth import (
-    PX_PER_M, TORSO, body, jump_lift, make_track, smoothstep, timeline,
+    PX_PER_M,
+    TORSO,
+    body,
+    jump_lift,
+    make_track,
+    smoothstep,
+    timeline,
 )  # fmt: skip
 
 from pose_service import analysis
@@ -64,7 +70,9 @@ def test_riding_without_jumping_has_no_airtime() -> None:
     assert m["summary"]["airborne_segments"] == []
 
 
-@pytest.mark.parametrize("with_3d,yaw", [(True, 0.0), (True, 50.0), (False, 90.0)], ids=["3d-front", "3d-turned", "2d-side"])
+@pytest.mark.parametrize(
+    "with_3d,yaw", [(True, 0.0), (True, 50.0), (False, 90.0)], ids=["3d-front", "3d-turned", "2d-side"]
+)
 def test_fixed_110_degree_knee_bend(with_3d: bool, yaw: float) -> None:
     t = timeline(2.0)
     track = make_track(t, [body(knee_deg=110)] * len(t), np.full(len(t), yaw), noise_px=1.0, noise_m=0.004,
