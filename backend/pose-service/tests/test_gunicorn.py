@@ -15,9 +15,9 @@ def test_gunicorn_serves_health_image_and_video(gunicorn_url: str, camera_video:
     assert requests.get(f"{gunicorn_url}/health", timeout=5).json()["status"] == "ready"
     assert requests.get(f"{gunicorn_url}/ready", timeout=5).json() == {"ready": True}
 
-    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(person_photos()["astronaut"], cv2.COLOR_RGB2BGR))
-    r = requests.post(f"{gunicorn_url}/v1/pose/image", files={"image": ("a.jpg", io.BytesIO(jpg.tobytes()), "image/jpeg")},
-                      timeout=60)  # fmt: skip
+    _, jpg = cv2.imencode(".jpg", cv2.cvtColor(person_photos()["astronaut"], cv2.COLOR_RGB2BGR))
+    files = {"image": ("a.jpg", io.BytesIO(jpg.tobytes()), "image/jpeg")}
+    r = requests.post(f"{gunicorn_url}/v1/pose/image", files=files, timeout=60)
     assert r.status_code == 200 and len(r.json()["persons"]) == 1
 
     with open(camera_video, "rb") as fh:
