@@ -50,6 +50,9 @@ async function newPage(width = 1280, height = 720) {
 }
 
 async function shot(page, name) {
+  // Full-page captures show a sticky header wherever the page was scrolled to: start at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(100);
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 

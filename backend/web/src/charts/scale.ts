@@ -33,13 +33,14 @@ export function extent(series: Series[]): [number, number] | null {
   return lo === Infinity ? null : [lo, hi];
 }
 
-/** Round step (1, 2 or 5 × 10^k) giving about `count` ticks across [lo, hi]. */
+/** Round step (1, 2 or 5 × 10^k) giving about `count` intervals across [lo, hi]. */
 export function niceStep(lo: number, hi: number, count = 4): number {
   const raw = Math.abs(hi - lo) / Math.max(1, count);
   if (raw === 0 || !Number.isFinite(raw)) return 1;
   const pow = 10 ** Math.floor(Math.log10(raw));
   const m = raw / pow;
-  return (m >= 5 ? 10 : m >= 2 ? 5 : m >= 1 ? 2 : 1) * pow;
+  // Nearest of 1, 2, 5, 10 on a log scale (the thresholds d3's tickStep uses).
+  return (m >= Math.sqrt(50) ? 10 : m >= Math.sqrt(10) ? 5 : m >= Math.sqrt(2) ? 2 : 1) * pow;
 }
 
 /** Domain widened to whole steps, plus the ticks inside it. */

@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { watchJob } from './jobEvents';
+import type { Job } from './types';
+
+const job = (state: Job['state'], progress = 0): Job => ({
+  id: 'j1', videoId: 'v1', state, progress, attempts: 0, error: null, createdAt: '', updatedAt: '', startedAt: null, finishedAt: null,
+});
+
+class FakeEventSource {
+  static last: FakeEventSource;
+  listeners: Record<string, ((e: MessageEvent) => void)[]> = {};
+  onerror: (() => void) | null = null;
+  closed = false;
+  constructor(readonly url: string) {
+    FakeEventSource.last = this;
+  }
+  addEventListener(type: string, fn: (e: MessageEvent) => void) {
+    (this.listeners[type] ??= []).push(fn);
+  }
+  emit(j: Job) {
+    for (const fn of this.listeners.job ?? []) fn({ data: JSON.stringify(j) } as MessageEvent);
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+describe('watchJob', () => {
+  it('streams job events and closes the stream once the job is done', () => {
+    const seen: string[] = [];
+    watchJob('j1', { onJob: (j) => seen.push(j.state), eventSourceCtor: FakeEventSource as unknown as typeof EventSource });
+    const es = FakeEventSource.last;
+    expect(es.url).toBe('/api/jobs/j1/events');
+    es.emit(job('queued'));
+    es.emit(job('running', 0.5));
+    es.emit(job('done', 1));
+    expect(seen).toEqual(['queued', 'running', 'done']);
+    expect(es.closed).toBe(true);
+  });
+
+  it('falls back to polling when the stream breaks', async () => {
+    vi.useFakeTimers();
+    const states = [job('running', 0.2), job('done', 1)];
+    const fetchMock = vi.fn(async (_url: string) => new Response(JSON.stringify(states.shift()), { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const seen: string[] = [];
+    watchJob('j1', { onJob: (j) => seen.push(j.state), pollMs: 1000, eventSourceCtor: FakeEventSource as unknown as typeof EventSource });
+    FakeEventSource.last.onerror?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['running']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(seen).toEqual(['running', 'done']);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/jobs/j1');
+  });
+
+  it('stops delivering after the caller unsubscribes', () => {
+    const seen: string[] = [];
+    const stop = watchJob('j1', { onJob: (j) => seen.push(j.state), eventSourceCtor: FakeEventSource as unknown as typeof EventSource });
+    stop();
+    FakeEventSource.last.emit(job('running'));
+    expect(seen).toEqual([]);
+    expect(FakeEventSource.last.closed).toBe(true);
+  });
+});
