@@ -37,3 +37,18 @@ def buildkit(c: Context) -> None:
     where = "present" if buildx else "MISSING: install the buildx plugin"
     # A comment line, so `eval` ignores it.
     print(f"# buildx {'.'.join(map(str, buildx)) if buildx else ''} {where}".replace("  ", " "))
+
+
+@task(help={"json": "print the checks as JSON instead of a table"})
+@user_errors
+def lint(c: Context, json: bool = False) -> None:
+    """Statically validate Dockerfiles (hadolint, stages, pins), build contexts, the compose file and setup scripts."""
+    from snowstack import lint as lint_
+
+    checks = lint_.lint()
+    if json:
+        print_json({"checks": checks, "status": worst(checks)})
+    else:
+        console.print(checks_table("lint", checks))
+    if worst(checks) is Status.FAIL:
+        raise Exit(code=1)
