@@ -18,7 +18,7 @@ export default defineConfig({
   },
   test: {
     environment: 'happy-dom',
-    include: ['src/**/*.test.{ts,tsx}'],
+    include: ['src/**/*.test.{ts,tsx}', 'server/**/*.test.mjs'],
     setupFiles: ['src/test/setup.ts'],
   },
 });

@@ -71,8 +71,18 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
         </div>
       </div>
       <div className="compare-grid">
-        {rider.metrics && <SummaryCards summary={rider.metrics.summary} />}
-        {reference.metrics && <SummaryCards summary={reference.metrics.summary} />}
+        {[
+          ['Rider', rider],
+          ['Reference', reference],
+        ].map(([title, a]) => {
+          const analysis = a as Analysis;
+          return (
+            <section key={title as string} aria-label={`${title} summary`}>
+              <div className="small-title">{title as string}</div>
+              {analysis.metrics ? <SummaryCards summary={analysis.metrics.summary} /> : <EmptyState title="No metrics" />}
+            </section>
+          );
+        })}
       </div>
     </>
   );
