@@ -104,7 +104,7 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
                 parts.append(following)
             else:
                 parts.append("\\")
-        joined = " ".join(part for part in parts if part != "\\").rstrip("\\").strip()
+        joined = " ".join(part for part in parts if part and part != "\\").rstrip("\\").strip()
         keyword, _, value = joined.partition(" ")
         instructions.append(Instruction(line=start + 1, keyword=keyword.upper(), value=value.strip()))
         index += 1
@@ -866,15 +866,15 @@ def _shell_scripts(folders: Iterable[Path], root: Path) -> dict[str, str]:
     return scripts
 
 
-def _compose_facts(stack: Stack, dockerfiles: Mapping[str, Dockerfile]) -> ComposeFacts:
+def gather_compose(path: Path, root: Path, contexts: Mapping[str, Path], dockerfiles: Mapping[str, Dockerfile]) -> ComposeFacts:
+    """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder."""
     from python_on_whales import DockerException
     from python_on_whales.utils import run
 
-    path = stack.compose_file
-    shown = _relative(path, stack.root)
-    contexts = {s.name: _relative(s.context, stack.root) for s in stack.services.values() if s.context}
+    shown = _relative(path, root)
+    shown_contexts = {name: _relative(folder, root) for name, folder in contexts.items()}
     if not path.is_file():
-        return ComposeFacts(shown, exists=False, contexts=contexts)
+        return ComposeFacts(shown, exists=False, contexts=shown_contexts)
     raw_text = path.read_text(encoding="utf-8")
     client = Engine(compose_files=[path]).client
     try:
@@ -882,12 +882,12 @@ def _compose_facts(stack: Stack, dockerfiles: Mapping[str, Dockerfile]) -> Compo
         raw = json.loads(str(run([*client.client_config.docker_compose_cmd, "config", "--no-interpolate", "--format", "json"])))
     except DockerException as error:
         stderr = str(getattr(error, "stderr", "") or error).strip().splitlines()
-        return ComposeFacts(shown, exists=True, raw_text=raw_text, error=stderr[-1] if stderr else "failed", contexts=contexts)
+        return ComposeFacts(shown, exists=True, raw_text=raw_text, error=stderr[-1] if stderr else "failed", contexts=shown_contexts)
     healthchecks: dict[str, bool] = {}
     for name, service in (config.get("services") or {}).items():
         build = service.get("build")
         if build:
-            build["context"] = _relative(Path(build["context"]), stack.root)
+            build["context"] = _relative(Path(build["context"]), root)
             dockerfile = dockerfiles.get(os.path.normpath(os.path.join(build["context"], build.get("dockerfile", "Dockerfile"))))
             healthchecks[name] = dockerfile is not None and _defines_healthcheck(dockerfile, build.get("target"))
         elif service.get("image"):
@@ -896,7 +896,7 @@ def _compose_facts(stack: Stack, dockerfiles: Mapping[str, Dockerfile]) -> Compo
                 healthchecks[name] = bool(inspected.config.healthcheck and inspected.config.healthcheck.test)
             except DockerException:
                 healthchecks[name] = False
-    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, contexts)
+    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts)
 
 
 def _defines_healthcheck(dockerfile: Dockerfile, target: str | None) -> bool:
@@ -922,7 +922,9 @@ def lint(stack: Stack | None = None, engine: Engine | None = None) -> list[Check
         exports: dict[str, Future[dict[str, int]]] = {
             c.name: pool.submit(sent_files, engine, c.path) for c in contexts if c.path.is_dir() and any(c.path.iterdir())
         }
-        compose: Future[ComposeFacts] = pool.submit(_compose_facts, stack, dockerfiles)
+        compose: Future[ComposeFacts] = pool.submit(
+            gather_compose, stack.compose_file, root, {s.name: s.context for s in stack.services.values() if s.context}, dockerfiles
+        )
 
         checks += _dockerfile_checks(stack, dockerfiles, hadolint)
         for context in contexts:
@@ -1002,3 +1004,8 @@ def _context_checks(
         "run `invoke doctor`: the engine and buildx must work",
     )
     return checks
+
+
+def run_lint(stack: Stack | None = None, engine: Engine | None = None) -> list[Check]:
+    """The name workflows' lint gate calls: the same as `lint`."""
+    return lint(stack, engine)
