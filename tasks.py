@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from invoke import Context, task
+from invoke.context import Context
 from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from snowstack import doctor as doctor_
 from snowstack.cli import user_errors
@@ -37,6 +38,49 @@ def buildkit(c: Context) -> None:
     where = "present" if buildx else "MISSING: install the buildx plugin"
     # A comment line, so `eval` ignores it.
     print(f"# buildx {'.'.join(map(str, buildx)) if buildx else ''} {where}".replace("  ", " "))
+
+
+@task(
+    help={
+        "offline": "build local stand-ins for upstream images from package mirrors (default: when no registry answers)",
+        "online": "use the official upstream images even if the registry probe fails",
+        "force": "rebuild even when an image is up to date",
+        "no_cache": "rebuild without BuildKit's layer cache (implies --force)",
+        "only": "build only this base image (and its missing parents)",
+        "gpu": "also build the CUDA pose base (default: only where an NVIDIA runtime exists)",
+        "skip_doctor": "do not run doctor first",
+        "skip_lint": "do not run lint first",
+        "json": "print the build records as JSON",
+    },
+    iterable=["only"],
+)
+@user_errors
+def bootstrap(
+    c: Context,
+    offline: bool = False,
+    online: bool = False,
+    force: bool = False,
+    no_cache: bool = False,
+    only: list[str] | None = None,
+    gpu: bool = False,
+    skip_doctor: bool = False,
+    skip_lint: bool = False,
+    json: bool = False,
+) -> None:
+    """Check prerequisites, then build the base images in dependency order (skipping unchanged ones)."""
+    from snowstack.workflows import bootstrap as run
+
+    run(
+        offline=offline,
+        online=online,
+        force=force or no_cache,
+        no_cache=no_cache,
+        only=only or None,
+        gpu=gpu,
+        skip_doctor=skip_doctor,
+        skip_lint=skip_lint,
+        as_json=json,
+    )
 
 
 @task(help={"json": "print the checks as JSON instead of a table"})

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from .engine import COMPOSE_MIN_BUILDX, BUILDKIT_ENV, Engine, EngineFacts, format_version
+from .engine import BUILDKIT_ENV, COMPOSE_MIN_BUILDX, Engine, EngineFacts, format_version
 from .report import Check, Status
 
 GIB = 1024**3
@@ -48,7 +48,12 @@ class HostFacts:
 def check_engine(facts: HostFacts) -> Check:
     engine = facts.engine
     if not engine.reachable:
-        return Check("docker engine", Status.FAIL, engine.error or "not reachable", "start the engine: sudo scripts/install-engine.sh (Debian) or Docker Desktop")
+        return Check(
+            "docker engine",
+            Status.FAIL,
+            engine.error or "not reachable",
+            "start the engine: sudo scripts/install-engine.sh (Debian) or Docker Desktop",
+        )
     version = format_version(engine.server_version)
     detail = f"{version} (API {engine.api_version}, {engine.storage_driver})"
     if engine.server_version is None or engine.server_version < MIN_ENGINE:
@@ -60,7 +65,12 @@ def check_compose(facts: HostFacts) -> Check:
     engine = facts.engine
     if engine.compose_version is None:
         if engine.compose_v1_binary:
-            return Check("compose v2", Status.FAIL, f"only the v1 binary {engine.compose_v1_binary}", "install the Compose v2 plugin (docker-compose-plugin); v1 is not supported")
+            return Check(
+                "compose v2",
+                Status.FAIL,
+                f"only the v1 binary {engine.compose_v1_binary}",
+                "install the Compose v2 plugin (docker-compose-plugin); v1 is not supported",
+            )
         return Check("compose v2", Status.FAIL, "'docker compose' is missing", "install the Compose v2 plugin (docker-compose-plugin)")
     return Check("compose v2", Status.OK, format_version(engine.compose_version))
 
@@ -72,7 +82,12 @@ def check_buildx(facts: HostFacts) -> Check:
     detail = format_version(engine.buildx_version)
     compose_needs_new_buildx = engine.compose_version is not None and engine.compose_version >= (2, 40)
     if compose_needs_new_buildx and engine.buildx_version < COMPOSE_MIN_BUILDX:
-        return Check("buildx", Status.FAIL, f"{detail} < {format_version(COMPOSE_MIN_BUILDX)}, which compose {format_version(engine.compose_version)} needs", "upgrade buildx to >= 0.17")
+        return Check(
+            "buildx",
+            Status.FAIL,
+            f"{detail} < {format_version(COMPOSE_MIN_BUILDX)}, which compose {format_version(engine.compose_version)} needs",
+            "upgrade buildx to >= 0.17",
+        )
     return Check("buildx", Status.OK, f"{detail} (compose needs >= {format_version(COMPOSE_MIN_BUILDX)})")
 
 
@@ -81,7 +96,9 @@ def check_buildkit(facts: HostFacts) -> Check:
         return Check("buildkit", Status.FAIL, "no buildx: builds would use the legacy builder", "install the buildx plugin")
     off = [key for key in BUILDKIT_ENV if facts.env.get(key) == "0"]
     if off:
-        return Check("buildkit", Status.WARN, f"your shell sets {', '.join(off)}=0 (the automation overrides it)", 'eval "$(invoke buildkit)"')
+        return Check(
+            "buildkit", Status.WARN, f"your shell sets {', '.join(off)}=0 (the automation overrides it)", 'eval "$(invoke buildkit)"'
+        )
     return Check("buildkit", Status.OK, "on for every build the automation runs (buildx)")
 
 
@@ -93,8 +110,18 @@ def check_gpu(facts: HostFacts) -> Check:
         how = "nvidia runtime" if runtime else "CDI"
         return Check("gpu", Status.OK, f"{facts.nvidia_smi} via {how}: GPU profile (hmr2)")
     if facts.nvidia_smi:
-        return Check("gpu", Status.WARN, f"{facts.nvidia_smi} but Docker has no nvidia runtime or CDI spec", "install nvidia-container-toolkit and run nvidia-ctk runtime configure")
-    return Check("gpu", Status.WARN, "no NVIDIA GPU: CPU profile (mediapipe backend)", "nothing to do on a laptop; on a GPU host install the driver and nvidia-container-toolkit")
+        return Check(
+            "gpu",
+            Status.WARN,
+            f"{facts.nvidia_smi} but Docker has no nvidia runtime or CDI spec",
+            "install nvidia-container-toolkit and run nvidia-ctk runtime configure",
+        )
+    return Check(
+        "gpu",
+        Status.WARN,
+        "no NVIDIA GPU: CPU profile (mediapipe backend)",
+        "nothing to do on a laptop; on a GPU host install the driver and nvidia-container-toolkit",
+    )
 
 
 def gpu_available(facts: HostFacts) -> bool:
@@ -127,7 +154,12 @@ def check_memory(facts: HostFacts) -> Check:
 def check_registry(facts: HostFacts) -> Check:
     if facts.registry_reachable:
         return Check("registry", Status.OK, f"reachable ({facts.registry_detail}): official upstream images")
-    return Check("registry", Status.WARN, f"not reachable ({facts.registry_detail}): offline mode", "nothing to do: bootstrap builds local stand-ins from package mirrors")
+    return Check(
+        "registry",
+        Status.WARN,
+        f"not reachable ({facts.registry_detail}): offline mode",
+        "nothing to do: bootstrap builds local stand-ins from package mirrors",
+    )
 
 
 def ca_bundle(env: dict[str, str]) -> tuple[str, str] | None:
@@ -156,11 +188,27 @@ def check_wsl(facts: HostFacts) -> Check:
     if "microsoft" not in facts.proc_version.lower():
         return Check("wsl2", Status.OK, "not WSL")
     if facts.cwd.startswith("/mnt/"):
-        return Check("wsl2", Status.WARN, f"WSL2 with the code on the Windows filesystem ({facts.cwd})", "keep code on the Linux filesystem (e.g. ~/src): builds and file watching are 10x slower under /mnt")
+        return Check(
+            "wsl2",
+            Status.WARN,
+            f"WSL2 with the code on the Windows filesystem ({facts.cwd})",
+            "keep code on the Linux filesystem (e.g. ~/src): builds and file watching are 10x slower under /mnt",
+        )
     return Check("wsl2", Status.OK, "WSL2, code on the Linux filesystem")
 
 
-CHECKS = (check_engine, check_compose, check_buildx, check_buildkit, check_gpu, check_disk, check_memory, check_registry, check_ca, check_wsl)
+CHECKS = (
+    check_engine,
+    check_compose,
+    check_buildx,
+    check_buildkit,
+    check_gpu,
+    check_disk,
+    check_memory,
+    check_registry,
+    check_ca,
+    check_wsl,
+)
 
 
 def evaluate(facts: HostFacts) -> list[Check]:
@@ -210,7 +258,10 @@ def _nvidia_smi() -> str | None:
     try:
         out = subprocess.run(
             ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (subprocess.SubprocessError, OSError):
         return None

@@ -94,7 +94,7 @@ class Engine:
         project_directory: Path | None = None,
     ) -> None:
         os.environ.update(BUILDKIT_ENV)  # python-on-whales passes os.environ to every child process
-        self.compose_files = list(compose_files)
+        self.compose_files: list[str | Path] = list(compose_files)
         self.client = DockerClient(
             compose_files=self.compose_files,
             compose_project_name=project_name,
@@ -108,9 +108,13 @@ class Engine:
         try:
             info = self.client.system.info()
         except DockerException as error:
-            return EngineFacts(reachable=False, error=explain_docker_failure(_stderr(error)), compose_v1_binary=compose_v1,
-                               compose_version=self._plugin_version(["compose", "version", "--short"]),
-                               buildx_version=self._plugin_version(["buildx", "version"]))
+            return EngineFacts(
+                reachable=False,
+                error=explain_docker_failure(_stderr(error)),
+                compose_v1_binary=compose_v1,
+                compose_version=self._plugin_version(["compose", "version", "--short"]),
+                buildx_version=self._plugin_version(["buildx", "version"]),
+            )
         except FileNotFoundError:
             return EngineFacts(reachable=False, error="the docker CLI is not installed: install Docker Engine >= 24")
         version = self.client.version()
@@ -205,13 +209,20 @@ class Engine:
             ) from None
         return BuildResult(image=tag, seconds=time.perf_counter() - started, log=list(tail))
 
-    def import_tarball(self, tar_stream_command: Sequence[str], tag: str) -> None:
+    def image_id(self, image: str) -> str | None:
+        try:
+            return str(self.client.image.inspect(image).id)
+        except DockerException:
+            return None
+
+    def import_tarball(self, tar_stream_command: Sequence[str], tag: str, changes: Sequence[str] = ()) -> None:
         """`<command> | docker import - TAG`: turns a root filesystem into an image."""
         import subprocess
 
         producer = subprocess.Popen(list(tar_stream_command), stdout=subprocess.PIPE)
+        change_args = [arg for change in changes for arg in ("--change", change)]
         importer = subprocess.run(
-            [*self.client.client_config.docker_cmd, "import", "-", tag],
+            [*self.client.client_config.docker_cmd, "import", *change_args, "-", tag],
             stdin=producer.stdout,
             capture_output=True,
             text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
@@ -87,3 +87,25 @@ def dumps(value: Any) -> str:
 def print_json(value: Any) -> None:
     # Plain print: rich would wrap long lines and break the JSON.
     print(dumps(value))
+
+
+class BuildProgress:
+    """A live line per running build (its latest log line) and a printed line per finished one."""
+
+    def __init__(self) -> None:
+        self._status = console.status("starting")
+        self._names: dict[str, float] = {}
+
+    def __enter__(self) -> BuildProgress:
+        self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._status.__exit__(None, None, None)
+
+    def line(self, name: str, text: str) -> None:
+        import time
+
+        started = self._names.setdefault(name, time.perf_counter())
+        text = text.strip().replace("[", r"\[")
+        self._status.update(f"[bold]{name}[/] {time.perf_counter() - started:5.0f}s  [dim]{text[:110]}[/]")

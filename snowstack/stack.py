@@ -21,6 +21,7 @@ class UpstreamImage:
     official: str
     offline: str | None = None
     context: Path | None = None
+    parent: str | None = None  # the stand-in this stand-in builds on
 
     def reference(self, offline: bool) -> str:
         if offline:
@@ -86,6 +87,21 @@ class Stack:
         """Base images parent-first; with `names`, only those and their ancestors."""
         wanted = set(self.base_images) if names is None else _with_ancestors(self.base_images, names)
         return [self.base_images[n] for n in _topological_order(self.base_images) if n in wanted]
+
+    def stand_ins_in_build_order(self, names: Iterable[str]) -> list[UpstreamImage]:
+        """The offline stand-ins for these upstream names and the stand-ins they build on, parents first."""
+        order: list[UpstreamImage] = []
+
+        def visit(name: str) -> None:
+            image = self.upstream[name]
+            if image.parent is not None:
+                visit(image.parent)
+            if image.offline is not None and image not in order:
+                order.append(image)
+
+        for name in names:
+            visit(name)
+        return order
 
     def service(self, name: str) -> Service:
         try:
@@ -214,7 +230,7 @@ def load_stack(path: Path | str = DEFAULT_STACK_FILE) -> Stack:
 
 
 def _folder(root: Path, reader: _Reader, name: str) -> Path:
-    folder = root / reader.text(name)
+    folder: Path = root / reader.text(name)
     if not folder.is_dir():
         raise reader.fail(name, f"folder {folder} does not exist")
     return folder
@@ -224,16 +240,22 @@ def _load_upstream(root: Path, table: _Reader) -> dict[str, UpstreamImage]:
     result = {}
     for name in table.table:
         entry = table.sub(name)
-        entry.check_keys({"official", "offline", "context"})
+        entry.check_keys({"official", "offline", "context", "parent"})
         context = entry.text("context", required=False)
         result[name] = UpstreamImage(
             name=name,
             official=_pinned(entry, "official"),
             offline=entry.text("offline", required=False),
-            context=root / context if context else None,
+            context=_folder(root, entry, "context") if context else None,
+            parent=entry.text("parent", required=False),
         )
         if (result[name].offline is None) != (context is None):
             raise entry.fail("offline", "an offline stand-in needs both `offline` (its image) and `context`")
+    for name, image in result.items():
+        if image.parent is not None and (image.parent not in result or result[image.parent].offline is None):
+            raise StackFileError(
+                table.path, f"upstream.{name}.parent", f"names {image.parent!r}, which is not an upstream image with a stand-in"
+            )
     return result
 
 
@@ -275,7 +297,7 @@ def _reject_cycles(table: _Reader, images: Mapping[str, BaseImage]) -> None:
         current = images[start].parent
         while current is not None:
             if current in seen:
-                cycle = " -> ".join([*seen[seen.index(current):], current])
+                cycle = " -> ".join([*seen[seen.index(current) :], current])
                 raise StackFileError(table.path, f"base_images.{start}.parent", f"parents form a cycle: {cycle}")
             seen.append(current)
             current = images[current].parent

@@ -1,0 +1,108 @@
+"""The user verbs end to end (what tasks.py calls): each gathers facts, decides, acts and reports."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from . import doctor as doctor_
+from .engine import Engine
+from .errors import SnowstackError
+from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
+from .report import BuildProgress, Status, checks_table, console, print_json, worst
+from .stack import Stack, load_stack
+
+
+def run_doctor_gate(engine: Engine) -> doctor_.HostFacts:
+    """Doctor as bootstrap's first step: any fail stops here with the table."""
+    facts = doctor_.gather(engine)
+    checks = doctor_.evaluate(facts)
+    if worst(checks) is Status.FAIL:
+        console.print(checks_table("doctor", checks))
+        failed = next(check for check in checks if check.status is Status.FAIL)
+        raise SnowstackError(f"doctor: {failed.name}: {failed.detail} — {failed.fix}")
+    return facts
+
+
+def run_lint_gate(stack: Stack) -> None:
+    """Lint before building, where the lint module exists (it grows with the repository)."""
+    if importlib.util.find_spec("snowstack.lint") is None:
+        return
+    from . import lint
+
+    checks = lint.run_lint(stack)
+    if worst(checks) is Status.FAIL:
+        console.print(checks_table("lint", [c for c in checks if c.status is not Status.OK]))
+        raise SnowstackError("lint failed: fix the rows above (invoke lint shows every check)")
+
+
+def bootstrap(
+    *,
+    offline: bool = False,
+    online: bool = False,
+    force: bool = False,
+    no_cache: bool = False,
+    only: Sequence[str] | None = None,
+    gpu: bool = False,
+    skip_doctor: bool = False,
+    skip_lint: bool = False,
+    as_json: bool = False,
+    stack: Stack | None = None,
+) -> list[BuildRecord]:
+    if offline and online:
+        raise SnowstackError("--offline and --online contradict each other: pass at most one")
+    stack = stack or load_stack()
+    engine = Engine()
+    started = time.perf_counter()
+    facts = doctor_.gather(engine) if skip_doctor else run_doctor_gate(engine)
+    if not skip_lint:
+        run_lint_gate(stack)
+    use_offline = offline or (not online and not facts.registry_reachable)
+    use_gpu = gpu or doctor_.gpu_available(facts)
+    try:
+        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=None)
+    except KeyError as error:
+        raise SnowstackError(str(error.args[0])) from None
+    if plan.stand_ins:
+        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=npm_registry())
+    ca = doctor_.ca_bundle(facts.env)
+    if not as_json:
+        _announce(plan)
+    with BuildProgress() as progress:
+        builder = Bootstrapper(stack, engine, ca_bundle=ca[1] if ca else None, force=force, no_cache=no_cache, on_line=progress.line)
+        try:
+            records = run_bootstrap(builder, plan)
+        finally:
+            if not as_json and builder.records:
+                console.print(bootstrap_table(builder.records, stack, time.perf_counter() - started))
+    if as_json:
+        print_json({"offline": plan.offline, "gpu": plan.gpu, "records": records, "seconds": round(time.perf_counter() - started, 2)})
+    return records
+
+
+def _announce(plan: BootstrapPlan) -> None:
+    if plan.offline:
+        names = ", ".join(spec.image for spec in plan.stand_ins)
+        console.print(f"[yellow]offline:[/] no container registry: the stack runs on local stand-ins ({names}), not official images")
+    if not plan.gpu:
+        console.print("[dim]no GPU runtime: skipping the CUDA pose base (pass --gpu to build it anyway)[/]")
+
+
+def bootstrap_table(records: Sequence[BuildRecord], stack: Stack, total: float) -> Table:
+    target = stack.targets.get("base_build")
+    table = Table(title="bootstrap", title_justify="left")
+    for column in ("image", "kind", "outcome", "reason", "time", "size"):
+        table.add_column(column, justify="right" if column in ("time", "size") else "left")
+    for record in records:
+        style = {"built": "green", "up to date": "cyan", "failed": "bold red"}[record.outcome]
+        size = f"{record.size_bytes / 1e6:.0f} MB" if record.size_bytes else ""
+        table.add_row(record.image, record.kind, f"[{style}]{record.outcome}[/]", record.reason, f"{record.seconds:.1f}s", size)
+    verdict = ""
+    if target and target.seed:
+        verdict = " [green](within" if total <= target.seed else " [red](over"
+        verdict += f" the seed's {target.seed / 60:.0f} min target)[/]"
+    table.caption = f"total {total:.1f}s{verdict}"
+    return table
