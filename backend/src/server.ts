@@ -34,20 +34,26 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  let closing: Promise<void> | null = null;
   return {
     server,
     worker,
     db,
     port,
-    async close() {
-      await worker.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await db.client.close();
+    close() {
+      closing ??= shutdown();
+      return closing;
     },
   };
+
+  async function shutdown(): Promise<void> {
+    await worker.stop();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await db.client.close();
+  }
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 import busboy from 'busboy';
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -141,13 +142,8 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
             done(null, chunk);
           },
         });
-        const handle = await open(target, 'wx', 0o644);
-        try {
-          await pipeline(stream, meter, handle.createWriteStream({ autoClose: false }));
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        // `flush: true` fsyncs the file before its descriptor closes: the bytes are on disk before the rename.
+        await pipeline(stream, meter, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
         return { size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks), truncated };
       })();
       filePromise.catch((err) => fail(err));
