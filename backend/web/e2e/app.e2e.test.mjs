@@ -237,6 +237,14 @@ describe('analysis view', () => {
       const [a, b] = document.querySelectorAll('video');
       return Math.abs(a.currentTime / a.duration - b.currentTime / b.duration) < 0.02;
     });
+    // Seeking from the comparison chart moves the rider; the reference follows by progress.
+    const chart = page.locator('[data-testid="chart"]').first();
+    const box = await chart.boundingBox();
+    await chart.click({ position: { x: 42 + (box.width - 54) * 0.25, y: box.height / 2 } });
+    await page.waitForFunction(() => {
+      const [a, b] = document.querySelectorAll('video');
+      return Math.abs(a.currentTime - 0.74) < 0.1 && Math.abs(a.currentTime / a.duration - b.currentTime / b.duration) < 0.02;
+    });
     await shot(page, 'compare-1280');
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(400);

@@ -2,7 +2,8 @@ import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { AirborneSegment, Series } from '../api/types';
 import { extent, linearScale, linePath, niceDomain } from '../charts/scale';
 
-export interface ChartLine { label: string; color: string; values: Series }
+/** One line; `t` overrides the chart's time axis (e.g. a reference clip rescaled onto the rider's). */
+export interface ChartLine { label: string; color: string; values: Series; t?: number[] }
 
 interface Props {
   title: string;
@@ -48,7 +49,7 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({ title, unit, t, l
     const x = linearScale([tMin, tMax], [M.left, width - M.right]);
     const y = linearScale(domain, [HEIGHT - M.bottom, M.top]);
     const xTicks = niceDomain(tMin, tMax, Math.max(2, Math.floor(width / 90))).ticks.filter((v) => v >= tMin && v <= tMax);
-    return { x, y, ticks, xTicks, paths: lines.map((l) => linePath(t, l.values, x, y)) };
+    return { x, y, ticks, xTicks, paths: lines.map((l) => linePath(l.t ?? t, l.values, x, y)) };
   }, [lines, t, tMin, tMax, width]);
 
   const seekFromEvent = (e: React.MouseEvent<SVGSVGElement>) => {

@@ -1,9 +1,11 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { listVideos, streamUrl } from '../api/client';
 import type { Analysis } from './useAnalysis';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { SummaryCards } from '../components/SummaryCards';
+import { TimeSeriesChart, type ChartLine } from '../components/TimeSeriesChart';
+import type { Metrics, SeriesKey } from '../api/types';
 import { useAsync } from '../hooks';
 import { hrefFor } from '../router';
 import { useAnalysis } from './useAnalysis';
@@ -25,12 +27,33 @@ function Side({ a, title }: { a: Analysis; title: string }) {
   );
 }
 
+const pick = (m: Metrics, key: SeriesKey) => m.series.smoothed?.[key] ?? m.series[key] ?? [];
+const lastT = (m: Metrics) => m.series.t[m.series.t.length - 1] ?? 0;
+
+/** Both clips' series on the rider's time axis, the reference rescaled by progress. */
+export function compareCharts(rider: Metrics, reference: Metrics): { title: string; unit: string; lines: ChartLine[] }[] {
+  const k = lastT(reference) > 0 ? lastT(rider) / lastT(reference) : 1;
+  const refT = reference.series.t.map((t) => t * k);
+  const both = (key: SeriesKey): ChartLine[] => [
+    { label: 'rider', color: '#38bdf8', values: pick(rider, key) },
+    { label: 'reference', color: '#c4b5fd', values: pick(reference, key), t: refT },
+  ];
+  return [
+    { title: 'Cumulative rotation', unit: '°', lines: both('cumulative_rotation') },
+    { title: 'Left knee angle', unit: '°', lines: both('left_knee_angle') },
+  ];
+}
+
 function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Analysis }) {
   const riderRef = useRef<PosePlayerHandle>(null);
   const refRef = useRef<PosePlayerHandle>(null);
   const [showSkeleton, setShowSkeleton] = useState(true);
+  const [cursor, setCursor] = useState(0);
+  const charts = useMemo(() => (rider.metrics && reference.metrics ? compareCharts(rider.metrics, reference.metrics) : []), [rider.metrics, reference.metrics]);
+  const seek = useCallback((t: number) => riderRef.current?.seek(t), []);
 
   const follow = useCallback((t: number) => {
+    setCursor(t);
     const rv = riderRef.current?.video;
     const fv = refRef.current?.video;
     if (!rv || !fv || !Number.isFinite(rv.duration) || !Number.isFinite(fv.duration)) return;
@@ -70,7 +93,24 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
           <p className="muted small">Follows the rider&rsquo;s controls, matched by progress through the clip.</p>
         </div>
       </div>
-      <div className="compare-grid">
+      {charts.length > 0 && rider.metrics && (
+        <section className="charts" aria-label="Rider and reference over the clip">
+          {charts.map((c) => (
+            <TimeSeriesChart
+              key={c.title}
+              title={c.title}
+              unit={c.unit}
+              t={rider.metrics!.series.t}
+              lines={c.lines}
+              segments={rider.metrics!.summary.airborne_segments}
+              cursor={cursor}
+              onSeek={seek}
+              keyStep={1 / (rider.pose?.fps || 30)}
+            />
+          ))}
+        </section>
+      )}
+      <div className="compare-grid compare-summaries">
         {[
           ['Rider', rider],
           ['Reference', reference],
