@@ -209,10 +209,10 @@ def load_stack(path: Path | str = DEFAULT_STACK_FILE) -> Stack:
     offline = doc.sub("offline")
     offline.check_keys({"root_image", "suite"})
 
-    upstream = _load_upstream(root, doc.sub("upstream"))
+    upstream = _load_upstream(root, doc.sub("upstream", required=False))
     base_images = _load_base_images(root, doc.sub("base_images"), upstream)
     services = _load_services(root, doc.sub("services"), base_images, upstream)
-    targets = _load_targets(doc.sub("targets"))
+    targets = _load_targets(doc.sub("targets", required=False))
 
     return Stack(
         root=root,

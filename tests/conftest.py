@@ -1,0 +1,48 @@
+"""Shared fixtures: the real Docker engine (fails, never skips, when CI is set) and the busybox fixture stack."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snowstack.engine import Engine
+from snowstack.stack import Stack, load_stack
+
+FIXTURE_STACK = Path(__file__).parent / "fixtures" / "busybox-stack"
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+
+
+def require_engine() -> Engine:
+    """The real engine; without one the test skips on a laptop and fails in CI."""
+    engine = Engine()
+    facts = engine.facts()
+    if not facts.reachable or facts.compose_version is None or facts.buildx_version is None:
+        reason = facts.error or "compose v2 or buildx is missing"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but no usable Docker engine answers: {reason}")
+        pytest.skip(f"no usable Docker engine: {reason}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return require_engine()
+
+
+@pytest.fixture
+def fixture_stack(tmp_path: Path, engine: Engine) -> Iterator[Stack]:
+    """A fresh copy of the busybox stack (with the static busybox binary) and its images removed afterwards."""
+    if not Path(BUSYBOX).is_file():
+        message = "busybox-static is missing: apt-get install busybox-static"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    root = tmp_path / "stack"
+    shutil.copytree(FIXTURE_STACK, root)
+    shutil.copy(BUSYBOX, root / "base-a" / "busybox")
+    stack = load_stack(root / "stack.toml")
+    yield stack
+    for image in [*(b.image for b in stack.base_images.values()), "snowstack-fixture/back:test", "snowstack-fixture/front:test"]:
+        engine.remove_image(image)

@@ -1,0 +1,109 @@
+"""The engine module against a real Docker engine, on the busybox fixture stack (no registry needed)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from snowstack.engine import Engine
+from snowstack.errors import EngineError
+from snowstack.images import Bootstrapper, base_image_specs, read_history
+from snowstack.stack import Stack
+
+pytestmark = pytest.mark.engine
+
+
+def bootstrapper(stack: Stack, engine: Engine, ca: Path | None = None, no_cache: bool = False) -> Bootstrapper:
+    return Bootstrapper(stack, engine, ca_bundle=str(ca) if ca else None, no_cache=no_cache)
+
+
+def build_all(stack: Stack, engine: Engine, ca: Path | None = None, no_cache: bool = False) -> list[tuple[str, str]]:
+    builder = bootstrapper(stack, engine, ca, no_cache)
+    for spec in base_image_specs(stack, None, offline=False, gpu=False):
+        builder.build(spec)
+    return [(r.name, r.outcome) for r in builder.records]
+
+
+def test_bootstrap_builds_parents_first_then_skips_until_a_context_changes(fixture_stack: Stack, engine: Engine) -> None:
+    assert build_all(fixture_stack, engine) == [("base-a", "built"), ("base-b", "built")]
+    assert build_all(fixture_stack, engine) == [("base-a", "up to date"), ("base-b", "up to date")]
+
+    # A change in the parent's context rebuilds the parent and, through its new id, the child.
+    (fixture_stack.base_images["base-a"].context / "NOTES.txt").write_text("changed")
+    assert build_all(fixture_stack, engine) == [("base-a", "built"), ("base-b", "built")]
+
+    outcomes = [record.outcome for record in read_history(fixture_stack)]
+    assert outcomes == ["built", "built", "up to date", "up to date", "built", "built"]
+
+
+def test_a_failed_build_names_the_step_keeps_the_log_tail_and_tags_nothing(fixture_stack: Stack, engine: Engine) -> None:
+    build_all(fixture_stack, engine)
+    dockerfile = fixture_stack.base_images["base-b"].context / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + 'RUN echo "about to fail" && exit 3\n')
+    engine.remove_image(fixture_stack.base_images["base-b"].image)
+    builder = bootstrapper(fixture_stack, engine)
+    with pytest.raises(EngineError) as error:
+        builder.build(base_image_specs(fixture_stack, ["base-b"], offline=False, gpu=False)[1])
+    assert "exit code: 3" in str(error.value)
+    assert any("about to fail" in line for line in error.value.log_tail)
+    assert len(error.value.log_tail) <= 30
+    assert not engine.image_exists(fixture_stack.base_images["base-b"].image)
+    assert read_history(fixture_stack)[-1].outcome == "failed"
+
+
+def test_the_ca_secret_is_used_by_the_build_but_lands_in_no_layer(fixture_stack: Stack, engine: Engine, tmp_path: Path) -> None:
+    marker = f"SNOWSTACK-TEST-CA-{uuid.uuid4().hex}"
+    ca = tmp_path / "ca.pem"
+    ca.write_text(f"-----BEGIN CERTIFICATE-----\n{marker}\n-----END CERTIFICATE-----\n")
+    # Secrets are not part of BuildKit's cache key: without no_cache an earlier build's layer would be reused.
+    build_all(fixture_stack, engine, ca, no_cache=True)
+    image = fixture_stack.base_images["base-b"].image
+    files = image_files(engine, image)
+    assert files["etc/ca-bytes-seen"].strip() == str(len(ca.read_bytes())).encode()  # the build saw the secret
+    assert not [name for name, data in files.items() if marker.encode() in data]  # and no layer kept it
+
+
+def test_compose_up_waits_for_health_in_dependency_order_then_down_leaves_nothing(fixture_stack: Stack, engine: Engine) -> None:
+    build_all(fixture_stack, engine)
+    stack_engine = Engine([fixture_stack.compose_file], project_name=fixture_stack.name)
+    compose = stack_engine.compose
+    try:
+        started = time.perf_counter()
+        stack_engine.run_compose("build", lambda: compose.build(quiet=True))
+        stack_engine.run_compose("up", lambda: compose.up(detach=True, wait=True, wait_timeout=60, quiet=True))
+        assert time.perf_counter() - started < 120
+        states = {c.name.split("-")[-2]: c.state.health.status for c in compose.ps()}
+        assert states == {"back": "healthy", "front": "healthy"}
+        port = fixture_stack.services["front"].port
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "front v1\n"
+    finally:
+        stack_engine.run_compose("down", lambda: compose.down(volumes=True, remove_orphans=True, quiet=True))
+    assert compose.ps(all=True) == []
+    assert not engine.client.network.exists(fixture_stack.network)
+
+
+def image_files(engine: Engine, image: str) -> dict[str, bytes]:
+    """Every regular file of every layer of an image, read from `docker save`."""
+    archive = tarfile.open(fileobj=io.BytesIO(b"".join(engine.client.image.save(image))))
+    files: dict[str, bytes] = {}
+    for member in archive.getmembers():
+        if not member.isfile():
+            continue
+        blob = archive.extractfile(member)
+        assert blob is not None
+        data = blob.read()
+        try:
+            layer = tarfile.open(fileobj=io.BytesIO(data))
+            for entry in layer.getmembers():
+                if entry.isfile():
+                    extracted = layer.extractfile(entry)
+                    files[entry.name] = extracted.read() if extracted else b""
+        except tarfile.ReadError:
+            files[member.name] = data  # config json and manifests
+    return files

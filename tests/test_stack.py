@@ -1,0 +1,116 @@
+"""The stack description: the real one loads, and every kind of mistake names the file, key and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snowstack.errors import StackFileError
+from snowstack.stack import load_stack
+
+MINIMAL = """
+[project]
+name = "p"
+compose_file = "compose.yml"
+network = "n"
+state_dir = ".state"
+
+[offline]
+root_image = "root:1"
+suite = "bookworm"
+
+[base_images.a]
+image = "p/a:local"
+context = "a"
+
+[base_images.b]
+image = "p/b:local"
+context = "b"
+parent = "a"
+
+[services.web]
+port = 8080
+health = "/health"
+base = "b"
+context = "a"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    path = tmp_path / "stack.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_repository_stack_loads_with_the_seed_targets() -> None:
+    stack = load_stack()
+    assert stack.network == "snowboarding-network"
+    assert {"pose-service", "backend-api", "frontend", "mongodb", "mongo-express"} <= set(stack.services)
+    assert stack.services["pose-service"].port == 5000
+    assert stack.targets["code_change_rebuild"].seed == 30
+    assert stack.targets["pose_ready"].goal == 10
+    assert [b.name for b in stack.base_images_in_build_order()][:2] == ["base-node", "base-python"]
+
+
+def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Path) -> None:
+    stack = load_stack(write(tmp_path, MINIMAL))
+    assert [b.name for b in stack.base_images_in_build_order()] == ["a", "b"]
+    assert [b.name for b in stack.base_images_in_build_order(["b"])] == ["a", "b"]
+    assert [b.name for b in stack.base_images_in_build_order(["a"])] == ["a"]
+    with pytest.raises(KeyError, match="unknown base image 'zzz'"):
+        stack.base_images_in_build_order(["zzz"])
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        (("port = 8080", 'port = "8080"'), "services.web.port", "must be an integer"),
+        (("port = 8080", "port = 70000"), "services.web.port", "not a TCP port"),
+        (("port = 8080", "port = true"), "services.web.port", "got a boolean"),
+        (('health = "/health"', 'health = "health"'), "services.web.health", "starting with '/'"),
+        (('parent = "a"', 'parent = "x"'), "base_images.b.parent", "not a base image"),
+        (('context = "b"', 'context = "nope"'), "base_images.b.context", "does not exist"),
+        (('base = "b"', 'base = "q"'), "services.web.base", "not a base image"),
+        (('network = "n"', 'network = ""'), "project.network", "must not be empty"),
+        (('network = "n"', 'netwrok = "n"'), "project.netwrok", "unknown key"),
+        (('name = "p"\n', ""), "project.name", "is required"),
+    ],
+)
+def test_mistakes_name_the_file_key_and_reason(tmp_path: Path, change: tuple[str, str], key: str, reason: str) -> None:
+    path = write(tmp_path, MINIMAL.replace(*change, 1))
+    with pytest.raises(StackFileError) as error:
+        load_stack(path)
+    assert error.value.key == key
+    assert reason in error.value.reason
+    assert str(path) in str(error.value)
+
+
+def test_a_parent_cycle_is_named(tmp_path: Path) -> None:
+    text = MINIMAL.replace('image = "p/a:local"', 'image = "p/a:local"\nparent = "b"')
+    with pytest.raises(StackFileError, match=r"cycle: (a -> b -> a|b -> a -> b)"):
+        load_stack(write(tmp_path, text))
+
+
+def test_upstream_images_must_be_pinned(tmp_path: Path) -> None:
+    text = MINIMAL + '\n[upstream.node]\nofficial = "node:latest"\n'
+    with pytest.raises(StackFileError, match="pinned") as error:
+        load_stack(write(tmp_path, text))
+    assert error.value.key == "upstream.node.official"
+
+
+def test_a_syntax_error_and_a_missing_file_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError, match="does not exist"):
+        load_stack(tmp_path / "missing.toml")
+    with pytest.raises(StackFileError, match=r"\(syntax\)"):
+        load_stack(write(tmp_path, "[project\n"))
+
+
+def test_stand_ins_build_after_the_stand_ins_they_start_from() -> None:
+    stack = load_stack()
+    order = [image.name for image in stack.stand_ins_in_build_order(["mongo-express", "mongo"])]
+    assert order.index("node") < order.index("mongo-express")
+    assert order.index("python") < order.index("mongo")
+    assert "cuda" not in order
