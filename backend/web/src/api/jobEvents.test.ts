@@ -68,4 +68,14 @@ describe('watchJob', () => {
     expect(seen).toEqual([]);
     expect(FakeEventSource.last.closed).toBe(true);
   });
+
+  it('reports a deleted job once and stops', () => {
+    const onDeleted = vi.fn();
+    watchJob('j1', { onJob: () => undefined, onDeleted, eventSourceCtor: FakeEventSource as unknown as typeof EventSource });
+    const es = FakeEventSource.last;
+    for (const fn of es.listeners.deleted ?? []) fn({ data: '{"id":"j1"}' } as MessageEvent);
+    es.onerror?.();
+    expect(onDeleted).toHaveBeenCalledTimes(1);
+    expect(es.closed).toBe(true);
+  });
 });

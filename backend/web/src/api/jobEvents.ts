@@ -1,9 +1,12 @@
 import { apiUrl } from '../config';
 import { getJob } from './client';
+import { ApiError } from './errors';
 import type { Job } from './types';
 
 export interface JobWatchOptions {
   onJob: (job: Job) => void;
+  /** The job (and so its video) was deleted while being watched. */
+  onDeleted?: () => void;
   /** Poll interval used when SSE is unavailable or drops. */
   pollMs?: number;
   /** Injected for tests. */
@@ -37,8 +40,13 @@ export function watchJob(jobId: string, opts: JobWatchOptions): () => void {
     if (stopped || finished) return;
     try {
       deliver(await getJob(jobId));
-    } catch {
-      // Keep trying: the API may be restarting.
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        finished = true;
+        if (!stopped) opts.onDeleted?.();
+        return;
+      }
+      // Otherwise keep trying: the API may be restarting.
     }
     if (!stopped && !finished) timer = setTimeout(poll, pollMs);
   };
@@ -51,6 +59,11 @@ export function watchJob(jobId: string, opts: JobWatchOptions): () => void {
       } catch {
         // Ignore a malformed event; the next one or the poll fallback will correct the state.
       }
+    });
+    source.addEventListener('deleted', () => {
+      finished = true;
+      source?.close();
+      if (!stopped) opts.onDeleted?.();
     });
     source.onerror = () => {
       // EventSource would reconnect forever (and the server ends the stream after done);

@@ -13,7 +13,7 @@ import { Thumbnail } from './Thumbnail';
 const isFinal = (s: Video['status']) => s === 'done' || s === 'failed';
 
 /** Live status for one unfinished video: SSE with polling fallback; refetches the video once finished. */
-function useLiveVideo(video: Video, onChange: (v: Video) => void) {
+function useLiveVideo(video: Video, onChange: (v: Video) => void, onGone: (id: string) => void) {
   const jobId = video.job?.id;
   const unfinished = !isFinal(video.status);
   useEffect(() => {
@@ -26,6 +26,7 @@ function useLiveVideo(video: Video, onChange: (v: Video) => void) {
           getVideo(video.id).then(onChange, () => undefined);
         }
       },
+      onDeleted: () => onGone(video.id),
     });
     // Re-subscribe only when the job changes, not on every progress event.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -33,7 +34,7 @@ function useLiveVideo(video: Video, onChange: (v: Video) => void) {
 }
 
 function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v: Video) => void; onDeleted: (id: string) => void }) {
-  useLiveVideo(video, onChange);
+  useLiveVideo(video, onChange, onDeleted);
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<string | null>(null);
