@@ -90,20 +90,19 @@ def test_compose_up_waits_for_health_in_dependency_order_then_down_leaves_nothin
 
 def image_files(engine: Engine, image: str) -> dict[str, bytes]:
     """Every regular file of every layer of an image, read from `docker save`."""
-    archive = tarfile.open(fileobj=io.BytesIO(b"".join(engine.client.image.save(image))))
     files: dict[str, bytes] = {}
-    for member in archive.getmembers():
-        if not member.isfile():
-            continue
-        blob = archive.extractfile(member)
-        assert blob is not None
-        data = blob.read()
-        try:
-            layer = tarfile.open(fileobj=io.BytesIO(data))
-            for entry in layer.getmembers():
-                if entry.isfile():
-                    extracted = layer.extractfile(entry)
-                    files[entry.name] = extracted.read() if extracted else b""
-        except tarfile.ReadError:
-            files[member.name] = data  # config json and manifests
+    with tarfile.open(fileobj=io.BytesIO(b"".join(engine.client.image.save(image)))) as archive:
+        for member in archive.getmembers():
+            blob = archive.extractfile(member) if member.isfile() else None
+            if blob is None:
+                continue
+            data = blob.read()
+            try:
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    for entry in layer.getmembers():
+                        extracted = layer.extractfile(entry) if entry.isfile() else None
+                        if extracted is not None:
+                            files[entry.name] = extracted.read()
+            except tarfile.ReadError:
+                files[member.name] = data  # config json and manifests
     return files
