@@ -91,11 +91,12 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
     let fileStream: Readable | null = null;
     let settled = false;
 
-    const fail = (err: unknown) => { console.error('FAIL', settled, (err as Error).message);
+    const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
       req.unpipe(bb);
-      fileStream?.destroy();
+      // With an error: a plain destroy() of a part that had already ended would leave pipeline() waiting forever.
+      fileStream?.destroy(new Error('upload rejected'));
 
       bb.on('error', () => undefined);
       const cleanup = tempPath ? removeQuietly(tempPath) : Promise.resolve();
@@ -143,8 +144,7 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
           },
         });
         // `flush: true` fsyncs the file before its descriptor closes: the bytes are on disk before the rename.
-        const ws = createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }); ws.on('close', () => console.error('ws close')); ws.on('finish', () => console.error('ws finish')); stream.on('end', () => console.error('src end')); stream.on('close', () => console.error('src close')); meter.on('finish', () => console.error('meter finish')); meter.on('end', () => console.error('meter end'));
-        await pipeline(stream, meter, ws).finally(() => console.error('pipeline settled'));
+        await pipeline(stream, meter, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
         return { size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks), truncated };
       })();
       filePromise.catch((err) => fail(err));
