@@ -39,10 +39,9 @@ export function parseRange(header: string | undefined, size: number): { start: n
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(a);
-  const end = b === '' ? size - 1 : Number(b);
-  if (end < start) return null;
+  if (b !== '' && Number(b) < start) return null; // e.g. bytes=5-2: invalid, so ignored
   if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(end, size - 1) };
+  return { start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
 }
 
 export function videosRouter(deps: AppDeps): Router {
