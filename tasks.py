@@ -96,3 +96,64 @@ def lint(c: Context, json: bool = False) -> None:
         console.print(checks_table("lint", checks))
     if worst(checks) is Status.FAIL:
         raise Exit(code=1)
+
+
+@task(
+    help={
+        "dev": "dev mode: then run `invoke watch` for source sync with hot reload",
+        "timeout": "seconds to wait for every service to be healthy",
+        "offline": "use the offline stand-ins even if a registry answers",
+        "online": "use the official images even if the registry probe fails",
+        "skip_lint": "do not run lint before bootstrapping",
+        "json": "print the result as JSON",
+    }
+)
+@user_errors
+def up(
+    c: Context,
+    dev: bool = False,
+    timeout: int = 300,
+    offline: bool = False,
+    online: bool = False,
+    skip_lint: bool = False,
+    json: bool = False,
+) -> None:
+    """Bootstrap if needed, build the services, start the stack and wait until every service is healthy."""
+    from snowstack.workflows import up as run
+
+    run(dev=dev, timeout=timeout, offline=offline, online=online, skip_lint=skip_lint, as_json=json)
+
+
+@task(help={"volumes": "also remove the data volumes (MongoDB, uploads, model cache)"})
+@user_errors
+def down(c: Context, volumes: bool = False) -> None:
+    """Stop and remove the stack's containers and network (and with --volumes its data)."""
+    from snowstack.workflows import compose_stack
+
+    compose_stack().down(volumes=volumes)
+
+
+@task(help={"json": "print the states as JSON"})
+@user_errors
+def ps(c: Context, json: bool = False) -> None:
+    """Show each service's state, health and URL."""
+    from snowstack.compose import states_table
+    from snowstack.workflows import compose_stack
+
+    states = compose_stack().states()
+    print_json(states) if json else console.print(states_table(states, "ps"))
+
+
+@task(help={"service": "one service (default: all)", "tail": "lines per service"}, positional=["service"])
+@user_errors
+def logs(c: Context, service: str = "", tail: int = 100) -> None:
+    """Print the last log lines of one service or of all."""
+    from snowstack.workflows import compose_stack
+
+    project = compose_stack()
+    names = [service] if service else list(project.stack.services)
+    for name in names:
+        if name not in project.stack.services:
+            raise Exit(f"unknown service {name!r}: one of {', '.join(project.stack.services)}", code=1)
+        for line in project.logs(name, tail):
+            print(line)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from collections.abc import Sequence
 
 from rich.table import Table
 
 from . import doctor as doctor_
+from .compose import ComposeStack, Profile, ServiceState, states_table
 from .engine import Engine
 from .errors import SnowstackError
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
@@ -106,3 +108,66 @@ def bootstrap_table(records: Sequence[BuildRecord], stack: Stack, total: float) 
         verdict += f" the seed's {target.seed / 60:.0f} min target)[/]"
     table.caption = f"total {total:.1f}s{verdict}"
     return table
+
+
+def profile_for(facts: doctor_.HostFacts, *, offline: bool, online: bool, dev: bool = False) -> Profile:
+    if offline and online:
+        raise SnowstackError("--offline and --online contradict each other: pass at most one")
+    return Profile(gpu=doctor_.gpu_available(facts), offline=offline or (not online and not facts.registry_reachable), dev=dev)
+
+
+def compose_stack(*, offline: bool = False, online: bool = False, dev: bool = False) -> ComposeStack:
+    """The compose project for this host's profile, without running doctor's slower checks twice."""
+    facts = doctor_.gather(Engine())
+    stack = load_stack()
+    _export_ca(facts)
+    return ComposeStack(stack, profile_for(facts, offline=offline, online=online, dev=dev))
+
+
+def _export_ca(facts: doctor_.HostFacts) -> None:
+    ca = doctor_.ca_bundle(facts.env)
+    if ca:
+        os.environ["CA_BUNDLE"] = ca[1]
+
+
+def up(
+    *, offline: bool = False, online: bool = False, dev: bool = False, timeout: int = 300, as_json: bool = False, skip_lint: bool = False
+) -> list[ServiceState]:
+    """Bootstrap what is missing or stale, build the services, start them and wait until all are healthy."""
+    started = time.perf_counter()
+    stack = load_stack()
+    engine = Engine()
+    facts = run_doctor_gate(engine)
+    profile = profile_for(facts, offline=offline, online=online, dev=dev)
+    _export_ca(facts)
+    bootstrap(
+        offline=profile.offline,
+        online=not profile.offline,
+        gpu=profile.gpu,
+        skip_doctor=True,
+        skip_lint=skip_lint,
+        as_json=as_json,
+        stack=stack,
+    )
+    project = ComposeStack(stack, profile)
+    if not as_json:
+        console.print(f"[bold]profile:[/] {profile.describe()}  [dim]({', '.join(p.name for p in project.files)})[/]")
+    with console.status("compose build"):
+        build_s = project.build()
+    with console.status(f"compose up --wait (timeout {timeout}s)"):
+        up_s = project.up(timeout)
+    states = project.states()
+    total = time.perf_counter() - started
+    if as_json:
+        print_json(
+            {
+                "profile": profile,
+                "build_seconds": round(build_s, 2),
+                "up_seconds": round(up_s, 2),
+                "total_seconds": round(total, 2),
+                "services": states,
+            }
+        )
+    else:
+        console.print(states_table(states, "up", total))
+    return states

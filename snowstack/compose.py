@@ -1,0 +1,211 @@
+"""The compose stack: which files and variables make the profile, `.env` with generated secrets, and
+up / down / ps / logs with a table of service, state, health, URL and time to healthy."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from .engine import Engine, engine_errors
+from .errors import EngineError, SnowstackError
+from .images import resolve_upstream
+from .stack import Stack
+
+GENERATE = "__GENERATE__"
+LOG_LINES_ON_FAILURE = 25
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How this host runs the stack: GPU or CPU pose backend, official images or offline stand-ins, dev sync."""
+
+    gpu: bool
+    offline: bool
+    dev: bool = False
+
+    def describe(self) -> str:
+        parts = ["GPU (hmr2)" if self.gpu else "CPU (mediapipe)", "offline stand-ins" if self.offline else "official images"]
+        return ", ".join(parts + (["dev sync"] if self.dev else []))
+
+
+def compose_files(stack: Stack, profile: Profile) -> list[Path]:
+    """The main compose file plus the profile's overrides, in the order compose merges them."""
+    main = stack.compose_file
+    files = [main]
+    if not profile.gpu:
+        files.append(main.with_name("docker-compose.cpu.yml"))
+    if profile.offline:
+        files.append(main.with_name("docker-compose.offline.yml"))
+    if profile.dev:
+        files.append(main.with_name("docker-compose.dev.yml"))
+    return files
+
+
+def compose_variables(stack: Stack, profile: Profile) -> dict[str, str]:
+    """Image variables the compose file reads (`MONGO_IMAGE`…), from stack.toml's upstream table."""
+    refs = resolve_upstream(stack, profile.offline)
+    return {
+        f"{service.upstream.upper().replace('-', '_')}_IMAGE": refs[service.upstream]
+        for service in stack.services.values()
+        if service.upstream
+    }
+
+
+def render_env_file(example: str, token: Any = None) -> str:
+    """`.env.example` with every __GENERATE__ replaced by a fresh URL-safe secret."""
+    make = token or (lambda: secrets.token_urlsafe(24))
+    return re.sub(GENERATE, lambda _: make(), example)
+
+
+def ensure_env_file(stack: Stack) -> tuple[Path, bool]:
+    """backend/.env, created from .env.example with generated secrets on first use. Returns (path, created)."""
+    folder = stack.compose_file.parent
+    env, example = folder / ".env", folder / ".env.example"
+    if env.exists():
+        return env, False
+    if not example.exists():
+        raise SnowstackError(f"{example} is missing: it documents every variable the stack needs")
+    env.write_text(render_env_file(example.read_text()))
+    env.chmod(0o600)
+    return env, True
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    state: str
+    health: str
+    url: str | None
+    seconds_to_healthy: float | None
+
+
+class ComposeStack:
+    """One compose project for a profile: the engine bound to its files, env file and variables."""
+
+    def __init__(self, stack: Stack, profile: Profile) -> None:
+        self.stack, self.profile = stack, profile
+        self.env_file, _ = ensure_env_file(stack)
+        os.environ.update(compose_variables(stack, profile))
+        self.files = compose_files(stack, profile)
+        missing = [str(path) for path in self.files if not path.exists()]
+        if missing:
+            raise SnowstackError(f"compose file missing: {', '.join(missing)}")
+        self.engine = Engine(self.files, project_name=stack.name, env_file=self.env_file, project_directory=stack.compose_file.parent)
+        self.compose = self.engine.compose
+
+    @property
+    def env(self) -> dict[str, str]:
+        return read_env_file(self.env_file)
+
+    def build(self, services: Sequence[str] = ()) -> float:
+        started = time.perf_counter()
+        with engine_errors("compose build"):
+            self.compose.build(list(services) or None, quiet=True)
+        return time.perf_counter() - started
+
+    def up(self, timeout_s: int, services: Sequence[str] = ()) -> float:
+        """`compose up --detach --wait`; on failure the unhealthy services' last log lines are in the error."""
+        started = time.perf_counter()
+        try:
+            with engine_errors("compose up"):
+                self.compose.up(list(services) or None, detach=True, wait=True, wait_timeout=timeout_s, quiet=True)
+        except EngineError:
+            unhealthy = [s for s in self.states() if s.health not in ("healthy", "-") or s.state != "running"]
+            tail: list[str] = []
+            for service in unhealthy or self.states():
+                tail += [f"--- {service.name} ({service.state}, {service.health})", *self.logs(service.name, LOG_LINES_ON_FAILURE)]
+            names = ", ".join(s.name for s in unhealthy) or "unknown"
+            raise EngineError(f"the stack did not become healthy within {timeout_s}s: {names} (their logs above)", log_tail=tail) from None
+        return time.perf_counter() - started
+
+    def down(self, volumes: bool = False) -> None:
+        with engine_errors("compose down"):
+            self.compose.down(volumes=volumes, remove_orphans=True, quiet=True)
+
+    def logs(self, service: str, tail: int | None = None) -> list[str]:
+        with engine_errors(f"compose logs {service}"):
+            text = self.compose.logs([service], tail=str(tail) if tail else None, timestamps=False)
+        return str(text).splitlines()
+
+    def published_port(self, service: str) -> int | None:
+        port = self.stack.services[service].port
+        for container in self.compose.ps(all=True):
+            if container.config.labels.get("com.docker.compose.service") != service:
+                continue
+            bindings = (container.network_settings.ports or {}).get(f"{port}/tcp") or []
+            for binding in bindings:
+                return int(binding["HostPort"] if isinstance(binding, dict) else binding.host_port)
+        return None
+
+    def urls(self) -> dict[str, str]:
+        urls = {}
+        for name in self.stack.services:
+            port = self.published_port(name)
+            if port:
+                host = self.env.get("BIND_ADDRESS", "127.0.0.1")
+                urls[name] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        return urls
+
+    def states(self) -> list[ServiceState]:
+        by_service = {}
+        for container in self.compose.ps(all=True):
+            by_service[container.config.labels.get("com.docker.compose.service", container.name)] = container
+        urls = self.urls()
+        result = []
+        for name in self.stack.services:
+            container = by_service.get(name)
+            if container is None:
+                result.append(ServiceState(name, "absent", "-", None, None))
+                continue
+            state = container.state
+            health = state.health.status if state.health else "-"
+            result.append(ServiceState(name, str(state.status), str(health), urls.get(name), seconds_to_healthy(state)))
+        return result
+
+
+def seconds_to_healthy(state: Any) -> float | None:
+    """From container start to the first passing healthcheck, from the engine's own health log."""
+    health = getattr(state, "health", None)
+    started = getattr(state, "started_at", None)
+    if health is None or started is None or not health.log:
+        return None
+    passing = [entry.end for entry in health.log if entry.exit_code == 0 and entry.end]
+    if not passing:
+        return None
+    return max(0.0, (min(passing) - started).total_seconds()) if isinstance(started, datetime) else None
+
+
+def states_table(states: Sequence[ServiceState], title: str, total: float | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("service", "state", "health", "url", "to healthy"):
+        table.add_column(column, justify="right" if column == "to healthy" else "left")
+    for s in states:
+        colour = "green" if s.health == "healthy" else ("yellow" if s.health in ("starting", "-") else "red")
+        to_healthy = f"{s.seconds_to_healthy:.1f}s" if s.seconds_to_healthy is not None else ""
+        table.add_row(s.name, s.state, f"[{colour}]{s.health}[/]", s.url or "", to_healthy)
+    if total is not None:
+        table.caption = f"total {total:.1f}s"
+    return table
+
+
+def env_for_display(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: ("***" if re.search("PASSWORD|SECRET|TOKEN", k) else v) for k, v in values.items()}
