@@ -157,3 +157,21 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
             raise Exit(f"unknown service {name!r}: one of {', '.join(project.stack.services)}", code=1)
         for line in project.logs(name, tail):
             print(line)
+
+
+@task(
+    help={
+        "deadline": "seconds each check may retry before it counts as failed",
+        "only": "check only this service (repeatable)",
+        "json": "print the checks as JSON",
+    },
+    iterable=["only"],
+)
+@user_errors
+def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, json: bool = False) -> None:
+    """Deep functional checks of every service; exit 1 if any fails."""
+    from snowstack.workflows import verify as run
+
+    checks = run(deadline=deadline, only=only or None, as_json=json)
+    if any(check.status is Status.FAIL for check in checks):
+        raise Exit(code=1)

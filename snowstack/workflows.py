@@ -14,7 +14,7 @@ from .compose import ComposeStack, Profile, ServiceState, states_table
 from .engine import Engine
 from .errors import SnowstackError
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
-from .report import BuildProgress, Status, checks_table, console, print_json, worst
+from .report import BuildProgress, Check, Status, checks_table, console, print_json, worst
 from .stack import Stack, load_stack
 
 
@@ -171,3 +171,22 @@ def up(
     else:
         console.print(states_table(states, "up", total))
     return states
+
+
+def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bool = False) -> list[Check]:
+    from .verify import Target
+    from .verify import verify as run_checks
+
+    project = compose_stack()
+    mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port
+    target = Target(urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port)
+    started = time.perf_counter()
+    checks = run_checks(target, deadline, only)
+    total = time.perf_counter() - started
+    if as_json:
+        print_json({"checks": checks, "failed": sum(c.status is Status.FAIL for c in checks), "seconds": round(total, 2)})
+    else:
+        table = checks_table("verify", checks)
+        table.caption = f"total {total:.1f}s"
+        console.print(table)
+    return checks

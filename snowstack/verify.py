@@ -1,0 +1,214 @@
+"""`invoke verify`: deep functional checks of every service, not just "the port is open".
+
+Each check is a function of the endpoints and credentials, retried until a deadline (tenacity), run in
+parallel where independent; the table names the failing service, and the exit code is min(failures, 1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure, PyMongoError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from .report import Check, Status
+
+DATA = Path(__file__).parent / "data"
+TEST_PHOTO = DATA / "person.jpg"
+TEST_VIDEO = DATA / "rider.mp4"
+HTTP_TIMEOUT = 10
+
+
+class VerifyFailure(Exception):
+    """A check's finding: the message is the table's detail."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the checks talk to: a base URL per service, the .env credentials, the expected pose device."""
+
+    urls: Mapping[str, str]
+    env: Mapping[str, str]
+    expect_gpu: bool
+    mongo_host: str = "127.0.0.1"
+    mongo_port: int = 27017
+    job_deadline_s: float = 180.0
+
+
+def _get(url: str, **kwargs: Any) -> requests.Response:
+    try:
+        return requests.get(url, timeout=HTTP_TIMEOUT, **kwargs)
+    except requests.RequestException as error:
+        raise VerifyFailure(f"GET {url}: {type(error).__name__}") from None
+
+
+def _expect(response: requests.Response, status: int, what: str) -> requests.Response:
+    if response.status_code != status:
+        raise VerifyFailure(f"{what}: HTTP {response.status_code} (expected {status}): {response.text[:160]}")
+    return response
+
+
+def _url(target: Target, service: str) -> str:
+    try:
+        return target.urls[service]
+    except KeyError:
+        raise VerifyFailure(f"{service} publishes no port: is it running? (invoke ps)") from None
+
+
+# --- the checks ---------------------------------------------------------------------------------------
+
+
+def check_pose_service(target: Target) -> str:
+    base = _url(target, "pose-service")
+    _expect(_get(f"{base}/ready"), 200, "/ready")
+    info = _expect(_get(f"{base}/v1/info"), 200, "/v1/info").json()
+    want = ("hmr2", "cuda") if target.expect_gpu else ("mediapipe", "cpu")
+    if (info.get("backend"), info.get("device")) != want:
+        raise VerifyFailure(f"backend/device {info.get('backend')}/{info.get('device')}, expected {want[0]}/{want[1]} for this profile")
+    with TEST_PHOTO.open("rb") as photo:
+        try:
+            response = requests.post(f"{base}/v1/pose/image", files={"image": ("person.jpg", photo, "image/jpeg")}, timeout=60)
+        except requests.RequestException as error:
+            raise VerifyFailure(f"POST /v1/pose/image: {type(error).__name__}") from None
+    persons = _expect(response, 200, "/v1/pose/image").json().get("persons", [])
+    if not persons:
+        raise VerifyFailure("inference on the bundled test photo found no person")
+    visible = sum(1 for k in persons[0]["keypoints"] if k["score"] > 0.5)
+    return f"{info['backend']}/{info['device']} ready; test photo: {len(persons)} person, {visible}/17 keypoints visible"
+
+
+def check_backend_api(target: Target) -> str:
+    base = _url(target, "backend-api")
+    ready = _get(f"{base}/health/ready")
+    if ready.status_code != 200:
+        raise VerifyFailure(f"/health/ready {ready.status_code}: {ready.text[:200]}")
+    with TEST_VIDEO.open("rb") as video:
+        try:
+            response = requests.post(
+                f"{base}/api/videos",
+                files={"video": ("verify.mp4", video, "video/mp4")},
+                data={"role": "rider", "title": "invoke verify"},
+                timeout=60,
+            )
+        except requests.RequestException as error:
+            raise VerifyFailure(f"upload: {type(error).__name__}") from None
+    created = _expect(response, 202, "upload").json()
+    video_id, job_id = created["videoId"], created["jobId"]
+    try:
+        job = _wait_for_job(base, job_id, target.job_deadline_s)
+        if job["state"] != "done":
+            raise VerifyFailure(f"job {job_id} ended {job['state']}: {job.get('error')}")
+        pose = _expect(_get(f"{base}/api/videos/{video_id}/pose"), 200, "pose").json()
+        frames_with_person = sum(1 for frame in pose["frames"] if frame["persons"])
+        if not frames_with_person:
+            raise VerifyFailure("the analysed test video has no frame with keypoints")
+        metrics = _expect(_get(f"{base}/api/videos/{video_id}/metrics"), 200, "metrics").json()
+        if not metrics.get("series", {}).get("t"):
+            raise VerifyFailure("metrics have no time series")
+    finally:
+        deleted = requests.delete(f"{base}/api/videos/{video_id}", timeout=HTTP_TIMEOUT)
+    if deleted.status_code != 204:
+        raise VerifyFailure(f"delete answered {deleted.status_code}")
+    _expect(_get(f"{base}/api/videos/{video_id}"), 404, "the deleted video")
+    return f"ready; upload → job done → {frames_with_person}/{len(pose['frames'])} frames with keypoints, metrics → deleted"
+
+
+def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
+    give_up = time.monotonic() + deadline_s
+    while True:
+        job: dict[str, Any] = _expect(_get(f"{base}/api/jobs/{job_id}"), 200, "job").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        if time.monotonic() > give_up:
+            raise VerifyFailure(f"job {job_id} still {job['state']} after {deadline_s:.0f}s")
+        time.sleep(0.5)
+
+
+def check_frontend(target: Target) -> str:
+    base = _url(target, "frontend")
+    page = _expect(_get(f"{base}/"), 200, "/")
+    if 'id="root"' not in page.text:
+        raise VerifyFailure("/ does not serve the app's index.html")
+    assets = [a for a in _asset_paths(page.text) if a.endswith(".js")]
+    if not assets:
+        raise VerifyFailure("index.html references no script")
+    for asset in assets:
+        _expect(_get(f"{base}{asset}"), 200, asset)
+    listing = _expect(_get(f"{base}/api/videos"), 200, "/api through the frontend").json()
+    if "items" not in listing:
+        raise VerifyFailure("/api/videos through the frontend is not the API's answer")
+    return f"app and {len(assets)} script(s) served; /api reaches the API"
+
+
+def _asset_paths(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+
+
+def check_mongodb(target: Target) -> str:
+    user, password = target.env.get("MONGO_ROOT_USERNAME"), target.env.get("MONGO_ROOT_PASSWORD")
+    uri = f"mongodb://{target.mongo_host}:{target.mongo_port}/"
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            uri, username=user, password=password, authSource="admin", serverSelectionTimeoutMS=3000
+        )
+        with client:
+            client.admin.command("ping")
+    except PyMongoError as error:
+        raise VerifyFailure(f"authenticated ping failed: {error}") from None
+    try:
+        anonymous: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=3000)
+        with anonymous:
+            anonymous.admin.command("listDatabases")
+    except OperationFailure:
+        return "authenticated ping ok; unauthenticated access refused"
+    except PyMongoError as error:
+        raise VerifyFailure(f"unauthenticated probe failed oddly: {error}") from None
+    raise VerifyFailure("unauthenticated listDatabases succeeded: auth is off")
+
+
+def check_mongo_express(target: Target) -> str:
+    base = _url(target, "mongo-express")
+    _expect(_get(f"{base}/"), 401, "without credentials")
+    auth = (target.env.get("MONGO_EXPRESS_USERNAME", ""), target.env.get("MONGO_EXPRESS_PASSWORD", ""))
+    _expect(_get(f"{base}/", auth=auth), 200, "with credentials")
+    return "401 without credentials, 200 with"
+
+
+CHECKS: dict[str, Callable[[Target], str]] = {
+    "pose-service": check_pose_service,
+    "backend-api": check_backend_api,
+    "frontend": check_frontend,
+    "mongodb": check_mongodb,
+    "mongo-express": check_mongo_express,
+}
+
+
+def run_check(name: str, check: Callable[[Target], str], target: Target, deadline_s: float) -> Check:
+    """Retry a check until it passes or its deadline passes; the last failure is the row's detail."""
+    started = time.perf_counter()
+    try:
+        for attempt in Retrying(
+            stop=stop_after_delay(deadline_s), wait=wait_fixed(1), retry=retry_if_exception_type(VerifyFailure), reraise=True
+        ):
+            with attempt:
+                detail = check(target)
+    except VerifyFailure as failure:
+        return Check(name, Status.FAIL, str(failure), fix=f"invoke logs {name}", seconds=round(time.perf_counter() - started, 2))
+    return Check(name, Status.OK, detail, seconds=round(time.perf_counter() - started, 2))
+
+
+def verify(target: Target, deadline_s: float = 30.0, only: list[str] | None = None) -> list[Check]:
+    """All checks in parallel (they are independent); results in the stack's service order."""
+    names = [n for n in CHECKS if not only or n in only]
+    with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+        futures = {name: pool.submit(run_check, name, CHECKS[name], target, deadline_s) for name in names}
+        return [futures[name].result() for name in names]
