@@ -167,6 +167,8 @@ export class JobWorker {
     }
     const ac = new AbortController();
     this.inFlight.set(jobKey, ac);
+    // stop() may have run while this job was being claimed: it aborted only what was in flight then.
+    if (!this.running) ac.abort();
     const heartbeat = setInterval(() => {
       c.jobs
         .updateOne({ _id: job._id, workerId: this.workerId, state: 'running' }, { $set: { heartbeatAt: new Date() } })
