@@ -22,7 +22,7 @@ from .report import Check, Status
 
 DATA = Path(__file__).parent / "data"
 TEST_PHOTO = DATA / "person.jpg"
-TEST_VIDEO = DATA / "rider.mp4"
+TEST_VIDEO = DATA / "rider.webm"
 HTTP_TIMEOUT = 10
 
 
@@ -93,7 +93,7 @@ def check_backend_api(target: Target) -> str:
         try:
             response = requests.post(
                 f"{base}/api/videos",
-                files={"video": ("verify.mp4", video, "video/mp4")},
+                files={"video": ("verify.webm", video, "video/webm")},
                 data={"role": "rider", "title": "invoke verify"},
                 timeout=60,
             )
