@@ -21,6 +21,10 @@ from .images import resolve_upstream
 from .stack import Stack
 
 GENERATE = "__GENERATE__"
+# Compose builds through `buildx bake`, which asks for a filesystem entitlement to read the CA bundle secret
+# (outside the project). That file is the only outside path the compose file names, so the check is lifted
+# for compose builds the automation runs. By hand: BUILDX_BAKE_ENTITLEMENTS_FS=0 docker compose build.
+COMPOSE_BUILD_ENV = {"BUILDX_BAKE_ENTITLEMENTS_FS": "0"}
 LOG_LINES_ON_FAILURE = 25
 
 
@@ -105,6 +109,7 @@ class ComposeStack:
         self.stack, self.profile = stack, profile
         self.env_file, _ = ensure_env_file(stack)
         os.environ.update(compose_variables(stack, profile))
+        os.environ.update(COMPOSE_BUILD_ENV)
         self.files = compose_files(stack, profile)
         missing = [str(path) for path in self.files if not path.exists()]
         if missing:
@@ -162,7 +167,9 @@ class ComposeStack:
             port = self.published_port(name)
             if port:
                 host = self.env.get("BIND_ADDRESS", "127.0.0.1")
-                urls[name] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+                # Services with an HTTP health probe speak HTTP; the others (MongoDB) are plain TCP.
+                scheme = "http" if self.stack.services[name].health else "tcp"
+                urls[name] = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         return urls
 
     def states(self) -> list[ServiceState]:

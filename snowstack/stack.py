@@ -54,6 +54,9 @@ class Service:
     gpu_base: str | None = None
     context: Path | None = None
     upstream: str | None = None
+    bench_source: Path | None = None  # a source file `invoke bench-rebuild` edits (and restores) for a code change
+    bench_probe: str | None = None  # an HTTP path whose body shows that edit once it is served (dev sync)
+    bench_dependency: Path | None = None  # the requirements file the bench adds a pinned package to
 
     @property
     def built(self) -> bool:
@@ -310,7 +313,7 @@ def _load_services(
     ports: dict[int, str] = {}
     for name in table.table:
         entry = table.sub(name)
-        entry.check_keys({"port", "health", "base", "gpu_base", "context", "upstream"})
+        entry.check_keys({"port", "health", "base", "gpu_base", "context", "upstream", "bench_source", "bench_probe", "bench_dependency"})
         port = entry.get("port", int)
         if not 1 <= port <= 65535:
             raise entry.fail("port", f"{port} is not a TCP port (1-65535)")
@@ -338,8 +341,31 @@ def _load_services(
             gpu_base=entry.text("gpu_base", required=False),
             context=_folder(root, entry, "context") if context else None,
             upstream=ref,
+            bench_source=_bench_file(root, entry, "bench_source", context),
+            bench_probe=_http_path(entry, "bench_probe"),
+            bench_dependency=_bench_file(root, entry, "bench_dependency", context),
         )
     return result
+
+
+def _bench_file(root: Path, entry: _Reader, name: str, context: str | None) -> Path | None:
+    """A file inside the service's build context, named relative to that context."""
+    relative = entry.text(name, required=False)
+    if relative is None:
+        return None
+    if context is None:
+        raise entry.fail(name, "only a built service (one with `context`) has source files to edit")
+    path: Path = root / context / relative
+    if not path.is_file():
+        raise entry.fail(name, f"file {path} does not exist")
+    return path
+
+
+def _http_path(entry: _Reader, name: str) -> str | None:
+    path = entry.text(name, required=False)
+    if path is not None and not path.startswith("/"):
+        raise entry.fail(name, f"{path!r} must be an HTTP path starting with '/'")
+    return path
 
 
 def _load_targets(table: _Reader) -> dict[str, Target]:

@@ -1,5 +1,6 @@
 """Start SecantusDB like the official mongo image starts mongod: root user from the environment, auth on.
 
+Like the official image without --replSet, it is a standalone server (no replica-set advertisement).
 On first start (no marker in /data/db) the root user is created on a loopback-only server, which is then
 stopped and restarted with --auth on all interfaces; later starts go straight to --auth.
 """
@@ -21,7 +22,7 @@ MARKER = DATA / ".root-user-created"
 
 
 def server_args(host: str, auth: bool) -> list[str]:
-    args = [sys.executable, "-m", "secantus", "--host", host, "--port", PORT, "--storage-path", str(DATA), "--log-level", "WARNING"]
+    args = [sys.executable, "-m", "secantus", "--host", host, "--port", PORT, "--storage-path", str(DATA), "--log-level", "WARNING", "--standalone"]
     return [*args, "--auth"] if auth else args
 
 
