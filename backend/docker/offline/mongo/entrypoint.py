@@ -22,7 +22,8 @@ MARKER = DATA / ".root-user-created"
 
 
 def server_args(host: str, auth: bool) -> list[str]:
-    args = [sys.executable, "-m", "secantus", "--host", host, "--port", PORT, "--storage-path", str(DATA), "--log-level", "WARNING", "--standalone"]
+    args = [sys.executable, "-m", "secantus", "--host", host, "--port", PORT, "--storage-path", str(DATA)]
+    args += ["--log-level", "WARNING", "--standalone"]
     return [*args, "--auth"] if auth else args
 
 
