@@ -175,3 +175,51 @@ def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, js
     checks = run(deadline=deadline, only=only or None, as_json=json)
     if any(check.status is Status.FAIL for check in checks):
         raise Exit(code=1)
+
+
+@task(
+    help={
+        "runs": "runs per row (min / median / max over them)",
+        "service": "bench only this service (repeatable; default: every service we build)",
+        "only": "only this row (repeatable): code_change_rebuild, code_change_healthy, dev_sync, dependency_change_rebuild, "
+        "cached_build, pose_ready, base_build",
+        "compare": "show each median's change against the previous run in .snowstack/bench.jsonl",
+        "plot": "write a PNG of the history per row into .snowstack/plots/",
+        "json": "print the rows and the history record as JSON",
+    },
+    iterable=["service", "only"],
+)
+@user_errors
+def bench_rebuild(
+    c: Context,
+    runs: int = 5,
+    service: list[str] | None = None,
+    only: list[str] | None = None,
+    compare: bool = False,
+    plot: bool = False,
+    json: bool = False,
+) -> None:
+    """Time code change → rebuilt / healthy / served, dependency change, cached build, pose ready, base builds; exit 1 on any FAIL."""
+    from snowstack.bench import BenchOptions, bench_changes, bench_stack, bench_table
+
+    options = BenchOptions(runs=runs, services=tuple(service or ()), only=tuple(only or ()))
+    with console.status("bench") as status:
+        outcome = bench_stack(options, plot=plot, progress=lambda text: status.update(text.replace("[", r"\[")))
+    compared = bench_changes(outcome) if compare else None
+    if json:
+        print_json({"record": outcome.record, "previous": outcome.previous, "plots": outcome.plots, "failed": outcome.failed})
+    else:
+        console.print(bench_table(outcome.rows, compared))
+        for path in outcome.plots:
+            console.print(f"[dim]plot:[/] {path}")
+    if outcome.failed:
+        raise Exit(code=1)
+
+
+@task(help={"timeout": "seconds to wait for every service to be healthy"})
+@user_errors
+def watch(c: Context, timeout: int = 300) -> None:
+    """Dev mode: bring the stack up with the dev overrides, then sync source changes into it (Ctrl-C stops)."""
+    from snowstack.workflows import watch as run
+
+    raise Exit(code=run(timeout=timeout))

@@ -237,6 +237,12 @@ class Engine:
     def compose(self) -> Any:
         return self.client.compose
 
+    def compose_foreground(self, *args: str) -> int:
+        """Run a long-lived compose command (e.g. `watch`) attached to this terminal; returns its exit code."""
+        import subprocess
+
+        return subprocess.call([*self.client.client_config.docker_compose_cmd, *args])
+
     def run_compose(self, action: str, call: Callable[[], Any]) -> Any:
         with engine_errors(f"compose {action}"):
             return call()

@@ -190,3 +190,10 @@ def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bo
         table.caption = f"total {total:.1f}s"
         console.print(table)
     return checks
+
+
+def watch(*, timeout: int = 300) -> int:
+    """`up --dev`, then `compose watch` in the foreground; returns compose's exit code."""
+    up(dev=True, timeout=timeout)
+    console.print("[bold]watching[/] source folders: edits sync into the containers (Ctrl-C to stop)")
+    return compose_stack(dev=True).engine.compose_foreground("watch", "--no-up")

@@ -6,7 +6,6 @@ Rules are pure functions, tested without Docker; the `engine` tests check the re
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,6 @@ OURS = {"snowboarding/base-python:local", "snowboarding/base-node:local"}
 
 def dockerfile(name: str) -> lint.Dockerfile:
     return lint.parse_dockerfile((FIXTURES / name).read_text(), name)
-
-
-@pytest.fixture(scope="session")
-def engine() -> Engine:
-    """The real engine; without one the test skips locally and fails in CI."""
-    from python_on_whales import DockerException
-
-    candidate = Engine()
-    try:
-        candidate.client.system.info()
-    except (DockerException, FileNotFoundError) as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but no Docker engine answers: {error}")
-        pytest.skip(f"no Docker engine: {error}")
-    return candidate
 
 
 # --- the parser -------------------------------------------------------------------------------------------

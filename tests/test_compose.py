@@ -1,0 +1,73 @@
+"""The compose profile decisions and the .env bootstrap, without Docker."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from snowstack.compose import Profile, compose_files, compose_variables, ensure_env_file, read_env_file, render_env_file
+from snowstack.errors import SnowstackError
+from snowstack.stack import load_stack
+
+
+@pytest.mark.parametrize(
+    ("profile", "extra"),
+    [
+        (Profile(gpu=True, offline=False), []),
+        (Profile(gpu=False, offline=False), ["docker-compose.cpu.yml"]),
+        (Profile(gpu=False, offline=True), ["docker-compose.cpu.yml", "docker-compose.offline.yml"]),
+        (Profile(gpu=True, offline=True, dev=True), ["docker-compose.offline.yml", "docker-compose.dev.yml"]),
+    ],
+)
+def test_the_profile_picks_the_override_files_and_they_exist(profile: Profile, extra: list[str]) -> None:
+    files = compose_files(load_stack(), profile)
+    assert [f.name for f in files] == ["docker-compose.yml", *extra]
+    assert all(f.is_file() for f in files)
+
+
+def test_offline_points_the_image_variables_at_stand_ins_never_official_names() -> None:
+    stack = load_stack()
+    offline = compose_variables(stack, Profile(gpu=False, offline=True))
+    online = compose_variables(stack, Profile(gpu=False, offline=False))
+    assert offline == {"MONGO_IMAGE": stack.upstream["mongo"].offline, "MONGO_EXPRESS_IMAGE": stack.upstream["mongo-express"].offline}
+    assert online == {"MONGO_IMAGE": "mongo:7.0.25", "MONGO_EXPRESS_IMAGE": "mongo-express:1.0.2"}
+
+
+def test_every_generated_secret_is_fresh_and_the_example_has_no_real_secret() -> None:
+    counter = itertools.count()
+    rendered = render_env_file("A=__GENERATE__\nB=__GENERATE__\nC=plain\n", token=lambda: f"s{next(counter)}")
+    assert read_env(rendered) == {"A": "s0", "B": "s1", "C": "plain"}
+    example = (load_stack().compose_file.parent / ".env.example").read_text()
+    assert "__GENERATE__" in example
+    assert "PASSWORD=__GENERATE__" in example.replace("MONGO_ROOT_", "").replace("MONGO_EXPRESS_", "")
+
+
+def test_env_file_is_created_once_private_and_kept(tmp_path: Path) -> None:
+    stack = load_stack()
+    compose_file = tmp_path / "docker-compose.yml"
+    compose_file.write_text("services: {}\n")
+    (tmp_path / ".env.example").write_text("MONGO_ROOT_PASSWORD=__GENERATE__\n")
+    fake = type(stack)(**{**stack.__dict__, "compose_file": compose_file})
+    path, created = ensure_env_file(fake)
+    assert created and oct(path.stat().st_mode & 0o777) == "0o600"
+    first = read_env_file(path)["MONGO_ROOT_PASSWORD"]
+    assert len(first) >= 24 and first != "__GENERATE__"
+    assert ensure_env_file(fake) == (path, False)
+    assert read_env_file(path)["MONGO_ROOT_PASSWORD"] == first
+    (tmp_path / ".env").unlink()
+    (tmp_path / ".env.example").unlink()
+    with pytest.raises(SnowstackError, match=r"\.env\.example is missing"):
+        ensure_env_file(fake)
+
+
+def test_ports_in_stack_toml_match_the_container_ports_the_compose_file_publishes() -> None:
+    stack = load_stack()
+    text = stack.compose_file.read_text()
+    for service in stack.services.values():
+        assert f":{service.port}\"" in text, f"{service.name}: port {service.port} is not published in {stack.compose_file.name}"
+
+
+def read_env(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line)
