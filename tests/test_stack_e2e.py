@@ -147,6 +147,6 @@ def test_down_with_volumes_leaves_no_container_network_or_volume(stack: None) ->
     project = compose_stack()
     label = f"com.docker.compose.project={project.stack.name}"
     client = project.engine.client
-    assert client.container.list(all=True, filters={"label": label}) == []
+    assert client.container.list(all=True, filters=[("label", label)]) == []
     assert not client.network.exists(project.stack.network)
-    assert client.volume.list(filters={"label": label}) == []
+    assert client.volume.list(filters=[("label", label)]) == []
