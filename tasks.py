@@ -12,19 +12,14 @@ from invoke.tasks import task
 from snowstack import doctor as doctor_
 from snowstack.cli import user_errors
 from snowstack.engine import Engine, buildkit_exports
-from snowstack.report import Status, checks_table, console, print_json, worst
+from snowstack.report import Status, console, emit_checks, print_json
 
 
 @task(help={"json": "print the checks as JSON instead of a table"})
 @user_errors
 def doctor(c: Context, json: bool = False) -> None:
     """Check every prerequisite (engine, compose v2, buildx, GPU, disk, memory, registry, CA, WSL2)."""
-    checks = doctor_.evaluate(doctor_.gather())
-    if json:
-        print_json({"checks": checks, "status": worst(checks)})
-    else:
-        console.print(checks_table("doctor", checks))
-    if worst(checks) is Status.FAIL:
+    if emit_checks("doctor", doctor_.evaluate(doctor_.gather()), json) is Status.FAIL:
         raise Exit(code=1)
 
 
@@ -89,12 +84,7 @@ def lint(c: Context, json: bool = False) -> None:
     """Statically validate Dockerfiles (hadolint, stages, pins), build contexts, the compose file and setup scripts."""
     from snowstack import lint as lint_
 
-    checks = lint_.lint()
-    if json:
-        print_json({"checks": checks, "status": worst(checks)})
-    else:
-        console.print(checks_table("lint", checks))
-    if worst(checks) is Status.FAIL:
+    if emit_checks("lint", lint_.lint(), json) is Status.FAIL:
         raise Exit(code=1)
 
 

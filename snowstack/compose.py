@@ -26,6 +26,7 @@ GENERATE = "__GENERATE__"
 # for compose builds the automation runs. By hand: BUILDX_BAKE_ENTITLEMENTS_FS=0 docker compose build.
 COMPOSE_BUILD_ENV = {"BUILDX_BAKE_ENTITLEMENTS_FS": "0"}
 LOG_LINES_ON_FAILURE = 25
+HEALTH_LOG_KEPT = 5  # Docker's health log keeps this many results
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,14 @@ class ComposeStack:
 
 
 def seconds_to_healthy(state: Any) -> float | None:
-    """From container start to the first passing healthcheck, from the engine's own health log."""
+    """From container start to the first passing healthcheck, from the engine's own health log.
+
+    The engine keeps only the last HEALTH_LOG_KEPT results: once it is full the first pass is gone, and the
+    honest answer is "unknown" (None), not the start of whatever is left.
+    """
     health = getattr(state, "health", None)
     started = getattr(state, "started_at", None)
-    if health is None or started is None or not health.log:
+    if health is None or started is None or not health.log or len(health.log) >= HEALTH_LOG_KEPT:
         return None
     passing = [entry.end for entry in health.log if entry.exit_code == 0 and entry.end]
     if not passing:

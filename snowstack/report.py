@@ -109,3 +109,16 @@ class BuildProgress:
         started = self._names.setdefault(name, time.perf_counter())
         text = text.strip().replace("[", r"\[")
         self._status.update(f"[bold]{name}[/] {time.perf_counter() - started:5.0f}s  [dim]{text[:110]}[/]")
+
+
+def emit_checks(title: str, checks: Sequence[Check], as_json: bool, **extra: Any) -> Status:
+    """Print checks as a table (or JSON with `status` and any extra facts); return the worst status."""
+    status = worst(checks)
+    if as_json:
+        print_json({"checks": checks, "status": status, **extra})
+    else:
+        table = checks_table(title, checks)
+        if "seconds" in extra:
+            table.caption = f"total {extra['seconds']:.1f}s"
+        console.print(table)
+    return status

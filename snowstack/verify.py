@@ -136,7 +136,7 @@ def check_frontend(target: Target) -> str:
     page = _expect(_get(f"{base}/"), 200, "/")
     if 'id="root"' not in page.text:
         raise VerifyFailure("/ does not serve the app's index.html")
-    assets = [a for a in _asset_paths(page.text) if a.endswith(".js")]
+    assets = _script_paths(page.text)
     if not assets:
         raise VerifyFailure("index.html references no script")
     for asset in assets:
@@ -147,10 +147,11 @@ def check_frontend(target: Target) -> str:
     return f"app and {len(assets)} script(s) served; /api reaches the API"
 
 
-def _asset_paths(html: str) -> list[str]:
+def _script_paths(html: str) -> list[str]:
+    """Same-origin scripts of the page: /assets/*.js when built, /src/main.tsx under Vite's dev server."""
     import re
 
-    return re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+    return re.findall(r'<script[^>]*\ssrc="(/[^"]+)"', html)
 
 
 def check_mongodb(target: Target) -> str:

@@ -14,7 +14,7 @@ from .compose import ComposeStack, Profile, ServiceState, states_table
 from .engine import Engine
 from .errors import SnowstackError
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
-from .report import BuildProgress, Check, Status, checks_table, console, print_json, worst
+from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
 from .stack import Stack, load_stack
 
 
@@ -182,13 +182,8 @@ def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bo
     target = Target(urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port)
     started = time.perf_counter()
     checks = run_checks(target, deadline, only)
-    total = time.perf_counter() - started
-    if as_json:
-        print_json({"checks": checks, "failed": sum(c.status is Status.FAIL for c in checks), "seconds": round(total, 2)})
-    else:
-        table = checks_table("verify", checks)
-        table.caption = f"total {total:.1f}s"
-        console.print(table)
+    failed = sum(c.status is Status.FAIL for c in checks)
+    emit_checks("verify", checks, as_json, failed=failed, seconds=round(time.perf_counter() - started, 2))
     return checks
 
 
