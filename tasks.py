@@ -197,7 +197,7 @@ def bench_rebuild(
         outcome = bench_stack(options, plot=plot, progress=lambda text: status.update(text.replace("[", r"\[")))
     compared = bench_changes(outcome) if compare else None
     if json:
-        print_json({"record": outcome.record, "previous": outcome.previous, "plots": outcome.plots, "failed": outcome.failed})
+        print_json({"record": outcome.record, "changes": compared, "plots": outcome.plots, "failed": outcome.failed})
     else:
         console.print(bench_table(outcome.rows, compared))
         for path in outcome.plots:

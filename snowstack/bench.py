@@ -56,6 +56,7 @@ ROWS = (
 HISTORY_FILE = "bench.jsonl"
 PLOTS_FOLDER = "plots"
 JOURNAL_FOLDER = "bench-edits"
+DEV_COMPOSE_FILE = "docker-compose.dev.yml"
 # The row that times the pose model's start; the service name is the compose file's.
 POSE_SERVICE = "pose-service"
 # A small pure-Python wheel nothing in the stack uses: adding it changes the requirements, not the service.
@@ -161,22 +162,33 @@ def is_dependency_step(name: str, targets: Iterable[str] = ()) -> bool:
 
 @dataclass(frozen=True)
 class CacheReport:
-    """Which Dockerfile steps of one build came from the cache and which re-ran."""
+    """Which Dockerfile steps of one build came from the cache and which re-ran.
+
+    FROM steps are `base`: BuildKit reports resolving a local base image as work done, but nothing is rebuilt.
+    """
 
     cached: tuple[str, ...]
     rebuilt: tuple[str, ...]
     dependency_rebuilt: tuple[str, ...]
+    base: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
 
 
+def _is_from(name: str, targets: Iterable[str]) -> bool:
+    parts = step_parts(name, targets)
+    return parts is not None and parts[2].startswith("FROM ")
+
+
 def cache_report(steps: Iterable[BuildStep], targets: Iterable[str] = ()) -> CacheReport:
-    targets = list(targets)
+    steps, targets = list(steps), list(targets)
     dockerfile_steps = [step for step in steps if step_parts(step.name, targets) is not None]
-    rebuilt = [step.name for step in dockerfile_steps if step.ran]
+    base = [step.name for step in dockerfile_steps if _is_from(step.name, targets)]
+    rebuilt = [step.name for step in dockerfile_steps if step.ran and step.name not in base]
     return CacheReport(
-        cached=tuple(step.name for step in dockerfile_steps if step.cached),
+        cached=tuple(step.name for step in dockerfile_steps if step.cached and step.name not in base),
         rebuilt=tuple(rebuilt),
         dependency_rebuilt=tuple(name for name in rebuilt if is_dependency_step(name, targets)),
+        base=tuple(base),
         errors=tuple(f"{step.name}: {step.error}" for step in steps if step.error),
     )
 
@@ -306,11 +318,6 @@ def skipped_row(name: str, service: str, reason: str, targets: Mapping[str, Targ
     return BenchRow(name, service, (), target.seed if target else None, target.goal if target else None, Status.SKIP, reason)
 
 
-def failed_row(name: str, service: str, error: str, targets: Mapping[str, Target], samples: Sequence[float] = ()) -> BenchRow:
-    row = measured_row(name, service, samples, targets, [error])
-    return row
-
-
 # --- reversible edits ---------------------------------------------------------------------------------
 
 
@@ -386,9 +393,7 @@ class SourceEdit:
             current = self.path.read_bytes() if self.path.exists() else b""
             if current != self.original:
                 if sha256(current) != sha256(self.edited):
-                    raise SnowstackError(
-                        f"{self.path} changed during the bench (not by it): left as is; its original is in {self._backup}"
-                    )
+                    raise SnowstackError(f"{self.path} changed during the bench (not by it): left as is; its original is in {self._backup}")
                 self.path.write_bytes(self.original)
             if sha256(self.path.read_bytes()) != sha256(self.original):
                 raise SnowstackError(f"restoring {self.path} failed: its hash differs; the original is in {self._backup}")
@@ -463,7 +468,11 @@ class BenchProject:
         if container is None:
             return None
         port = self.stack.services[service].port
-        for binding in (container.network_settings.ports or {}).get(f"{port}/tcp") or []:
+        published = container.network_settings.ports or {}
+        # The declared port is the container's (the stack's compose files publish it as is); otherwise the
+        # service's one published port.
+        candidates = published.get(f"{port}/tcp") or [binding for bindings in published.values() for binding in bindings or []]
+        for binding in candidates:
             host_port = binding["HostPort"] if isinstance(binding, dict) else binding.host_port
             return f"http://127.0.0.1:{host_port}"
         return None
@@ -663,12 +672,33 @@ def bench_dev_sync(project: BenchProject, service: Service, options: BenchOption
                 project.progress(f"dev sync {service.name}: edit → served ({run + 1}/{options.runs})")
                 marker, original = new_marker(), service.bench_source.read_text()
                 with SourceEdit(service.bench_source, edited_source(service.bench_source, original, marker), journal):
-                    samples.append(poll(probe, lambda r, m=marker: r.status_code == 200 and m in r.text, options.sync_timeout))
+                    samples.append(poll(probe, serves(marker, True), options.sync_timeout))
                 # Wait for the restored file to be served before the next edit (and before watch stops).
-                poll(probe, lambda r, m=marker: r.status_code == 200 and m not in r.text, options.sync_timeout)
+                wait_for_restore(service.bench_source, probe, marker, options.sync_timeout)
         except SnowstackError as error:
             problems.append(str(error))
     return measured_row(name, service.name, samples, targets, problems, f"edit → {service.bench_probe} serves it (compose watch)")
+
+
+def wait_for_restore(path: Path, probe: str, marker: str, timeout: float, nudge_every: float = 3.0) -> None:
+    """Until the restored file is served. compose watch can miss a write that lands while it is still syncing the
+    previous one (seen with Compose 2.40): rewriting the same original bytes gives it a fresh event."""
+    deadline = time.perf_counter() + timeout
+    original = path.read_bytes()
+    while True:
+        try:
+            poll(probe, serves(marker, False), min(nudge_every, max(0.1, deadline - time.perf_counter())))
+            return
+        except SnowstackError:
+            if time.perf_counter() >= deadline:
+                raise
+            if path.read_bytes() == original:
+                path.write_bytes(original)
+
+
+def serves(marker: str, present: bool) -> Callable[[requests.Response], bool]:
+    """Accepts a 200 whose body does (or, after the restore, does not) contain the edit's marker."""
+    return lambda response: response.status_code == 200 and (marker in response.text) == present
 
 
 @contextmanager
@@ -737,7 +767,8 @@ def run_bench(project: BenchProject, options: BenchOptions, dev_project: BenchPr
     chosen = [stack.service(name) for name in options.services] if options.services else built
     for service in chosen:
         if not service.built:
-            raise SnowstackError(f"{service.name} runs an upstream image: nothing of ours to rebuild (built: {', '.join(s.name for s in built)})")
+            names = ", ".join(s.name for s in built)
+            raise SnowstackError(f"{service.name} runs an upstream image: nothing of ours to rebuild (built: {names})")
     rows: list[BenchRow] = []
     if options.wants("code_change_rebuild") or options.wants("code_change_healthy"):
         for service in chosen:
@@ -777,11 +808,14 @@ def host_facts() -> HostFacts:
 
 def git_commit(root: Path) -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True).stdout
+
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
+        head, dirty = git("rev-parse", "--short=12", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return head + ("-dirty" if dirty.strip() else "")
+    return head + ("-dirty" if dirty else "")
 
 
 def bench_record(rows: Sequence[BenchRow], *, runs: int, commit: str, engine_version: str, host: HostFacts) -> dict[str, Any]:
@@ -946,7 +980,8 @@ def bench_project(
     history = read_history(history_path)
     rows = run_bench(project, options, dev_project, dev_skip)
     facts = project.engine.facts()
-    record = bench_record(rows, runs=options.runs, commit=git_commit(stack.root), engine_version=format_version(facts.server_version), host=host_facts())
+    engine_version = format_version(facts.server_version)
+    record = bench_record(rows, runs=options.runs, commit=git_commit(stack.root), engine_version=engine_version, host=host_facts())
     append_history(history_path, record)
     plots = plot_history([*history, record], stack.state_dir / PLOTS_FOLDER) if plot else []
     return BenchOutcome(rows, record, history[-1] if history else None, plots)
@@ -963,10 +998,26 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
     say = progress or (lambda text: None)
     project = BenchProject(compose.stack, compose.engine, say)
     dev_project, dev_skip = None, ""
-    if options.wants("dev_sync"):
-        try:
-            dev = compose_stack(offline=compose.profile.offline, online=not compose.profile.offline, dev=True)
-            dev_project = BenchProject(dev.stack, dev.engine, say)
-        except SnowstackError as error:
-            dev_skip = f"no dev profile yet ({error}); measured on the busybox fixture by tests/test_bench.py"
+    try:
+        dev = compose_stack(offline=compose.profile.offline, online=not compose.profile.offline, dev=True)
+        dev_project = BenchProject(dev.stack, dev.engine, say)
+    except SnowstackError as error:
+        dev_skip = f"no dev profile yet ({error}); measured on the busybox fixture by tests/test_bench.py"
+    if dev_project is not None and running_with_file(project, DEV_COMPOSE_FILE):
+        # The stack runs in dev mode: rebuild and recreate with the same files, or `up` would swap in prod images.
+        project = dev_project
     return bench_project(project, options, dev_project=dev_project, dev_skip=dev_skip, plot=plot)
+
+
+def running_with_file(project: BenchProject, file_name: str) -> bool:
+    """Whether the project's containers were created with this compose file (compose labels each container)."""
+    for container in project.containers().values():
+        files = container.config.labels.get("com.docker.compose.project.config_files", "")
+        if any(Path(path).name == file_name for path in files.split(",")):
+            return True
+    return False
+
+
+def bench_changes(outcome: BenchOutcome) -> dict[str, tuple[float, float]]:
+    """--compare: each row's median against the previous run's."""
+    return changes(outcome.rows, outcome.previous)

@@ -362,7 +362,7 @@ def _bench_file(root: Path, entry: _Reader, name: str, context: str | None) -> P
 
 
 def _http_path(entry: _Reader, name: str) -> str | None:
-    path = entry.text(name, required=False)
+    path: str | None = entry.text(name, required=False)
     if path is not None and not path.startswith("/"):
         raise entry.fail(name, f"{path!r} must be an HTTP path starting with '/'")
     return path
