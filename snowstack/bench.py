@@ -920,6 +920,7 @@ def plot_history(records: Sequence[Mapping[str, Any]], folder: Path) -> list[Pat
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     series: dict[str, dict[str, list[tuple[int, float, float, float]]]] = {}
     limits: dict[str, tuple[float | None, float | None]] = {}
@@ -946,6 +947,7 @@ def plot_history(records: Sequence[Mapping[str, Any]], folder: Path) -> list[Pat
         axes.set_xlabel("bench run (bench.jsonl line)")
         axes.set_ylabel("seconds")
         axes.set_ylim(bottom=0)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
         path = folder / f"{name}.png"
