@@ -12,14 +12,18 @@ step "ruff"
 step "mypy (strict, automation library)"
 .venv/bin/mypy
 
-step "pytest"
-set +e
-.venv/bin/python -m pytest ${PYTEST_ARGS:-}
-rc=$?
-set -e
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-[ "$rc" = 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
-[ "$rc" = 0 ] || exit "$rc"
+run_pytest() {
+  local rc=0
+  (cd "$1" && "$ROOT/.venv/bin/python" -m pytest ${PYTEST_ARGS:-}) || rc=$?
+  [ "$rc" = 5 ] && { echo "pytest collected no tests in $1" >&2; exit 1; }
+  [ "$rc" = 0 ] || exit "$rc"
+}
+ROOT=$PWD
+step "pose-service: unit, metric and real-inference tests"
+run_pytest backend/pose-service
+step "automation: unit, real-engine and whole-stack tests"
+run_pytest .
 
 if [ -f backend/package.json ]; then
   step "backend-api: typecheck and tests"

@@ -52,7 +52,9 @@ def test_the_repository_stack_loads_with_the_seed_targets() -> None:
     assert stack.services["pose-service"].port == 5000
     assert stack.targets["code_change_rebuild"].seed == 30
     assert stack.targets["pose_ready"].goal == 10
-    assert [b.name for b in stack.base_images_in_build_order()][:2] == ["base-node", "base-python"]
+    order = [b.name for b in stack.base_images_in_build_order()]
+    assert set(order) == {"base-node", "base-node-runtime", "base-python", "base-python-pose"}
+    assert stack.base_images["base-python-pose"].gpu and not stack.base_images["base-python"].gpu
 
 
 def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Path) -> None:
