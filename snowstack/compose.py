@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -217,7 +217,3 @@ def states_table(states: Sequence[ServiceState], title: str, total: float | None
     if total is not None:
         table.caption = f"total {total:.1f}s"
     return table
-
-
-def env_for_display(values: Mapping[str, str]) -> dict[str, str]:
-    return {k: ("***" if re.search("PASSWORD|SECRET|TOKEN", k) else v) for k, v in values.items()}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .engine import Engine
 from .errors import SnowstackError
-from .stack import BaseImage, Stack, UpstreamImage
+from .stack import BaseImage, Stack
 
 HASH_LABEL = "org.snowboarding.context-hash"
 SOURCE_LABEL = "org.snowboarding.source"
@@ -273,9 +273,6 @@ def npm_registry() -> str:
             return result.stdout.strip()
     raise SnowstackError("cannot tell which npm registry to use for the offline Node image: set NPM_CONFIG_REGISTRY")
 
-
-def offline_stand_ins_used(stack: Stack, offline: bool) -> list[UpstreamImage]:
-    return [image for image in stack.upstream.values() if offline and image.offline]
 
 
 @dataclass(frozen=True)
