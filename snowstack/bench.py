@@ -62,7 +62,7 @@ POSE_SERVICE = "pose-service"
 # A small pure-Python wheel nothing in the stack uses: adding it changes the requirements, not the service.
 BENCH_PACKAGE = "tomli-w==1.2.0"
 DEPENDENCY_WORDS = ("npm ci", "pip install", "apt-get")
-MARKER_PREFIX = "snowstack-bench"
+MARKER_PREFIX = "snowstack.bench"  # dots only: a marker must also be a valid PEP 440 local version
 
 
 # --- BuildKit progress --------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def skipped_row(name: str, service: str, reason: str, targets: Mapping[str, Targ
 
 
 def new_marker() -> str:
-    return f"{MARKER_PREFIX}-{uuid.uuid4().hex[:10]}"
+    return f"{MARKER_PREFIX}.{uuid.uuid4().hex[:10]}"
 
 
 def edited_source(path: Path, original: str, marker: str) -> str:
@@ -334,7 +334,7 @@ def edited_source(path: Path, original: str, marker: str) -> str:
     suffix = path.suffix.lower()
     body = original if original.endswith("\n") or not original else original + "\n"
     if suffix == ".py" and re.search(r"^__version__\s*=", original, re.MULTILINE):
-        line = f'__version__ = f"{{__version__}}+{marker.replace("-", ".")}"  # {marker}: reverted by invoke bench-rebuild'
+        line = f'__version__ = f"{{__version__}}+{marker}"  # reverted by invoke bench-rebuild'
     elif suffix in (".ts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"):
         line = f"// {marker}: reverted by invoke bench-rebuild"
     elif suffix in (".html", ".htm", ".svg", ".xml", ".md"):

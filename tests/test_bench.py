@@ -175,7 +175,8 @@ def test_a_row_with_a_problem_or_no_samples_fails_and_a_skip_does_not() -> None:
 
 def test_a_python_version_edit_changes_the_served_version_string(tmp_path: Path) -> None:
     source = '"""pkg"""\n\n__version__ = "0.1.0"\n'
-    edited = edited_source(tmp_path / "__init__.py", source, "snowstack-bench-abc123")
+    # The dev-sync probe looks for the marker in the served version string, so it must appear verbatim.
+    edited = edited_source(tmp_path / "__init__.py", source, "snowstack.bench.abc123")
     namespace: dict[str, object] = {}
     exec(edited, namespace)
     assert namespace["__version__"] == "0.1.0+snowstack.bench.abc123"
@@ -371,3 +372,4 @@ def test_fixture_samples_are_real_compose_output() -> None:
     for name in ("busybox-code-change.rawjson", "busybox-dependency-change.rawjson"):
         for line in sample(name):
             assert set(json.loads(line)) <= {"vertexes", "statuses", "logs", "warnings"}
+
