@@ -1012,12 +1012,17 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
 
 
 def running_with_file(project: BenchProject, file_name: str) -> bool:
-    """Whether the project's containers were created with this compose file (compose labels each container)."""
-    for container in project.containers().values():
-        files = container.config.labels.get("com.docker.compose.project.config_files", "")
-        if any(Path(path).name == file_name for path in files.split(",")):
-            return True
-    return False
+    """Whether the services we build run containers created with this compose file (compose labels each one).
+
+    Only built services count: a third-party service whose config the file does not touch keeps the labels of
+    whichever `up` created it, even after the stack went back to the other profile.
+    """
+    built = {name for name, service in project.stack.services.items() if service.built}
+    containers = [c for name, c in project.containers().items() if name in built]
+    return bool(containers) and all(
+        any(Path(path).name == file_name for path in c.config.labels.get("com.docker.compose.project.config_files", "").split(","))
+        for c in containers
+    )
 
 
 def bench_changes(outcome: BenchOutcome) -> dict[str, tuple[float, float]]:
