@@ -45,6 +45,8 @@ try {
     for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
     return n;
   });
+  // three.js is a lazy chunk: let the 3D view finish loading before the screenshot.
+  await page.getByText('Loading 3D view').waitFor({ state: 'detached', timeout: 30000 });
   await page.screenshot({ path: path.join(shots, 'stack-analysis.png'), fullPage: true });
   if (painted < 200) throw new Error(`the skeleton canvas has only ${painted} painted pixels`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
