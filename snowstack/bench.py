@@ -1008,6 +1008,9 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
     if dev_project is not None and running_with_file(project, DEV_COMPOSE_FILE):
         # The stack runs in dev mode: rebuild and recreate with the same files, or `up` would swap in prod images.
         project = dev_project
+    elif dev_project is not None:
+        # Syncing into prod containers measures nothing real (no dev server, no dev stop settings).
+        dev_project, dev_skip = None, "the stack runs the prod profile: invoke up --dev first to bench dev sync"
     return bench_project(project, options, dev_project=dev_project, dev_skip=dev_skip, plot=plot)
 
 
