@@ -12,6 +12,7 @@ from invoke.tasks import task
 from snowstack import doctor as doctor_
 from snowstack.cli import user_errors
 from snowstack.engine import Engine, buildkit_exports
+from snowstack.errors import SnowstackError
 from snowstack.report import Status, console, emit_checks, print_json
 
 
@@ -134,7 +135,7 @@ def ps(c: Context, json: bool = False) -> None:
     print_json(states) if json else console.print(states_table(states, "ps"))
 
 
-@task(help={"service": "one service (default: all)", "tail": "lines per service"}, positional=["service"])
+@task(help={"service": "one service (default: all)", "tail": "lines per service"})
 @user_errors
 def logs(c: Context, service: str = "", tail: int = 100) -> None:
     """Print the last log lines of one service or of all."""
@@ -144,7 +145,7 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
     names = [service] if service else list(project.stack.services)
     for name in names:
         if name not in project.stack.services:
-            raise Exit(f"unknown service {name!r}: one of {', '.join(project.stack.services)}", code=1)
+            raise SnowstackError(f"unknown service {name!r}: one of {', '.join(project.stack.services)}")
         for line in project.logs(name, tail):
             print(line)
 
