@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -177,8 +178,6 @@ class Engine:
         on_line: Callable[[str], None] | None = None,
     ) -> BuildResult:
         """`docker buildx build --load`: streams plain progress lines to `on_line`, keeps the tail for errors."""
-        import time
-
         tail: deque[str] = deque(maxlen=400)
         started = time.perf_counter()
         try:

@@ -274,7 +274,6 @@ def npm_registry() -> str:
     raise SnowstackError("cannot tell which npm registry to use for the offline Node image: set NPM_CONFIG_REGISTRY")
 
 
-
 @dataclass(frozen=True)
 class BootstrapPlan:
     offline: bool

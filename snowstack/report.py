@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from enum import Enum, StrEnum
@@ -104,8 +105,6 @@ class BuildProgress:
         self._status.__exit__(None, None, None)
 
     def line(self, name: str, text: str) -> None:
-        import time
-
         started = self._names.setdefault(name, time.perf_counter())
         text = text.strip().replace("[", r"\[")
         self._status.update(f"[bold]{name}[/] {time.perf_counter() - started:5.0f}s  [dim]{text[:110]}[/]")

@@ -64,12 +64,12 @@ def bootstrap(
         run_lint_gate(stack)
     use_offline = offline or (not online and not facts.registry_reachable)
     use_gpu = gpu or doctor_.gpu_available(facts)
+    # The Node stand-in downloads from the npm registry the host uses; only offline plans need it.
+    registry = npm_registry() if use_offline else None
     try:
-        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=None)
+        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=registry)
     except KeyError as error:
         raise SnowstackError(str(error.args[0])) from None
-    if plan.stand_ins:
-        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=npm_registry())
     ca = doctor_.ca_bundle(facts.env)
     if not as_json:
         _announce(plan)
