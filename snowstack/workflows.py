@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from collections.abc import Sequence
@@ -30,9 +29,7 @@ def run_doctor_gate(engine: Engine) -> doctor_.HostFacts:
 
 
 def run_lint_gate(stack: Stack) -> None:
-    """Lint before building, where the lint module exists (it grows with the repository)."""
-    if importlib.util.find_spec("snowstack.lint") is None:
-        return
+    """Lint before building: a failing row stops the build with the rows that failed."""
     from . import lint
 
     checks = lint.run_lint(stack)
@@ -53,13 +50,16 @@ def bootstrap(
     skip_lint: bool = False,
     as_json: bool = False,
     stack: Stack | None = None,
+    facts: doctor_.HostFacts | None = None,
 ) -> list[BuildRecord]:
+    """Doctor (unless its `facts` are given or skipped), lint, then the plan's images parent-first."""
     if offline and online:
         raise SnowstackError("--offline and --online contradict each other: pass at most one")
     stack = stack or load_stack()
     engine = Engine()
     started = time.perf_counter()
-    facts = doctor_.gather(engine) if skip_doctor else run_doctor_gate(engine)
+    if facts is None:
+        facts = doctor_.gather(engine) if skip_doctor else run_doctor_gate(engine)
     if not skip_lint:
         run_lint_gate(stack)
     use_offline = offline or (not online and not facts.registry_reachable)
@@ -144,10 +144,10 @@ def up(
         offline=profile.offline,
         online=not profile.offline,
         gpu=profile.gpu,
-        skip_doctor=True,
         skip_lint=skip_lint,
         as_json=as_json,
         stack=stack,
+        facts=facts,
     )
     project = ComposeStack(stack, profile)
     if not as_json:
