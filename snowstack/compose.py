@@ -3,11 +3,12 @@ up / down / ps / logs with a table of service, state, health, URL and time to he
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,11 @@ from .images import resolve_upstream
 from .stack import Stack
 
 GENERATE = "__GENERATE__"
+# Which compose project a command works on. Unset: the user's own stack (stack.toml's name). Anything else is an
+# isolated project (tests, a second checkout): its own volumes, network, image tag, secrets and no fixed ports,
+# so that nothing it does (`down --volumes` included) can touch the user's stack.
+PROJECT_VARIABLE = "SNOWSTACK_PROJECT"
+PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 # Compose builds through `buildx bake`, which asks for a filesystem entitlement to read the CA bundle secret
 # (outside the project). That file is the only outside path the compose file names, so the check is lifted
 # for compose builds the automation runs. By hand: BUILDX_BAKE_ENTITLEMENTS_FS=0 docker compose build.
@@ -65,23 +71,84 @@ def compose_variables(stack: Stack, profile: Profile) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class ComposeProject:
+    """The compose project a command works on: the user's own stack, or an isolated one beside it."""
+
+    name: str
+    isolated: bool
+    state_dir: Path  # generated files of this project (its compose variables; an isolated one's secrets)
+
+
+def compose_project(stack: Stack, environ: Mapping[str, str] | None = None) -> ComposeProject:
+    """The project named by SNOWSTACK_PROJECT, or the user's own stack when it is unset."""
+    name = (os.environ if environ is None else environ).get(PROJECT_VARIABLE, "").strip() or stack.name
+    if not PROJECT_NAME.match(name):
+        raise SnowstackError(
+            f"{PROJECT_VARIABLE}={name!r} is not a compose project name: use lowercase letters, digits, '-' and '_' "
+            "(starting with a letter or digit)"
+        )
+    return ComposeProject(name, isolated=name != stack.name, state_dir=stack.state_dir / "projects" / name)
+
+
+def suite_project_name(stack: Stack) -> str:
+    """The isolated project a checkout's test suite uses: one per checkout, so two clones never share one."""
+    digest = hashlib.sha256(str(stack.root.resolve()).encode()).hexdigest()[:8]
+    return f"{stack.name}-test-{digest}"
+
+
+def port_variable(service: str) -> str:
+    """The compose variable that sets a service's published host port (`backend-api` -> BACKEND_API_PORT)."""
+    return f"{service.upper().replace('-', '_')}_PORT"
+
+
+def project_variables(stack: Stack, project: ComposeProject) -> dict[str, str]:
+    """Variables that keep projects apart: image tag, network name and, for an isolated project, no fixed ports.
+
+    An empty port variable publishes the container port on a free host port (`127.0.0.1::3001`).
+    """
+    if not project.isolated:
+        return {"IMAGE_TAG": "local", "STACK_NETWORK": stack.network}
+    ports = {port_variable(name): "" for name, service in stack.services.items() if service.port}
+    return {"IMAGE_TAG": project.name, "STACK_NETWORK": f"{project.name}-network", **ports}
+
+
 def render_env_file(example: str, token: Any = None) -> str:
     """`.env.example` with every __GENERATE__ replaced by a fresh URL-safe secret."""
     make = token or (lambda: secrets.token_urlsafe(24))
     return re.sub(GENERATE, lambda _: make(), example)
 
 
-def ensure_env_file(stack: Stack) -> tuple[Path, bool]:
-    """backend/.env, created from .env.example with generated secrets on first use. Returns (path, created)."""
-    folder = stack.compose_file.parent
-    env, example = folder / ".env", folder / ".env.example"
+def ensure_env_file(stack: Stack, project: ComposeProject | None = None) -> tuple[Path, bool]:
+    """The project's `.env`, created from .env.example with generated secrets on first use. Returns (path, created).
+
+    The user's stack keeps it in backend/.env; an isolated project in its own state folder, with its own secrets.
+    """
+    example = stack.compose_file.parent / ".env.example"
+    env = project.state_dir / ".env" if project and project.isolated else stack.compose_file.parent / ".env"
     if env.exists():
         return env, False
     if not example.exists():
         raise SnowstackError(f"{example} is missing: it documents every variable the stack needs")
-    env.write_text(render_env_file(example.read_text()))
-    env.chmod(0o600)
+    env.parent.mkdir(parents=True, exist_ok=True)
+    write_private(env, render_env_file(example.read_text()))
     return env, True
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only, atomically (a concurrent reader sees the old or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def write_compose_variables(project: ComposeProject, variables: Mapping[str, str]) -> Path:
+    """The computed variables as a second env file for compose (later env files win over `.env`)."""
+    path = project.state_dir / "compose.env"
+    write_private(path, "".join(f"{key}={value}\n" for key, value in sorted(variables.items())))
+    return path
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -106,17 +173,35 @@ class ServiceState:
 class ComposeStack:
     """One compose project for a profile: the engine bound to its files, env file and variables."""
 
-    def __init__(self, stack: Stack, profile: Profile) -> None:
+    def __init__(self, stack: Stack, profile: Profile, project: ComposeProject | None = None) -> None:
         self.stack, self.profile = stack, profile
-        self.env_file, _ = ensure_env_file(stack)
-        os.environ.update(compose_variables(stack, profile))
+        self.project = project or compose_project(stack)
+        self.env_file, _ = ensure_env_file(stack, self.project)
+        variables = {**compose_variables(stack, profile), **project_variables(stack, self.project)}
+        self.variables_file = write_compose_variables(self.project, variables)
         os.environ.update(COMPOSE_BUILD_ENV)
         self.files = compose_files(stack, profile)
         missing = [str(path) for path in self.files if not path.exists()]
         if missing:
             raise SnowstackError(f"compose file missing: {', '.join(missing)}")
-        self.engine = Engine(self.files, project_name=stack.name, env_file=self.env_file, project_directory=stack.compose_file.parent)
+        self.engine = Engine(
+            self.files,
+            project_name=self.project.name,
+            env_files=[self.env_file, self.variables_file],
+            project_directory=stack.compose_file.parent,
+        )
         self.compose = self.engine.compose
+
+    @property
+    def network(self) -> str:
+        return project_variables(self.stack, self.project)["STACK_NETWORK"]
+
+    def image(self, service: str) -> str:
+        """The image compose builds for a service of this project (each project tags its own)."""
+        image = self.compose.config().services[service].image
+        if not image:
+            raise SnowstackError(f"{service} has no image in the compose file")
+        return image
 
     @property
     def env(self) -> dict[str, str]:

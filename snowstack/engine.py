@@ -91,7 +91,7 @@ class Engine:
         self,
         compose_files: Sequence[Path] = (),
         project_name: str | None = None,
-        env_file: Path | None = None,
+        env_files: Sequence[Path] = (),
         project_directory: Path | None = None,
     ) -> None:
         os.environ.update(BUILDKIT_ENV)  # python-on-whales passes os.environ to every child process
@@ -99,7 +99,7 @@ class Engine:
         self.client = DockerClient(
             compose_files=self.compose_files,
             compose_project_name=project_name,
-            compose_env_files=[env_file] if env_file else [],
+            compose_env_files=list(env_files),
             compose_project_directory=project_directory,
         )
 

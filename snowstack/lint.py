@@ -878,7 +878,7 @@ def gather_compose(path: Path, root: Path, contexts: Mapping[str, Path], dockerf
     raw_text = path.read_text(encoding="utf-8")
     # Lint the file as a fresh checkout sees it: variables from the documented .env.example, not a local .env.
     example = path.with_name(".env.example")
-    client = Engine(compose_files=[path], env_file=example if example.is_file() else None).client
+    client = Engine(compose_files=[path], env_files=[example] if example.is_file() else []).client
     try:
         config: dict[str, Any] = client.compose.config(return_json=True)
         raw = json.loads(str(run([*client.client_config.docker_compose_cmd, "config", "--no-interpolate", "--format", "json"])))

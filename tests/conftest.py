@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from snowstack.compose import PROJECT_VARIABLE, suite_project_name
 from snowstack.engine import Engine
 from snowstack.stack import Stack, load_stack
+
+# Every compose command the suite runs (in process or through `invoke`) works on an isolated project of this
+# checkout, never on the user's own stack: its own volumes, network, image tag, secrets and free host ports.
+os.environ[PROJECT_VARIABLE] = os.environ.get(PROJECT_VARIABLE) or suite_project_name(load_stack())
+if os.environ[PROJECT_VARIABLE] == load_stack().name:
+    raise pytest.UsageError(f"{PROJECT_VARIABLE} names the user's own stack: unset it to run the tests on an isolated project")
 
 FIXTURE_STACK = Path(__file__).parent / "fixtures" / "busybox-stack"
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from snowstack.compose import Profile, compose_files, compose_variables, ensure_env_file, read_env_file, render_env_file
+from snowstack.compose import (
+    PROJECT_VARIABLE,
+    Profile,
+    compose_files,
+    compose_project,
+    compose_variables,
+    ensure_env_file,
+    project_variables,
+    read_env_file,
+    render_env_file,
+    suite_project_name,
+)
 from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
 
@@ -71,3 +82,40 @@ def test_ports_in_stack_toml_match_the_container_ports_the_compose_file_publishe
 
 def read_env(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if line)
+
+
+def test_unset_project_is_the_users_own_stack_on_its_fixed_ports() -> None:
+    stack = load_stack()
+    project = compose_project(stack, {})
+    assert (project.name, project.isolated) == ("snowboarding", False)
+    assert project_variables(stack, project) == {"IMAGE_TAG": "local", "STACK_NETWORK": "snowboarding-network"}
+
+
+def test_an_isolated_project_shares_no_name_port_or_secret_with_the_users_stack(tmp_path: Path) -> None:
+    stack = load_stack()
+    project = compose_project(stack, {PROJECT_VARIABLE: "snowboarding-test-1"})
+    variables = project_variables(stack, project)
+    assert project.isolated and variables["IMAGE_TAG"] == "snowboarding-test-1"
+    assert variables["STACK_NETWORK"] == "snowboarding-test-1-network"
+    # Every published service gets an empty host port: the engine picks a free one.
+    assert {key: value for key, value in variables.items() if key.endswith("_PORT")} == {
+        "POSE_SERVICE_PORT": "", "BACKEND_API_PORT": "", "FRONTEND_PORT": "", "MONGODB_PORT": "", "MONGO_EXPRESS_PORT": ""
+    }
+    text = stack.compose_file.read_text()
+    assert all(f"${{{key}-" in text for key in variables if key.endswith("_PORT")), "the compose file must read every port variable"
+    isolated = type(project)(project.name, True, tmp_path / "projects" / project.name)
+    env, created = ensure_env_file(stack, isolated)
+    assert created and env.parent == isolated.state_dir and env != stack.compose_file.parent / ".env"
+
+
+@pytest.mark.parametrize("name", ["Snow", "-x", "a b", "x" * 64])
+def test_a_bad_project_name_is_one_line_naming_the_variable(name: str) -> None:
+    with pytest.raises(SnowstackError, match=PROJECT_VARIABLE):
+        compose_project(load_stack(), {PROJECT_VARIABLE: name})
+
+
+def test_each_checkout_gets_its_own_test_project() -> None:
+    stack = load_stack()
+    other = type(stack)(**{**stack.__dict__, "root": Path("/elsewhere/clone")})
+    assert suite_project_name(stack) != suite_project_name(other)
+    assert compose_project(stack, {PROJECT_VARIABLE: suite_project_name(stack)}).isolated

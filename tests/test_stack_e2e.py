@@ -51,7 +51,11 @@ def invoke_json(*args: str, expect_rc: int = 0, timeout: int = 1800) -> Any:
 def stack(engine: object) -> Iterator[Any]:
     invoke("down", "--volumes")
     yield None
+    project = compose_stack()
+    images = [project.image(name) for name, service in project.stack.services.items() if service.built]
     invoke("down", "--volumes")
+    for image in images:  # this checkout's test tag only: the user's images and the shared build cache stay
+        project.engine.remove_image(image)
 
 
 def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
@@ -66,9 +70,11 @@ def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
 
 def test_a_second_up_rebuilds_nothing(stack: None) -> None:
     project = compose_stack()
-    before = {name: project.engine.image_id(f"snowboarding/{name}:local") for name in ("pose-service", "backend-api", "frontend")}
+    images = {name: project.image(name) for name in ("pose-service", "backend-api", "frontend")}
+    assert all(image.endswith(f":{project.project.name}") for image in images.values()), images
+    before = {name: project.engine.image_id(image) for name, image in images.items()}
     result = invoke_json("up", "--skip-lint")
-    after = {name: project.engine.image_id(f"snowboarding/{name}:local") for name in before}
+    after = {name: project.engine.image_id(image) for name, image in images.items()}
     assert after == before
     assert all(s["health"] == "healthy" for s in result["services"])
 
@@ -145,8 +151,8 @@ def test_down_with_volumes_leaves_no_container_network_or_volume(stack: None) ->
     result = invoke("down", "--volumes")
     assert result.returncode == 0, result.stderr
     project = compose_stack()
-    label = f"com.docker.compose.project={project.stack.name}"
+    label = f"com.docker.compose.project={project.project.name}"
     client = project.engine.client
     assert client.container.list(all=True, filters=[("label", label)]) == []
-    assert not client.network.exists(project.stack.network)
+    assert not client.network.exists(project.network)
     assert client.volume.list(filters=[("label", label)]) == []
