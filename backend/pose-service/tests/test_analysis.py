@@ -177,3 +177,27 @@ def test_low_confidence_keypoints_are_ignored() -> None:
     m = compute_metrics(track)
     assert all(v is None for v in m["series"]["left_knee_angle"])
     assert PX_PER_M > 0
+
+
+@pytest.mark.parametrize("facing", [0.0, 45.0, 90.0, 180.0], ids=["front", "three-quarter", "side-on", "back"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_straight_ride_without_spin_reads_well_under_30_degrees_in_2d(facing: float, seed: int) -> None:
+    # Issue 13: a straight ride used to read ~40° in 2D, because the yaw normalised pure jitter to full scale.
+    t = timeline(3.0)
+    x = -2.0 + 1.4 * t
+    track = make_track(t, [body(knee_deg=140, ankle_half=0.25)] * len(t), np.full(len(t), facing), x_m=x,
+                       noise_px=3.0, drop=0.1, seed=seed, with_3d=False)  # fmt: skip
+    m = compute_metrics(track)
+    assert m["summary"]["max_rotation_deg"] < 20.0
+    assert m["summary"]["rotation_direction"] is None
+
+
+@pytest.mark.parametrize("total", [180.0, 360.0, -720.0])
+def test_2d_spins_keep_their_size_while_riding_across(total: float) -> None:
+    t = timeline(3.0)
+    yaw = 90.0 + total * smoothstep(t, 1.0, 2.0)  # side-on, as riders pass a camera
+    track = make_track(t, [body(knee_deg=140, ankle_half=0.25)] * len(t), yaw, x_m=-2.0 + 1.4 * t, noise_px=2.0,
+                       drop=0.1, seed=4, with_3d=False)  # fmt: skip
+    m = compute_metrics(track)
+    assert m["summary"]["max_rotation_deg"] == pytest.approx(abs(total), abs=15.0)
+    assert m["summary"]["rotation_direction"] == ("counterclockwise" if total > 0 else "clockwise")
