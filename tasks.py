@@ -12,8 +12,9 @@ from invoke.tasks import task
 from snowstack import doctor as doctor_
 from snowstack.cli import user_errors
 from snowstack.engine import Engine, buildkit_exports
-from snowstack.errors import SnowstackError
+from snowstack.errors import require_known
 from snowstack.report import Status, console, emit_checks, print_json
+from snowstack.stack import load_stack
 
 
 @task(help={"json": "print the checks as JSON instead of a table"})
@@ -141,11 +142,9 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
     """Print the last log lines of one service or of all."""
     from snowstack.workflows import compose_stack
 
+    names = require_known("service", [service], load_stack().services, "-s/--service") if service else []
     project = compose_stack()
-    names = [service] if service else list(project.stack.services)
-    for name in names:
-        if name not in project.stack.services:
-            raise SnowstackError(f"unknown service {name!r}: one of {', '.join(project.stack.services)}")
+    for name in names or project.stack.services:
         for line in project.logs(name, tail):
             print(line)
 

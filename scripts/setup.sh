@@ -44,14 +44,22 @@ for dir in backend backend/web; do
   fi
 done
 
-# 4. The browser the end-to-end tests drive (Debian's Chromium; browser downloads do not work offline).
-if $for_tests && ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
-    echo "setup: the browser tests need Chromium at /usr/bin/chromium: apt-get install chromium" >&2
-    exit 1
+# 4. What the tests drive besides our own code: Debian's Chromium and Firefox ESR (browser downloads do not work
+#    offline), ffmpeg (test clips are made by the suite itself) and busybox-static (the fixture stack's image).
+if $for_tests; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing ${missing[*]} for the tests"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "setup: the tests need ${missing[*]}: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
   fi
 fi
 say "ready"

@@ -39,10 +39,10 @@ import requests
 from rich.table import Table
 
 from .engine import Engine, engine_errors, format_version
-from .errors import EngineError, SnowstackError
+from .errors import EngineError, SnowstackError, require_known
 from .images import read_history as read_build_history
 from .report import Status, styled, to_jsonable
-from .stack import Service, Stack, Target
+from .stack import Service, Stack, Target, load_stack
 
 ROWS = (
     "code_change_rebuild",
@@ -579,7 +579,7 @@ def bench_code_change(project: BenchProject, service: Service, options: BenchOpt
     if healthy:
         rows.append(measured_row("code_change_healthy", service.name, healthy_s, targets, problems, detail))
     else:
-        rows.append(skipped_row("code_change_healthy", service.name, f"{service.name} is not running: invoke up first", targets))
+        rows.append(skipped_row("code_change_healthy", service.name, f"{service.name} is not running: run `invoke up` first", targets))
     return rows
 
 
@@ -637,7 +637,7 @@ def bench_pose_ready(project: BenchProject, service: Service, options: BenchOpti
     targets, name = project.stack.targets, "pose_ready"
     url = project.url(service.name)
     if not project.running(service.name) or url is None or service.health is None:
-        return skipped_row(name, service.name, f"{service.name} is not running (or publishes no port): invoke up first", targets)
+        return skipped_row(name, service.name, f"{service.name} is not running (or publishes no port): run `invoke up` first", targets)
     samples: list[float] = []
     problems: list[str] = []
     try:
@@ -662,7 +662,7 @@ def bench_dev_sync(project: BenchProject, service: Service, options: BenchOption
         return skipped_row(name, service.name, "needs bench_source and bench_probe in stack.toml", targets)
     url = project.url(service.name)
     if not project.running(service.name) or url is None:
-        return skipped_row(name, service.name, f"{service.name} is not running in dev mode: invoke up --dev first", targets)
+        return skipped_row(name, service.name, f"{service.name} is not running in dev mode: run `invoke up --dev` first", targets)
     probe = url + service.bench_probe
     samples: list[float] = []
     problems: list[str] = []
@@ -993,9 +993,8 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
     """The bench on this host's compose stack (its profile); dev sync through the dev profile when it exists."""
     from .workflows import compose_stack
 
-    unknown = sorted(set(options.only) - set(ROWS))
-    if unknown:
-        raise SnowstackError(f"unknown row {unknown[0]!r}: --only takes {', '.join(ROWS)}")
+    require_known("row", options.only, ROWS, "--only")
+    require_known("service", options.services, load_stack().built_services(), "--service")
     compose = compose_stack()
     say = progress or (lambda text: None)
     project = BenchProject(compose.stack, compose.engine, say)
@@ -1010,7 +1009,7 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
         project = dev_project
     elif dev_project is not None:
         # Syncing into prod containers measures nothing real (no dev server, no dev stop settings).
-        dev_project, dev_skip = None, "the stack runs the prod profile: invoke up --dev first to bench dev sync"
+        dev_project, dev_skip = None, "the stack runs the prod profile: run `invoke up --dev` first to bench dev sync"
     return bench_project(project, options, dev_project=dev_project, dev_skip=dev_skip, plot=plot)
 
 

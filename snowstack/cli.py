@@ -24,7 +24,7 @@ def user_errors(body: F) -> F:
         except SnowstackError as error:
             if isinstance(error, EngineError) and error.log_tail:
                 err_console.print("[dim]" + "\n".join(error.log_tail) + "[/]", markup=True, highlight=False)
-            err_console.print(f"[bold red]error:[/] {error}")
+            err_console.print(f"[bold red]error:[/] {error}", soft_wrap=True)  # one line, however long
             raise Exit(code=1) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")

@@ -97,6 +97,11 @@ def suite_project_name(stack: Stack) -> str:
     return f"{stack.name}-test-{digest}"
 
 
+def invoke_command(project: ComposeProject) -> str:
+    """How a printed fix line starts, so that it runs as written against the same project."""
+    return f"{PROJECT_VARIABLE}={project.name} invoke" if project.isolated else "invoke"
+
+
 def port_variable(service: str) -> str:
     """The compose variable that sets a service's published host port (`backend-api` -> BACKEND_API_PORT)."""
     return f"{service.upper().replace('-', '_')}_PORT"
@@ -201,7 +206,7 @@ class ComposeStack:
         image = self.compose.config().services[service].image
         if not image:
             raise SnowstackError(f"{service} has no image in the compose file")
-        return image
+        return str(image)
 
     @property
     def env(self) -> dict[str, str]:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class SnowstackError(Exception):
     """A failure the user can act on; `str(error)` is the one line to print before exiting non-zero."""
+
+
+class UnknownNameError(SnowstackError, KeyError):
+    """A name given on the command line that the stack does not have; the message lists the valid ones."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def require_known(kind: str, given: Iterable[str], valid: Iterable[str], flag: str) -> list[str]:
+    """`given` unchanged when every name is in `valid`; else one line naming the first unknown and the valid ones."""
+    names, known = list(given), list(valid)
+    for name in names:
+        if name not in known:
+            raise UnknownNameError(f"unknown {kind} {name!r} for {flag}: use one of {', '.join(known)}")
+    return names
 
 
 class StackFileError(SnowstackError):

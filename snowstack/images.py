@@ -191,7 +191,7 @@ class Bootstrapper:
         started = time.perf_counter()
         parent_id = self.engine.image_id(spec.parent_image) if spec.parent_image else None
         if spec.parent_image and parent_id is None:
-            raise SnowstackError(f"{spec.name} builds on {spec.parent_image}, which does not exist: build it first (invoke bootstrap)")
+            raise SnowstackError(f"{spec.name} builds on {spec.parent_image}, which does not exist: build it first with `invoke bootstrap`")
         if not (spec.context / "Dockerfile").is_file():
             raise SnowstackError(f"{spec.name}: no Dockerfile in {spec.context}")
         wanted = context_hash(spec.context, spec.build_args, parent_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import StackFileError
+from .errors import StackFileError, require_known
 
 DEFAULT_STACK_FILE = Path(__file__).resolve().parent.parent / "stack.toml"
 
@@ -107,17 +107,18 @@ class Stack:
         return order
 
     def service(self, name: str) -> Service:
-        try:
-            return self.services[name]
-        except KeyError:
-            raise KeyError(f"unknown service {name!r}; known: {', '.join(self.services)}") from None
+        require_known("service", [name], self.services, "the stack")
+        return self.services[name]
+
+    def built_services(self) -> list[str]:
+        """The services whose images we build (the others run an upstream image)."""
+        return [name for name, service in self.services.items() if service.built]
 
 
 def _with_ancestors(images: Mapping[str, BaseImage], names: Iterable[str]) -> set[str]:
     result: set[str] = set()
     for name in names:
-        if name not in images:
-            raise KeyError(f"unknown base image {name!r}; known: {', '.join(images)}")
+        require_known("base image", [name], images, "--only")
         current: str | None = name
         while current is not None and current not in result:
             result.add(current)

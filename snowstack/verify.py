@@ -40,6 +40,7 @@ class Target:
     mongo_host: str = "127.0.0.1"
     mongo_port: int = 27017
     job_deadline_s: float = 180.0
+    invoke: str = "invoke"  # how a fix line starts: with SNOWSTACK_PROJECT=… for an isolated project
 
 
 def _get(url: str, **kwargs: Any) -> requests.Response:
@@ -59,7 +60,7 @@ def _url(target: Target, service: str) -> str:
     try:
         return target.urls[service]
     except KeyError:
-        raise VerifyFailure(f"{service} publishes no port: is it running? (invoke ps)") from None
+        raise VerifyFailure(f"{service} publishes no port: is it running? (`invoke ps`)") from None
 
 
 # --- the checks ---------------------------------------------------------------------------------------
@@ -203,7 +204,8 @@ def run_check(name: str, check: Callable[[Target], str], target: Target, deadlin
             with attempt:
                 detail = check(target)
     except VerifyFailure as failure:
-        return Check(name, Status.FAIL, str(failure), fix=f"invoke logs {name}", seconds=round(time.perf_counter() - started, 2))
+        seconds = round(time.perf_counter() - started, 2)
+        return Check(name, Status.FAIL, str(failure), fix=f"{target.invoke} logs -s {name}", seconds=seconds)
     return Check(name, Status.OK, detail, seconds=round(time.perf_counter() - started, 2))
 
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from . import doctor as doctor_
-from .compose import ComposeStack, Profile, ServiceState, states_table
+from .compose import ComposeStack, Profile, ServiceState, invoke_command, states_table
 from .engine import Engine
-from .errors import SnowstackError
+from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
 from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
 from .stack import Stack, load_stack
@@ -35,7 +35,7 @@ def run_lint_gate(stack: Stack) -> None:
     checks = lint.run_lint(stack)
     if worst(checks) is Status.FAIL:
         console.print(checks_table("lint", [c for c in checks if c.status is not Status.OK]))
-        raise SnowstackError("lint failed: fix the rows above (invoke lint shows every check)")
+        raise SnowstackError("lint failed: fix the rows above (`invoke lint` shows every check)")
 
 
 def bootstrap(
@@ -66,10 +66,7 @@ def bootstrap(
     use_gpu = gpu or doctor_.gpu_available(facts)
     # The Node stand-in downloads from the npm registry the host uses; only offline plans need it.
     registry = npm_registry() if use_offline else None
-    try:
-        plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=registry)
-    except KeyError as error:
-        raise SnowstackError(str(error.args[0])) from None
+    plan = plan_bootstrap(stack, offline=use_offline, gpu=use_gpu, only=only, registry=registry)
     ca = doctor_.ca_bundle(facts.env)
     if not as_json:
         _announce(plan)
@@ -174,12 +171,15 @@ def up(
 
 
 def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bool = False) -> list[Check]:
-    from .verify import Target
+    from .verify import CHECKS, Target
     from .verify import verify as run_checks
 
+    require_known("service", only or (), CHECKS, "--only")
     project = compose_stack()
     mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port
-    target = Target(urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port)
+    target = Target(
+        urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port, invoke=invoke_command(project.project)
+    )
     started = time.perf_counter()
     checks = run_checks(target, deadline, only)
     failed = sum(c.status is Status.FAIL for c in checks)
