@@ -116,13 +116,21 @@ def up(
     run(dev=dev, timeout=timeout, offline=offline, online=online, skip_lint=skip_lint, as_json=json)
 
 
-@task(help={"volumes": "also remove the data volumes (MongoDB, uploads, model cache)"})
+@task(
+    help={
+        "volumes": "also remove the data volumes (MongoDB, uploads, model cache)",
+        "images": "also untag the service images this project built (layers other tags use stay)",
+    }
+)
 @user_errors
-def down(c: Context, volumes: bool = False) -> None:
+def down(c: Context, volumes: bool = False, images: bool = False) -> None:
     """Stop and remove the stack's containers and network (and with --volumes its data)."""
     from snowstack.workflows import compose_stack
 
-    compose_stack().down(volumes=volumes)
+    project = compose_stack()
+    project.down(volumes=volumes)
+    for image in project.remove_images() if images else []:
+        console.print(f"[dim]untagged {image}[/]")
 
 
 @task(help={"json": "print the states as JSON"})

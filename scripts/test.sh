@@ -7,6 +7,15 @@ scripts/setup.sh --test
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# Everything below runs on this checkout's own isolated compose project (own volumes, network, image tag,
+# secrets, free host ports): the user's stack is never touched, and the guard proves it around the suite.
+# In CI, where no user stack exists, the guard first brings one up holding an analysed clip.
+SNOWSTACK_PROJECT=$(env -u SNOWSTACK_PROJECT .venv/bin/python -c 'from snowstack.compose import suite_project_name; from snowstack.stack import load_stack; print(suite_project_name(load_stack()))')
+export SNOWSTACK_PROJECT
+GUARD=$(mktemp)
+step "user-stack guard: snapshot of the user's own stack"
+.venv/bin/python tests/user_stack_guard.py snapshot "$GUARD" ${CI:+--seed}
+
 step "ruff"
 .venv/bin/ruff check .
 step "mypy (strict, automation library)"
@@ -55,5 +64,7 @@ PY
 bench
 .venv/bin/invoke up --dev --skip-lint --json >/dev/null
 bench --only dev_sync
-.venv/bin/invoke down --volumes
+.venv/bin/invoke down --volumes --images
+step "user-stack guard: the user's own stack is as it was"
+.venv/bin/python tests/user_stack_guard.py check "$GUARD"
 step "all tests passed"

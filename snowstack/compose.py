@@ -9,7 +9,7 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,19 @@ class ComposeStack:
     def down(self, volumes: bool = False) -> None:
         with engine_errors("compose down"):
             self.compose.down(volumes=volumes, remove_orphans=True, quiet=True)
+
+    def remove_images(self) -> list[str]:
+        """Untag the service images this project built (prod and dev targets). Layers another tag still uses, the
+        build cache and the upstream images stay: removing an isolated project's images never slows the user's."""
+        removed = []
+        for profile in (replace(self.profile, dev=False), replace(self.profile, dev=True)):
+            project = ComposeStack(self.stack, profile, self.project)
+            for name in self.stack.built_services():
+                image = project.image(name)
+                if self.engine.image_exists(image):
+                    self.engine.remove_image(image)
+                    removed.append(image)
+        return removed
 
     def logs(self, service: str, tail: int | None = None) -> list[str]:
         with engine_errors(f"compose logs {service}"):

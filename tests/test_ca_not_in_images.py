@@ -1,7 +1,8 @@
-"""The host's CA bundle reaches builds as a BuildKit secret and stays out of every image bootstrap built.
+"""The host's CA bundle reaches builds as a BuildKit secret and stays out of every image we build.
 
-Reads every layer of every base image and stand-in that exists (`docker save`) and looks for the bundle's
-bytes and for the PEM body of each custom CA the host trusts (the TLS proxy's).
+Reads every layer (`docker save`) of every base image and stand-in that exists and of the service images compose
+builds (prod and dev targets, this checkout's isolated test project), and looks for the bundle's bytes and for the
+PEM body of each custom CA the host trusts (the TLS proxy's).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from snowstack import doctor
 from snowstack.engine import Engine
 from snowstack.stack import load_stack
-from snowstack.workflows import bootstrap
+from snowstack.workflows import bootstrap, compose_stack
 
 pytestmark = pytest.mark.engine
 
@@ -53,6 +54,24 @@ def layer_files_containing(engine: Engine, image: str, needles: list[bytes], who
                 except tarfile.ReadError:
                     continue  # manifests and configs
     return hits
+
+
+def host_ca(engine: Engine) -> tuple[list[bytes], bytes]:
+    found = doctor.ca_bundle(doctor.gather(engine).env)
+    assert found, "no CA bundle on this host"
+    return custom_ca_markers(), Path(found[1]).read_bytes()
+
+
+def test_no_layer_of_any_service_image_holds_the_host_ca(engine: Engine) -> None:
+    markers, bundle = host_ca(engine)
+    images = []
+    for dev in (False, True):
+        project = compose_stack(dev=dev)  # the suite's isolated project: its own image tag
+        project.build()
+        images += [project.image(name) for name in project.stack.built_services()]
+    assert len(set(images)) == 6, images  # three services, prod and dev targets
+    leaks = {image: hits for image in images if (hits := layer_files_containing(engine, image, markers, bundle))}
+    assert leaks == {}
 
 
 def test_no_layer_of_any_bootstrapped_image_holds_the_host_ca(engine: Engine) -> None:
