@@ -1,4 +1,4 @@
-"""HTTP endpoints: health/readiness/info and the two pose resources."""
+"""HTTP endpoints: health/readiness/info and the two pose resources (probe and ingest: media_api.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import cv2
@@ -22,7 +21,9 @@ from .analysis import compute_metrics
 from .backends import cuda_device
 from .config import Config
 from .errors import ApiError, error_response
-from .media import Sampling, VideoReader, decode_image, sample_indices, sniff_video
+from .inputs import json_object, resolve_upload_path
+from .media import Sampling, analysis_scale, decode_frames, decode_image, sample_indices, sniff_video
+from .probe import VideoProbe, probe_video
 from .runtime import PoseRuntime
 from .tracking import choose_rider, rider_track
 
@@ -140,10 +141,12 @@ def bounded(view: F) -> F:
 @pose_bp.post("/pose/image")
 @bounded
 def pose_image() -> Response:
+    cfg = _config()
+    request.max_content_length = min(cfg.max_content_length, cfg.max_image_bytes)
     upload = request.files.get("image")
     if upload is None:
         raise ApiError(400, "missing_file", "send the picture as multipart form field 'image'")
-    rgb = decode_image(upload.read(), _config().max_image_pixels)
+    rgb = decode_image(upload.stream, cfg.max_image_pixels)
     rt = _runtime()
     assert rt.backend is not None
     persons = rt.backend.estimate_image(rgb)
@@ -196,20 +199,6 @@ def parse_sampling(opts: Mapping[str, Any], max_frames_limit: int) -> Sampling:
     )
 
 
-def resolve_upload_path(raw: Any, upload_root: str) -> Path:
-    """The real file a JSON 'path' names, refused unless it lies inside upload_root after resolving symlinks."""
-    if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
-        raise ApiError(400, "invalid_path", "'path' must be a non-empty string")
-    root = Path(os.path.realpath(upload_root))
-    candidate = Path(raw) if os.path.isabs(raw) else root / raw
-    real = Path(os.path.realpath(candidate))
-    if real != root and not real.is_relative_to(root):
-        raise ApiError(400, "invalid_path", f"'path' must point inside the uploads directory {upload_root}")
-    if not real.is_file():
-        raise ApiError(404, "file_not_found", f"no file at {raw} inside the uploads directory")
-    return real
-
-
 @pose_bp.post("/pose/video")
 @bounded
 def pose_video() -> Response:
@@ -217,11 +206,7 @@ def pose_video() -> Response:
     tmp_path: str | None = None
     try:
         if request.is_json:
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise ApiError(
-                    400, "invalid_json", 'the JSON body must be an object like {"path": "/data/uploads/x.mp4"}'
-                )
+            body = json_object(cfg.max_json_bytes)
             path = resolve_upload_path(body.get("path"), cfg.upload_root)
             if path.stat().st_size > cfg.max_content_length:
                 raise ApiError(
@@ -253,30 +238,61 @@ def pose_video() -> Response:
             os.unlink(tmp_path)
 
 
+def _probe_for_pose(video_path: str) -> VideoProbe:
+    """The probe, with this route's historical error: an unreadable stream is 422 'undecodable_video'."""
+    try:
+        return probe_video(video_path)
+    except ApiError as err:
+        if err.code == "unsupported_media":
+            raise ApiError(422, "undecodable_video", f"the video cannot be decoded: {err.detail}") from None
+        raise
+
+
+def video_json(probe: VideoProbe) -> dict[str, Any]:
+    """The 'video' object of a pose reply: display size, true average fps, orientation and codec."""
+    return {
+        "fps": round(probe.fps, 4),
+        "frame_count": probe.frame_count,
+        "width": probe.display_width,
+        "height": probe.display_height,
+        "duration_s": round(probe.duration_s, 4),
+        "rotation": probe.orientation.rotation,
+        "mirrored": probe.orientation.mirrored,
+        "frame_rate_mode": probe.frame_rate_mode,
+        "codec": probe.video_codec,
+    }
+
+
 def _analyse(video_path: str, sampling: Sampling) -> dict[str, Any]:
-    rt = _runtime()
+    rt, cfg = _runtime(), _config()
     assert rt.backend is not None
     started = time.perf_counter()
-    with VideoReader(video_path) as reader:
-        vi = reader.info
-        if sampling.sample_fps is not None and sampling.sample_fps > vi.fps + 1e-6:
-            raise ApiError(400, "invalid_option", f"sample_fps must be ≤ the video's frame rate ({vi.fps:g})")
-        if sampling.start_s >= vi.duration_s:
-            raise ApiError(400, "invalid_option", f"start_s is beyond the video's duration ({vi.duration_s:.3f} s)")
-        indices = sample_indices(vi, sampling)
-        frames = rt.backend.track_video(reader.frames(indices))
+    probe = _probe_for_pose(video_path)
+    if sampling.sample_fps is not None and sampling.sample_fps > probe.fps + 1e-6:
+        raise ApiError(400, "invalid_option", f"sample_fps must be ≤ the video's frame rate ({probe.fps:g})")
+    if sampling.start_s >= probe.duration_s:
+        raise ApiError(400, "invalid_option", f"start_s is beyond the video's duration ({probe.duration_s:.3f} s)")
+    indices = sample_indices(probe.frame_times, probe.duration_s, sampling)
+    frames = rt.backend.track_video(decode_frames(video_path, probe, indices, cfg.analysis_max_side))
+    if not frames and indices:
+        raise ApiError(422, "undecodable_video", "no frame could be decoded: the stream is corrupt")
+    # Frames shrunk for the model: keypoints back to display pixels.
+    factor = 1.0 / analysis_scale(probe.coded_width, probe.coded_height, cfg.analysis_max_side)
+    for f in frames:
+        f.persons = [p.scaled(factor) for p in f.persons]
     rider = choose_rider(frames)
     metrics = compute_metrics(rider_track(frames, rider))
     seconds = time.perf_counter() - started
     return {
         "backend": rt.backend_name,
         "device": rt.device,
-        "video": vi.to_json(),
+        "video": video_json(probe),
         "rider_track_id": rider,
-        "frames": [{"index": f.index, "t": round(f.t, 4), "persons": [p.to_json() for p in f.persons]} for f in frames],
+        "frames": [{"index": f.index, "t": round(f.t, 6), "persons": [p.to_json() for p in f.persons]} for f in frames],
         "metrics": metrics,
         "timing": {
             "seconds": round(seconds, 3),
             "frames_per_second": round(len(frames) / seconds, 2) if seconds else None,
         },
     }
+

@@ -12,6 +12,8 @@ from flask import Flask
 from .api import health_bp, pose_bp
 from .config import Config
 from .errors import register_error_handlers
+from .logsafe import install_log_truncation
+from .media_api import media_bp
 from .runtime import PoseRuntime
 
 
@@ -31,10 +33,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None, *, start_runtim
     app.extensions["pose_config"] = cfg
     app.extensions["pose_runtime"] = runtime
     app.extensions["pose_slots"] = threading.BoundedSemaphore(cfg.max_inflight)
+    app.extensions["ingest_slots"] = threading.BoundedSemaphore(cfg.max_ingests)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(pose_bp)
+    app.register_blueprint(media_bp)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_truncation()
     if start_runtime:
         runtime.start(background=True)
     return app

@@ -42,6 +42,17 @@ class Config:
     model_complexity: int = 1
     warmup: bool = True
     tmp_dir: str | None = None
+    # Frames are shrunk to this longest side before pose (the model works at ~256 px; 4K RGB is 25 MB a frame).
+    analysis_max_side: int = 1280
+    # JSON bodies only carry a path and options; anything bigger is refused before it is parsed.
+    max_json_bytes: int = 64 * 1024
+    max_image_bytes: int = 50 * 1024 * 1024
+    ffmpeg_bin: str = "ffmpeg"
+    rendition_max_side: int = 1080
+    rendition_preset: str = "veryfast"
+    rendition_crf: int = 23
+    ingest_timeout_s: int = 3600
+    max_ingests: int = 1
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +74,15 @@ class Config:
             model_complexity=_int(e, "POSE_MODEL_COMPLEXITY", 1),
             warmup=_bool(e, "POSE_WARMUP", True),
             tmp_dir=e.get("POSE_TMP_DIR") or None,
+            analysis_max_side=max(64, _int(e, "POSE_ANALYSIS_MAX_SIDE", 1280)),
+            max_json_bytes=max(1024, _int(e, "POSE_MAX_JSON_BYTES", 64 * 1024)),
+            max_image_bytes=max(1024, _int(e, "POSE_MAX_IMAGE_BYTES", 50 * 1024 * 1024)),
+            ffmpeg_bin=e.get("FFMPEG_BIN") or "ffmpeg",
+            rendition_max_side=max(16, _int(e, "RENDITION_MAX_SIDE", 1080)),
+            rendition_preset=e.get("RENDITION_PRESET") or "veryfast",
+            rendition_crf=_int(e, "RENDITION_CRF", 23),
+            ingest_timeout_s=max(1, _int(e, "POSE_INGEST_TIMEOUT", 3600)),
+            max_ingests=max(1, _int(e, "POSE_MAX_INGESTS", 1)),
         )
 
     def with_overrides(self, **kwargs: Any) -> Config:

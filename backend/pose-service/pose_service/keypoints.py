@@ -32,6 +32,16 @@ class PersonPose:
     score: float
     track_id: int | None = None
 
+    def scaled(self, factor: float) -> PersonPose:
+        """The same pose with its 2D pixel coordinates multiplied by factor (scores and 3D unchanged)."""
+        if factor == 1.0:
+            return self
+        kp2d = self.kp2d.copy()
+        kp2d[:, :2] *= factor
+        x1, y1, x2, y2 = self.bbox
+        box = (x1 * factor, y1 * factor, x2 * factor, y2 * factor)
+        return PersonPose(kp2d=kp2d, kp3d=self.kp3d, bbox=box, score=self.score, track_id=self.track_id)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "track_id": self.track_id,

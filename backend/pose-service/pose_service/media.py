@@ -1,16 +1,19 @@
-"""Recognising and decoding uploads: images by magic bytes, videos with OpenCV (FFmpeg inside)."""
+"""Recognising and decoding uploads: images by magic bytes (OpenCV decodes them), videos with PyAV."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
+import av
 import cv2
 import numpy as np
 
 from .backends.base import SampledFrame
 from .errors import ApiError
+from .imagesize import HeaderError, image_size
+from .probe import VideoProbe
 
 
 def sniff_image(head: bytes) -> str | None:
@@ -38,43 +41,33 @@ def sniff_video(head: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
-    """RGB uint8 pixels of a JPEG/PNG/WebP upload, or an ApiError saying what is wrong with it."""
-    kind = sniff_image(data[:16])
+def decode_image(stream: BinaryIO, max_pixels: int) -> np.ndarray:
+    """RGB uint8 pixels of a JPEG/PNG/WebP upload, or an ApiError saying what is wrong with it.
+
+    The dimensions come from the header before anything is decoded, so a decompression bomb costs nothing.
+    """
+    kind = sniff_image(stream.read(16))
+    stream.seek(0)
     if kind is None:
         raise ApiError(415, "unsupported_media_type", "the 'image' file is not a JPEG, PNG or WebP image")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    # Read the header first so a decompression bomb is refused before its pixels are allocated.
-    header = cv2.imdecode(buf, cv2.IMREAD_REDUCED_COLOR_8)
-    if header is None:
-        raise ApiError(422, "corrupt_image", f"the {kind} image could not be decoded; the file may be truncated")
-    if header.shape[0] * header.shape[1] * 64 > max_pixels:
-        raise ApiError(413, "image_too_large", f"the image has more than {max_pixels} pixels; downscale it")
+    try:
+        width, height = image_size(stream, kind)
+    except HeaderError:
+        raise ApiError(
+            422, "corrupt_image", f"the {kind} image header is unreadable; the file may be truncated"
+        ) from None
+    if width * height > max_pixels:
+        raise ApiError(
+            413,
+            "image_too_large",
+            f"the image is {width}×{height} = {width * height} pixels, over the limit of {max_pixels} "
+            "(POSE_MAX_IMAGE_PIXELS); downscale it",
+        )
+    buf = np.frombuffer(stream.read(), dtype=np.uint8)
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ApiError(422, "corrupt_image", f"the {kind} image could not be decoded; the file may be truncated")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    fps: float
-    frame_count: int
-    width: int
-    height: int
-
-    @property
-    def duration_s(self) -> float:
-        return self.frame_count / self.fps if self.fps > 0 else 0.0
-
-    def to_json(self) -> dict[str, float | int]:
-        return {
-            "fps": round(self.fps, 4),
-            "frame_count": self.frame_count,
-            "width": self.width,
-            "height": self.height,
-            "duration_s": round(self.duration_s, 4),
-        }
 
 
 @dataclass(frozen=True)
@@ -87,89 +80,69 @@ class Sampling:
     end_s: float | None = None
 
 
-def sample_indices(info: VideoInfo, sampling: Sampling) -> list[int]:
-    """Source frame numbers to analyse: the first frame at or after each tick of the sample clock (pure)."""
-    fps = info.fps
+def sample_indices(times: Sequence[float], duration_s: float, sampling: Sampling) -> list[int]:
+    """Frames (presentation order) to analyse: the first frame at or after each tick of the sample clock.
+
+    `times` are the frames' true presentation times from the start, so a variable-frame-rate clip is
+    sampled by time, not by frame count (pure).
+    """
     start = max(0.0, sampling.start_s)
-    end = info.duration_s if sampling.end_s is None else min(sampling.end_s, info.duration_s)
-    step = 1.0 / (sampling.sample_fps or fps)
-    # Half a source frame of slack absorbs float error in i/fps versus the tick times.
-    eps = 0.5 / fps
+    end = duration_s if sampling.end_s is None else min(sampling.end_s, duration_s)
+    steps = np.diff(np.asarray(times, dtype=np.float64))
+    # Half a source frame of slack absorbs float error in the frame times versus the tick times.
+    eps = 0.5 * float(np.median(steps)) if len(steps) else 0.0
+    step = 1.0 / sampling.sample_fps if sampling.sample_fps else 0.0
     out: list[int] = []
-    first = max(0, math.ceil(start * fps - 1e-9))
     next_tick = start
-    for i in range(first, info.frame_count):
-        t = i / fps
+    for i, t in enumerate(times):
+        if t < start - 1e-9:
+            continue
         if t >= end - 1e-9:
             break
         if t + eps >= next_tick:
             out.append(i)
             if sampling.max_frames is not None and len(out) >= sampling.max_frames:
                 break
-            while next_tick <= t + eps:
-                next_tick += step
+            if step:
+                while next_tick <= t + eps:
+                    next_tick += step
     return out
 
 
-class VideoReader:
-    """An opened video file; raises ApiError for anything undecodable (corrupt, unknown codec, empty)."""
+def analysis_scale(width: int, height: int, max_side: int) -> float:
+    """Factor (≤ 1) that brings the longer side down to max_side; pose models see ~256 px anyway (pure)."""
+    longest = max(width, height)
+    return 1.0 if longest <= max_side else max_side / longest
 
-    def __init__(self, path: str):
-        self.path = path
-        self.cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-        if not self.cap.isOpened():
-            self.cap.release()
-            raise ApiError(
-                422, "undecodable_video", "the video could not be opened: corrupt file or unsupported container"
-            )
-        fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        count = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        width = int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
-        height = int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-        ok, first = self.cap.read()
-        if not ok or first is None:
-            self.cap.release()
-            if count <= 0:
-                raise ApiError(422, "empty_video", "the video contains no frames")
-            raise ApiError(
-                422, "undecodable_video", "no frame could be decoded: the codec is unsupported or the stream is corrupt"
-            )
-        if not math.isfinite(fps) or fps <= 0 or fps > 1000:
-            self.cap.release()
-            raise ApiError(422, "undecodable_video", "the video does not declare a usable frame rate")
-        if count <= 0:
-            # Some containers (WebM) carry no frame count; count by decoding once, cheaply with grab().
-            count = 1
-            while self.cap.grab():
-                count += 1
-        self._first: np.ndarray | None = first
-        self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        height, width = first.shape[:2] if (height <= 0 or width <= 0) else (height, width)
-        self.info = VideoInfo(fps=fps, frame_count=count, width=width, height=height)
 
-    def frames(self, indices: list[int]) -> Iterator[SampledFrame]:
-        """Decode sequentially (seeking is inexact for many codecs) and yield the wanted frames as RGB."""
-        wanted = set(indices)
-        last = indices[-1] if indices else -1
-        cap = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG)
+def decode_frames(path: str, probe: VideoProbe, indices: Sequence[int], max_side: int) -> Iterator[SampledFrame]:
+    """Decode sequentially with PyAV and yield the wanted frames as RGB in display orientation.
+
+    Each frame's t is its presentation time relative to the first frame. Frames larger than max_side are
+    scaled down for the model (SampledFrame.scale says by how much). A truncated stream ends the iteration.
+    """
+    wanted = set(indices)
+    last = max(indices) if indices else -1
+    if last < 0:
+        return
+    scale = analysis_scale(probe.coded_width, probe.coded_height, max_side)
+    width = max(2, round(probe.coded_width * scale))
+    height = max(2, round(probe.coded_height * scale))
+    tb = float(probe.time_base)
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        position = -1
         try:
-            for i in range(last + 1):
-                if i in wanted:
-                    ok, bgr = cap.read()
-                    if not ok or bgr is None:
-                        return  # truncated stream: analyse what decoded
-                    yield SampledFrame(i, i / self.info.fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-                elif not cap.grab():
+            for frame in container.decode(stream):
+                index = probe.index_of_pts(frame.pts) if frame.pts is not None else None
+                position = index if index is not None else position + 1
+                if position > last:
                     return
-        finally:
-            cap.release()
-
-    def close(self) -> None:
-        self.cap.release()
-        self._first = None
-
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+                if position not in wanted:
+                    continue
+                rgb = frame.to_ndarray(width=width, height=height, format="rgb24")
+                t = (frame.pts - probe.pts[0]) * tb if frame.pts is not None else probe.frame_times[position]
+                yield SampledFrame(position, t, probe.orientation.apply(rgb), scale)
+        except av.error.FFmpegError:
+            return  # truncated or corrupt tail: analyse what decoded

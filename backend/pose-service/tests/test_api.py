@@ -95,7 +95,8 @@ def test_video_upload_tracks_the_person_across_frames(client: FlaskClient, camer
         resp = client.post("/v1/pose/video", data={"video": (fh, "clip.mp4"), "sample_fps": "15"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     body = resp.get_json()
-    assert body["video"] == {"fps": 30.0, "frame_count": 45, "width": 512, "height": 512, "duration_s": 1.5}
+    assert body["video"] == {"fps": 30.0, "frame_count": 45, "width": 512, "height": 512, "duration_s": 1.5,
+                             "rotation": 0, "mirrored": False, "frame_rate_mode": "cfr", "codec": "mpeg4"}
     assert body["rider_track_id"] == 1
     frames = body["frames"]
     assert [f["index"] for f in frames] == list(range(0, 45, 2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -10,17 +12,28 @@ from pose_service.backends.base import FramePoses
 from pose_service.backends.hmr2_backend import cache_paths, missing_files
 from pose_service.config import Config
 from pose_service.keypoints import BLAZEPOSE_TO_COCO17, COCO17, PersonPose, from_blazepose
-from pose_service.media import Sampling, VideoInfo, sample_indices, sniff_image, sniff_video
+from pose_service.media import Sampling, sample_indices, sniff_image, sniff_video
 from pose_service.tracking import choose_rider
 
 
 def test_sampling_picks_frames_on_the_sample_clock() -> None:
-    info = VideoInfo(fps=30.0, frame_count=90, width=1, height=1)
-    assert sample_indices(info, Sampling()) == list(range(90))
-    assert sample_indices(info, Sampling(sample_fps=10)) == list(range(0, 90, 3))
-    assert sample_indices(info, Sampling(sample_fps=15, start_s=1.0, end_s=2.0)) == list(range(30, 60, 2))
-    assert sample_indices(info, Sampling(max_frames=4)) == [0, 1, 2, 3]
-    assert len(sample_indices(VideoInfo(29.97, 300, 1, 1), Sampling(sample_fps=12))) == pytest.approx(120, abs=1)
+    times = [i / 30 for i in range(90)]
+    assert sample_indices(times, 3.0, Sampling()) == list(range(90))
+    assert sample_indices(times, 3.0, Sampling(sample_fps=10)) == list(range(0, 90, 3))
+    assert sample_indices(times, 3.0, Sampling(sample_fps=15, start_s=1.0, end_s=2.0)) == list(range(30, 60, 2))
+    assert sample_indices(times, 3.0, Sampling(max_frames=4)) == [0, 1, 2, 3]
+    ntsc = [i * 1001 / 30000 for i in range(300)]
+    assert len(sample_indices(ntsc, 300 * 1001 / 30000, Sampling(sample_fps=12))) == pytest.approx(120, abs=1)
+
+
+def test_sampling_a_variable_frame_rate_clip_follows_true_times() -> None:
+    # 30 fps with a stall: frames 10..19 arrive at 15 fps. Sampling at 10/s must pick by time, not by count.
+    times = [i / 30 for i in range(10)] + [10 / 30 + k / 15 for k in range(10)] + [1.0 + k / 30 for k in range(1, 31)]
+    picked = sample_indices(times, 2.0, Sampling(sample_fps=10))
+    picked_t = [times[i] for i in picked]
+    assert all(abs(b - a - 0.1) < 0.04 for a, b in itertools.pairwise(picked_t))
+    assert sample_indices(times, 2.0, Sampling(start_s=0.5, end_s=0.7)) == [i for i, t in enumerate(times)
+                                                                         if 0.5 - 1e-9 <= t < 0.7 - 1e-9]
 
 
 def test_sniffing_by_magic_bytes() -> None:

@@ -18,11 +18,15 @@ class BackendUnavailable(Exception):
 
 @dataclass
 class SampledFrame:
-    """One decoded frame chosen for analysis: source frame number, timestamp (s), RGB uint8 pixels."""
+    """One decoded frame chosen for analysis: source frame number, timestamp (s), RGB uint8 pixels.
+
+    scale: rgb's size over the display size (< 1 when a large frame was shrunk for the model).
+    """
 
     index: int
     t: float
     rgb: np.ndarray
+    scale: float = 1.0
 
 
 @dataclass

@@ -1,0 +1,52 @@
+"""HTTP endpoints for media facts and derived files: POST /v1/probe and POST /v1/ingest (no model needed)."""
+
+from __future__ import annotations
+
+import threading
+from typing import cast
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from .config import Config
+from .errors import ApiError
+from .inputs import json_object, resolve_output_dir, resolve_upload_path
+from .probe import probe_video
+from .rendition import ingest
+
+media_bp = Blueprint("media", __name__, url_prefix="/v1")
+
+
+def _config() -> Config:
+    return cast(Config, current_app.extensions["pose_config"])
+
+
+@media_bp.post("/probe")
+def probe() -> Response:
+    cfg = _config()
+    body = json_object(cfg.max_json_bytes)
+    path = resolve_upload_path(body.get("path"), cfg.upload_root)
+    return jsonify(probe_video(str(path)).to_json())
+
+
+@media_bp.post("/ingest")
+def ingest_video() -> Response:
+    cfg = _config()
+    body = json_object(cfg.max_json_bytes)
+    path = resolve_upload_path(body.get("path"), cfg.upload_root)
+    out_dir = resolve_output_dir(body.get("out_dir"), cfg.upload_root)
+    slots = cast(threading.BoundedSemaphore, current_app.extensions["ingest_slots"])
+    if not slots.acquire(blocking=False):
+        raise ApiError(
+            503,
+            "overloaded",
+            f"{cfg.max_ingests} ingest(s) already running; retry later",
+            {"Retry-After": str(cfg.retry_after_s)},
+        )
+    try:
+        facts = probe_video(str(path))
+        return jsonify(
+            ingest(path, out_dir, facts, ffmpeg=cfg.ffmpeg_bin, max_side=cfg.rendition_max_side,
+                   preset=cfg.rendition_preset, crf=cfg.rendition_crf, timeout_s=cfg.ingest_timeout_s)
+        )
+    finally:
+        slots.release()

@@ -1,0 +1,181 @@
+"""Browser-safe playback rendition, poster and scrub sprite, made in one ffmpeg pass.
+
+One decode of the source feeds three outputs (split filter): the H.264 High / yuv420p MP4 with the source's
+exact frames and presentation times (-fps_mode passthrough, encoder on the input's time base), the poster
+JPEG and a strip of thumbnails. Orientation is applied by our own filters with -noautorotate, because
+Debian bookworm's ffmpeg 5.1 ignores mirrored display matrices. ffmpeg 5.1 also copies the source's display
+matrix into the output when autorotate is off, so the MP4 is remuxed once (PyAV) with an identity matrix
+and +faststart.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from .errors import ApiError
+from .probe import VideoProbe, probe_video
+
+IDENTITY_MATRIX = [65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30]
+SPRITE_MAX_TILES = 10
+SPRITE_TILE_SIDE = 160
+POSTER_AT_S = 1.0
+
+
+def _even(x: float, limit: int) -> int:
+    """Nearest even integer to x, but never above limit (an odd source side rounds down)."""
+    n = 2 * round(x / 2)
+    return max(2, n if n <= limit else limit // 2 * 2)
+
+
+def fit_within(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Even dimensions with the longer side ≤ max_side, aspect kept, never upscaled (pure)."""
+    scale = min(1.0, max_side / max(width, height))
+    return _even(width * scale, min(width, max_side)), _even(height * scale, min(height, max_side))
+
+
+@dataclass(frozen=True)
+class RenditionPlan:
+    """Everything the ffmpeg command needs, decided from the probe alone (pure)."""
+
+    width: int
+    height: int
+    poster_index: int
+    sprite_indices: tuple[int, ...]
+    tile_width: int
+    tile_height: int
+    filters: tuple[str, ...]
+
+    @property
+    def sprite_count(self) -> int:
+        return len(self.sprite_indices)
+
+
+def plan_rendition(probe: VideoProbe, max_side: int) -> RenditionPlan:
+    width, height = fit_within(probe.display_width, probe.display_height, max_side)
+    # Scale in the stored orientation first (cheaper: transposing a 4K frame costs more than a 1080p one).
+    stored_w, stored_h = (height, width) if probe.orientation.rotation in (90, 270) else (width, height)
+    filters: list[str] = []
+    if (stored_w, stored_h) != (probe.coded_width, probe.coded_height):
+        filters.append(f"scale={stored_w}:{stored_h}:flags=bicubic")
+    filters += ["format=yuv420p", *probe.orientation.ffmpeg_filters(), "setsar=1"]
+    duration = probe.duration_s
+    poster_t = POSTER_AT_S if duration >= 2 * POSTER_AT_S else duration / 2
+    count = min(SPRITE_MAX_TILES, probe.frame_count)
+    sprite = sorted({probe.index_at((i + 0.5) * duration / count) for i in range(count)})
+    tile_w, tile_h = fit_within(width, height, SPRITE_TILE_SIDE)
+    return RenditionPlan(
+        width=width,
+        height=height,
+        poster_index=probe.index_at(poster_t),
+        sprite_indices=tuple(sprite),
+        tile_width=tile_w,
+        tile_height=tile_h,
+        filters=tuple(filters),
+    )
+
+
+def ffmpeg_command(ffmpeg: str, src: str, plan: RenditionPlan, video_out: str, poster_out: str, sprite_out: str,
+                   preset: str, crf: int) -> list[str]:  # fmt: skip
+    """The one ffmpeg invocation (pure): decode once, split into rendition, poster and sprite."""
+    pick = "+".join(f"eq(n\\,{i})" for i in plan.sprite_indices)
+    graph = (
+        f"[0:v:0]{','.join(plan.filters)},split=3[r][p][s];"
+        f"[p]select='eq(n\\,{plan.poster_index})'[poster];"
+        f"[s]select='{pick}',scale={plan.tile_width}:{plan.tile_height},tile={plan.sprite_count}x1[sprite]"
+    )
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-noautorotate", "-i", src,
+        "-filter_complex", graph,
+        "-map", "[r]", "-an", "-sn", "-dn", "-map_metadata", "-1",
+        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-fps_mode", "passthrough", "-enc_time_base", "-1",
+        "-f", "mp4", video_out,
+        "-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-f", "image2", poster_out,
+        "-map", "[sprite]", "-frames:v", "1", "-q:v", "5", "-f", "image2", sprite_out,
+    ]  # fmt: skip
+
+
+def remux_faststart(src: str, dst: str) -> None:
+    """Copy the video packets into an MP4 with an identity display matrix and the moov atom first."""
+    with av.open(src) as inp:
+        ist = inp.streams.video[0]
+        with av.open(dst, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            ost = out.add_stream_from_template(ist)
+            ost.set_display_matrix(IDENTITY_MATRIX)
+            for packet in inp.demux(ist):
+                if packet.dts is None:
+                    continue
+                packet.stream = ost
+                out.mux(packet)
+
+
+def _jpeg_size(path: Path) -> tuple[int, int]:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return int(s.codec_context.width), int(s.codec_context.height)
+
+
+def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side: int, preset: str, crf: int,
+           timeout_s: int) -> dict[str, Any]:  # fmt: skip
+    """Write rendition.mp4, poster.jpg and sprite.jpg into out_dir; the contract's ingest reply."""
+    if shutil.which(ffmpeg) is None:
+        raise ApiError(503, "ffmpeg_missing", f"ffmpeg ({ffmpeg}) is not installed in the pose service")
+    started = time.perf_counter()
+    plan = plan_rendition(probe, max_side)
+    final = {"video": out_dir / "rendition.mp4", "poster": out_dir / "poster.jpg", "sprite": out_dir / "sprite.jpg"}
+    tag = f".tmp-{os.getpid()}-{time.monotonic_ns()}"
+    tmp = {k: v.with_name(v.stem + tag + v.suffix) for k, v in final.items()}
+    encoded = out_dir / f"encoded{tag}.mp4"
+    cmd = ffmpeg_command(ffmpeg, str(src), plan, str(encoded), str(tmp["poster"]), str(tmp["sprite"]), preset, crf)
+    try:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise ApiError(504, "ingest_timeout", f"making the rendition took longer than {timeout_s} s") from None
+        if proc.returncode != 0 or not encoded.exists():
+            last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1][:300]
+            raise ApiError(422, "ingest_failed", f"ffmpeg could not make the rendition: {last}")
+        remux_faststart(str(encoded), str(tmp["video"]))
+        rendition = probe_video(str(tmp["video"]))
+        for key in ("video", "poster", "sprite"):
+            os.replace(tmp[key], final[key])
+    finally:
+        for path in (*tmp.values(), encoded):
+            path.unlink(missing_ok=True)
+    poster_w, poster_h = _jpeg_size(final["poster"])
+    return {
+        "probe": probe.to_json(),
+        "rendition": {
+            "path": str(final["video"]),
+            "width": rendition.display_width,
+            "height": rendition.display_height,
+            "codec": rendition.video_codec,
+            "profile": rendition.profile,
+            "pix_fmt": rendition.pix_fmt,
+            "frame_count": rendition.frame_count,
+            "duration_s": round(rendition.duration_s, 6),
+            "size": final["video"].stat().st_size,
+        },
+        "poster": {"path": str(final["poster"]), "width": poster_w, "height": poster_h,
+                   "t": round(probe.frame_times[plan.poster_index], 6)},
+        "sprite": {
+            "path": str(final["sprite"]),
+            "columns": plan.sprite_count,
+            "rows": 1,
+            "count": plan.sprite_count,
+            "interval_s": round(probe.duration_s / plan.sprite_count, 6),
+            "tile_width": plan.tile_width,
+            "tile_height": plan.tile_height,
+            "times": [round(probe.frame_times[i], 6) for i in plan.sprite_indices],
+        },
+        "timing": {"seconds": round(time.perf_counter() - started, 3)},
+    }
