@@ -7,6 +7,7 @@ import type { PoseClient } from './jobs/poseClient.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
 import { videosRouter } from './routes/videos.js';
+import { hostAllowList, sameOriginWrites, securityHeaders } from './requestGuards.js';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +24,9 @@ export function createApp(deps: AppDeps): Express {
   // 'simple' (node:querystring) is Express 5's default; stated here because the query validation relies on it:
   // `?status[$ne]=x` arrives as the key "status[$ne]", which the allow-lists reject.
   app.set('query parser', 'simple');
+  app.use(securityHeaders());
+  app.use(hostAllowList(deps.config.allowedHosts));
+  app.use(sameOriginWrites(deps.config.allowedOrigins));
   app.use(healthRouter(deps));
   app.use('/api/videos', videosRouter(deps));
   app.use('/api/jobs', jobsRouter(deps));

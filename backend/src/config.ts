@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_ALLOWED_HOSTS, hostnameOf, originAuthority } from './requestGuards.js';
 
 /** Everything the API reads from its environment, validated once at start-up. */
 export interface Config {
@@ -17,6 +18,14 @@ export interface Config {
   jobPollMs: number;
   readyTimeoutMs: number;
   ssePollMs: number;
+  /** Host names the API answers to (DNS-rebinding guard); see requestGuards.ts. */
+  allowedHosts: string[];
+  /** Extra origins (scheme://host:port) allowed to send state-changing requests besides the request's own host. */
+  allowedOrigins: string[];
+  /** An upload file with no video document is removed once its mtime is this old (in-flight uploads are younger). */
+  orphanGraceMs: number;
+  /** TEST ONLY (TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME=1): uploads stop for good between the file rename and the insert. */
+  testPauseAfterUploadRename: boolean;
 }
 
 export class ConfigError extends Error {
@@ -24,6 +33,17 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+function readList(env: Env, name: string, fallback: string[], valid: (item: string) => boolean, example: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = items.find((item) => !valid(item));
+  if (bad !== undefined || items.length === 0) {
+    throw new ConfigError(`${name} has an invalid entry ${JSON.stringify(bad ?? raw)}; give a comma-separated list like ${example}`);
+  }
+  return items;
+}
 
 function readInt(env: Env, name: string, fallback: number | undefined, min: number, max: number): number {
   const raw = env[name];
@@ -82,6 +102,10 @@ export function loadConfig(env: Env): Config {
     jobPollMs: readInt(env, 'JOB_POLL_MS', 1_000, 10, 600_000),
     readyTimeoutMs: readInt(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
     ssePollMs: readInt(env, 'SSE_POLL_MS', 1_000, 10, 60_000),
+    allowedHosts: readList(env, 'ALLOWED_HOSTS', DEFAULT_ALLOWED_HOSTS, (h) => hostnameOf(h) === h, 'localhost,127.0.0.1,[::1],backend-api'),
+    allowedOrigins: readList(env, 'ALLOWED_ORIGINS', [], (o) => originAuthority(o) !== null && !o.endsWith('/'), 'http://localhost:5173'),
+    orphanGraceMs: readInt(env, 'UPLOAD_ORPHAN_GRACE_S', 600, 0, 30 * 86_400) * 1000,
+    testPauseAfterUploadRename: env.TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME === '1',
   };
   if (config.jobStaleMs <= config.jobHeartbeatMs) {
     throw new ConfigError(`JOB_STALE_MS (${config.jobStaleMs}) must be greater than JOB_HEARTBEAT_MS (${config.jobHeartbeatMs})`);

@@ -30,7 +30,10 @@ export interface JobDoc {
   state: JobState;
   progress: number;
   attempts: number;
+  /** Plain words for the rider (what happened, what happens next); null when nothing went wrong. */
   error: string | null;
+  /** The technical cause behind `error`, for the details pane and the logs; absent on jobs from before it existed. */
+  errorDetail?: string | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { truncateForLog } from './text.js';
 
 /** An error with an HTTP status and a contract-shaped body {error, detail}. */
 export class HttpError extends Error {
@@ -18,7 +19,7 @@ export const notFound = (what: string) => new HttpError(404, 'not_found', `${wha
 
 /** Fallthrough for unknown routes. */
 export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${truncateForLog(req.path, 200)}`));
 };
 
 /** The one error middleware, registered last: every failure leaves as {error, detail}. */

@@ -11,6 +11,7 @@ export function toJob(job: JobDoc) {
     progress: job.progress,
     attempts: job.attempts,
     error: job.error,
+    errorDetail: job.errorDetail ?? null,
     createdAt: iso(job.createdAt),
     updatedAt: iso(job.updatedAt),
     startedAt: iso(job.startedAt),

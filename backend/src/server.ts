@@ -8,6 +8,7 @@ import { JobEvents } from './jobs/events.js';
 import { httpPoseClient, type PoseClient } from './jobs/poseClient.js';
 import { JobWorker } from './jobs/worker.js';
 import { log } from './log.js';
+import { reconcileUploads } from './upload/reconcile.js';
 
 export interface RunningApi {
   server: Server;
@@ -24,6 +25,14 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   await mkdir(config.uploadDir, { recursive: true });
   const db = await connectDatabase(config.mongodbUri, config.mongodbDb);
   await ensureIndexes(db.collections);
+  const reconcile = () =>
+    reconcileUploads(db.collections, config.uploadDir, config.orphanGraceMs, logger).catch((err) => {
+      logger('upload reconciliation failed', err);
+    });
+  await reconcile();
+  // Again later: orphans younger than the grace period at start-up are removed once they are old enough.
+  const reconcileTimer = setInterval(() => void reconcile(), Math.max(10_000, Math.min(config.orphanGraceMs, 300_000)));
+  reconcileTimer.unref();
   const events = new JobEvents();
   const pose = opts.pose ?? httpPoseClient(config.poseServiceUrl);
   const app = createApp({ config, db, pose, events, log: logger });
@@ -47,6 +56,7 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   };
 
   async function shutdown(): Promise<void> {
+    clearInterval(reconcileTimer);
     await worker.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -51,7 +51,8 @@ describe('durable jobs', () => {
       const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
       assert.equal(job.state, 'failed');
       assert.equal(job.attempts, 3);
-      assert.match(String(job.error), /500.*attempt 3 of 3/);
+      assert.match(String(job.errorDetail), /500.*attempt 3 of 3/);
+      assert.equal(job.error, 'The analysis failed on the server, even after several tries. Please try again later.');
       const video = await request(h.url).get(`/api/videos/${res.body.videoId}`);
       assert.equal(video.body.status, 'failed');
       assert.equal((await request(h.url).get('/api/videos?status=failed')).body.total, 1);
@@ -65,7 +66,8 @@ describe('durable jobs', () => {
       const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
       assert.equal(job.state, 'failed');
       assert.equal(job.attempts, 1);
-      assert.match(String(job.error), /not retryable/);
+      assert.match(String(job.errorDetail), /not retryable/);
+      assert.doesNotMatch(String(job.error), /40\d|retryable|pose/);
       assert.equal(h.pose.calls.length - before, 1);
     });
 
@@ -78,7 +80,8 @@ describe('durable jobs', () => {
         const job = await h.waitForJob(res.body.jobId, ['failed', 'done']);
         assert.equal(job.state, 'failed');
         assert.equal(job.attempts, 2);
-        assert.match(String(job.error), /did not answer within 200 ms/);
+        assert.match(String(job.errorDetail), /did not answer within 200 ms/);
+        assert.equal(job.error, 'The analysis took too long and was stopped. A shorter clip may work better.');
       } finally {
         h.pose.delayMs = 0;
         await api.close();
@@ -141,7 +144,8 @@ describe('durable jobs', () => {
       await h.startAnotherApi();
       const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
       assert.equal(job.state, 'failed');
-      assert.match(String(job.error), /heartbeat lost/);
+      assert.match(String(job.errorDetail), /heartbeat lost/);
+      assert.equal(job.error, 'The analysis was interrupted too many times. Please upload the clip again.');
     } finally {
       await h.close();
     }

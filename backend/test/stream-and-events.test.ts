@@ -134,7 +134,8 @@ describe('job events (SSE)', () => {
     const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`);
     const last = events.at(-1)!;
     assert.equal(last.data.state, 'failed');
-    assert.match(last.data.error, /422/);
+    assert.match(last.data.errorDetail, /422/);
+    assert.doesNotMatch(last.data.error, /422/);
   });
 
   it('ends with a deleted event when the job is deleted', async () => {

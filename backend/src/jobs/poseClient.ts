@@ -1,4 +1,6 @@
 import type { PoseFrame } from '../db.js';
+import { truncateForLog } from '../text.js';
+import { kindForPoseStatus, type FailureKind, type RiderFacing } from './riderErrors.js';
 
 /** The parts of the pose service's POST /v1/pose/video answer the API stores (see docs/contracts.md). */
 export interface PoseVideoResult {
@@ -8,10 +10,14 @@ export interface PoseVideoResult {
   metrics: unknown;
 }
 
-/** A failed pose call; `retryable` says whether another attempt could succeed. */
-export class PoseError extends Error {
+/** A failed pose call; `retryable` says whether another attempt could succeed, `kind` what the rider is told. */
+export class PoseError extends Error implements RiderFacing {
   override name = 'PoseError';
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly kind: FailureKind = 'server_error',
+  ) {
     super(message);
   }
 }
@@ -68,10 +74,10 @@ export function httpPoseClient(baseUrl: string): PoseClient {
         });
       } catch (err) {
         const e = err as Error;
-        if (e.name === 'TimeoutError') throw new PoseError(`pose service did not answer within ${timeoutMs} ms`, true);
-        if (e.name === 'AbortError') throw new PoseError('pose call aborted', true);
+        if (e.name === 'TimeoutError') throw new PoseError(`pose service did not answer within ${timeoutMs} ms`, true, 'timeout');
+        if (e.name === 'AbortError') throw new PoseError('pose call aborted', true, 'interrupted');
         const cause = (e.cause as Error | undefined)?.message;
-        throw new PoseError(`pose service unreachable: ${cause ?? e.message}`, true);
+        throw new PoseError(`pose service unreachable: ${cause ?? e.message}`, true, 'unreachable');
       }
       let body: unknown;
       try {
@@ -80,10 +86,12 @@ export function httpPoseClient(baseUrl: string): PoseClient {
         body = null;
       }
       if (!res.ok) {
-        const detail = isObject(body) ? `${String(body.error ?? '')}: ${String(body.detail ?? '')}` : 'no JSON body';
+        const code = isObject(body) && typeof body.error === 'string' ? body.error : null;
+        // The error body is the pose service's to fill: cut it before it reaches the job document and the log.
+        const detail = isObject(body) ? truncateForLog(`${String(body.error ?? '')}: ${String(body.detail ?? '')}`, 500) : 'no JSON body';
         // 4xx means the request or the video is wrong: repeating it cannot help (timeouts and throttling aside).
         const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-        throw new PoseError(`pose service answered ${res.status} (${detail})`, retryable);
+        throw new PoseError(`pose service answered ${res.status} (${detail})`, retryable, kindForPoseStatus(res.status, code));
       }
       return parsePoseVideoResult(body);
     },

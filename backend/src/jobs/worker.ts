@@ -5,6 +5,8 @@ import { FRAMES_PER_CHUNK, type Collections, type FrameChunkDoc, type JobDoc, ty
 import type { Config } from '../config.js';
 import { nextStateAfterFailure, retryDelayMs } from './backoff.js';
 import type { JobEvents } from './events.js';
+import { isRiderFacing, riderMessage } from './riderErrors.js';
+import { truncateForLog } from '../text.js';
 import { PoseError, type PoseClient, type PoseVideoResult } from './poseClient.js';
 
 type WorkerConfig = Pick<
@@ -210,6 +212,7 @@ export class JobWorker {
         state: 'done',
         progress: 1,
         error: null,
+        errorDetail: null,
         finishedAt: new Date(),
         heartbeatAt: null,
         workerId: null,
@@ -251,20 +254,23 @@ export class JobWorker {
   private async recordFailure(job: JobDoc, err: unknown): Promise<void> {
     const { config } = this.deps;
     const retryable = err instanceof PoseError ? err.retryable : true;
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = truncateForLog(err instanceof Error ? err.message : String(err), 1_000);
     const next = nextStateAfterFailure(job.attempts, config.jobMaxAttempts, retryable);
     const now = new Date();
-    const error =
+    // The rider reads `error`; the technical cause stays in `errorDetail` and the log.
+    const error = riderMessage(isRiderFacing(err) ? err.kind : 'internal', next !== 'failed');
+    const errorDetail =
       next === 'failed'
         ? `${reason} (attempt ${job.attempts} of ${config.jobMaxAttempts}${retryable ? '' : ', not retryable'})`
         : `attempt ${job.attempts} failed: ${reason}`;
-    this.log(`job ${job._id.toHexString()} attempt ${job.attempts}: ${reason} -> ${next}`);
+    this.log(`job ${job._id.toHexString()} attempt ${job.attempts}: ${reason} -> ${next}`, isRiderFacing(err) ? undefined : err);
     const set: Partial<JobDoc> =
       next === 'failed'
-        ? { state: 'failed', error, finishedAt: now, heartbeatAt: null, workerId: null }
+        ? { state: 'failed', error, errorDetail, finishedAt: now, heartbeatAt: null, workerId: null }
         : {
             state: 'queued',
             error,
+            errorDetail,
             progress: 0,
             heartbeatAt: null,
             workerId: null,
@@ -285,10 +291,17 @@ export class JobWorker {
       const set: Partial<JobDoc> = outOfAttempts
         ? {
             state: 'failed',
-            error: `the worker running attempt ${job.attempts} of ${config.jobMaxAttempts} stopped (heartbeat lost)`,
+            error: riderMessage('interrupted', false),
+            errorDetail: `the worker running attempt ${job.attempts} of ${config.jobMaxAttempts} stopped (heartbeat lost)`,
             finishedAt: now,
           }
-        : { state: 'queued', error: `attempt ${job.attempts} was interrupted (heartbeat lost); re-queued`, runAfter: now, progress: 0 };
+        : {
+            state: 'queued',
+            error: riderMessage('interrupted', true),
+            errorDetail: `attempt ${job.attempts} was interrupted (heartbeat lost); re-queued`,
+            runAfter: now,
+            progress: 0,
+          };
       // Conditional on the heartbeat we saw, so a worker that just revived keeps its job.
       const res = await c.jobs.updateOne(
         { _id: job._id, state: 'running', heartbeatAt: job.heartbeatAt },

@@ -44,6 +44,12 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
 }
 
+/** TEST ONLY: says the upload sits between its rename and its insert, then never returns (the test kills the process). */
+function pauseForCrashTest(log: AppDeps['log'], finalPath: string): Promise<never> {
+  log(`TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME: paused after renaming ${path.basename(finalPath)}, before the insert`);
+  return new Promise<never>(() => undefined);
+}
+
 export function videosRouter(deps: AppDeps): Router {
   const router = Router();
   const { collections: c } = deps.db;
@@ -79,6 +85,7 @@ export function videosRouter(deps: AppDeps): Router {
     const now = new Date();
     try {
       await commitUpload(upload.tempPath, finalPath);
+      if (deps.config.testPauseAfterUploadRename) await pauseForCrashTest(deps.log, finalPath);
       await c.videos.insertOne({
         _id: videoId,
         title: upload.title,

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type { Container } from '../db.js';
 import { HttpError, badRequest } from '../errors.js';
+import { cleanDisplayText } from '../text.js';
 import { SNIFF_BYTES, detectContainer } from './sniff.js';
 
 /*
@@ -40,9 +41,7 @@ const MAX_TITLE = 200;
 export function cleanOriginalName(name: string | undefined): string | null {
   if (!name) return null;
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
-  return cleaned || null;
+  return cleanDisplayText(base, 255) || null;
 }
 
 export function tooLarge(maxBytes: number): HttpError {
@@ -77,6 +76,8 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
     try {
       bb = busboy({
         headers: req.headers,
+        // Browsers send the file name as raw UTF-8 in `filename="..."`; busboy's default reads it as latin1.
+        defParamCharset: 'utf8',
         limits: { fileSize: opts.maxBytes, files: 1, fields: 10, fieldSize: 4 * 1024, parts: 12 },
       });
     } catch (err) {
@@ -168,8 +169,8 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
           const role = fields.role;
           if (role === undefined || role === '') throw badRequest('missing_field', 'the `role` field is required (rider or reference)');
           if (!ROLES.has(role)) throw badRequest('invalid_field', '`role` must be rider or reference');
-          const title = fields.title?.trim() || null;
-          if (title && title.length > MAX_TITLE) throw badRequest('invalid_field', `\`title\` must be at most ${MAX_TITLE} characters`);
+          const title = fields.title === undefined ? null : cleanDisplayText(fields.title, MAX_TITLE + 1) || null;
+          if (title && Array.from(title).length > MAX_TITLE) throw badRequest('invalid_field', `\`title\` must be at most ${MAX_TITLE} characters`);
           const container = detectContainer(file.head);
           if (!container) {
             throw new HttpError(415, 'unsupported_type', 'the file is not an mp4, mov or webm video (checked from its content, not its name)');

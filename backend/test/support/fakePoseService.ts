@@ -21,6 +21,9 @@ export interface FakePoseOptions {
   delayMs?: number;
 }
 
+/** A status, a status with the pose service's own error body, or 'drop' (destroy the socket). */
+export type Failure = number | 'drop' | { status: number; error: string; detail: string };
+
 export interface PoseCall {
   path: string;
   at: number;
@@ -64,7 +67,7 @@ export class FakePoseService {
   ready = true;
   delayMs: number;
   /** Each queued failure answers one video request with that status (or 'drop' to destroy the socket). */
-  private failures: (number | 'drop')[] = [];
+  private failures: Failure[] = [];
   private server: http.Server;
   private sockets = new Set<import('node:net').Socket>();
   url = '';
@@ -78,7 +81,7 @@ export class FakePoseService {
     });
   }
 
-  failNext(...failures: (number | 'drop')[]): void {
+  failNext(...failures: Failure[]): void {
     this.failures.push(...failures);
   }
 
@@ -116,6 +119,7 @@ export class FakePoseService {
     const failure = this.failures.shift();
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (failure === 'drop') return req.socket.destroy();
+    if (typeof failure === 'object') return this.json(res, failure.status, { error: failure.error, detail: failure.detail });
     if (failure) return this.json(res, failure, { error: 'injected_failure', detail: `fake pose service told to answer ${failure}` });
     let size: number;
     try {

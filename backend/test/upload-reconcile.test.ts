@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import request from 'supertest';
+import { MISSING_FILE_ERROR } from '../src/upload/reconcile.js';
+import { FakePoseService } from './support/fakePoseService.js';
+import { minimalMp4 } from './support/fixtures.js';
+import { FAST_ENV } from './support/harness.js';
+import { startTestMongo, type TestMongo } from './support/secantus.js';
+
+/*
+ * Upload durability with a real crash: the API runs as its own process (`node --import tsx src/server.ts`), the
+ * test-only hook TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME holds an upload between its file rename and its database
+ * insert, and the test SIGKILLs the process right there. The restarted API must then reconcile both ways.
+ */
+
+const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface ApiProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  kill(): Promise<void>;
+}
+
+async function spawnApi(env: Record<string, string>): Promise<ApiProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: backendDir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const waitFor = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const m = pattern.exec(out);
+      if (m) return m;
+      if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode} before printing ${pattern}: ${out.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`API did not print ${pattern} within ${timeoutMs} ms: ${out.slice(-2000)}`);
+  };
+  const port = (await waitFor(/listening on :(\d+)/))[1];
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    output: () => out,
+    waitFor,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+async function waitForJobState(url: string, jobId: string, state: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 20_000;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    last = (await request(url).get(`/api/jobs/${jobId}`)).body;
+    if (last.state === state) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${jobId} did not reach ${state}; last ${JSON.stringify(last)}`);
+}
+
+describe('upload durability: reconciliation after a crash between rename and insert', () => {
+  let mongo: TestMongo;
+  let pose: FakePoseService;
+  let uploadDir: string;
+  let env: Record<string, string>;
+  let client: MongoClient;
+  const running: ApiProcess[] = [];
+
+  before(async () => {
+    mongo = await startTestMongo();
+    pose = await new FakePoseService().start();
+    uploadDir = await mkdtemp(path.join(os.tmpdir(), 'uploads-reconcile-'));
+    const dbName = `test_${randomUUID().replace(/-/g, '')}`;
+    env = { ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: dbName, POSE_SERVICE_URL: pose.url, UPLOAD_DIR: uploadDir };
+    client = await new MongoClient(mongo.uri).connect();
+  });
+  after(async () => {
+    for (const api of running) await api.kill();
+    await client?.close();
+    await pose?.stop();
+    await mongo?.dispose();
+    await rm(uploadDir, { recursive: true, force: true });
+  });
+
+  const videos = () => client.db(env.MONGODB_DB).collection('videos');
+  const start = async (extra: Record<string, string> = {}) => {
+    const api = await spawnApi({ ...env, ...extra });
+    running.push(api);
+    return api;
+  };
+
+  it('keeps a fresh orphan, removes it once older than the grace period, and fails a video whose file is gone', async () => {
+    // 1. A normal API stores two videos and analyses them.
+    const first = await start();
+    const kept = await request(first.url).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(41), 'kept.mp4');
+    const lost = await request(first.url).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(42), 'lost.mp4');
+    assert.equal(kept.status, 202, JSON.stringify(kept.body));
+    assert.equal(lost.status, 202, JSON.stringify(lost.body));
+    await waitForJobState(first.url, kept.body.jobId, 'done');
+    await waitForJobState(first.url, lost.body.jobId, 'done');
+    await first.kill();
+
+    // 2. An API with the test-only pause: the upload stops after the rename; the process is killed right there.
+    const crashing = await start({ TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME: '1' });
+    const inFlight = request(crashing.url).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(43), 'crash.mp4').then(
+      (r) => r,
+      (err: Error) => err,
+    );
+    const orphanName = (await crashing.waitFor(/paused after renaming ([0-9a-f]{24}\.\w+), before the insert/))[1]!;
+    await crashing.kill();
+    assert.ok((await inFlight) instanceof Error, 'the client saw the connection die');
+    assert.ok(await stat(path.join(uploadDir, orphanName)), 'the renamed file is on disk');
+    assert.equal(await videos().countDocuments({}), 2, 'no document for the crashed upload');
+
+    // Meanwhile: one stored file disappears, a temp file was abandoned, and something unrelated sits in the folder.
+    const lostDoc = await videos().findOne({ originalName: 'lost.mp4' });
+    await unlink(path.join(uploadDir, lostDoc!.storedName as string));
+    const staleTemp = `.incoming-${randomUUID()}.part`;
+    await writeFile(path.join(uploadDir, staleTemp), 'partial');
+    await writeFile(path.join(uploadDir, 'README.txt'), 'not ours');
+
+    // 3. Restart with the default grace period (10 minutes): the crash was just now, so the orphan stays.
+    const second = await start();
+    await second.waitFor(/marked failed/);
+    assert.ok((await readdir(uploadDir)).includes(orphanName), 'an orphan younger than the grace period is kept');
+    const lostJob = await waitForJobState(second.url, lost.body.jobId, 'failed');
+    assert.equal(lostJob.error, MISSING_FILE_ERROR);
+    assert.match(String(lostJob.errorDetail), new RegExp(`${lostDoc!.storedName} is not in UPLOAD_DIR`));
+    assert.doesNotMatch(String(lostJob.error), /UPLOAD_DIR|ENOENT|\//, 'the rider reads no path or error code');
+    const lostVideo = (await request(second.url).get(`/api/videos/${lost.body.videoId}`)).body;
+    assert.equal(lostVideo.status, 'failed');
+    const keptVideo = (await request(second.url).get(`/api/videos/${kept.body.videoId}`)).body;
+    assert.equal(keptVideo.status, 'done', 'a video with its file is untouched');
+    await second.kill();
+
+    // 4. Eleven minutes later (mtimes moved back), a restart removes the orphan and the stale temp file.
+    const past = new Date(Date.now() - 11 * 60_000);
+    await utimes(path.join(uploadDir, orphanName), past, past);
+    await utimes(path.join(uploadDir, staleTemp), past, past);
+    const third = await start();
+    await third.waitFor(new RegExp(`removed orphan upload ${orphanName.replace('.', '\\.')}`));
+    await third.waitFor(new RegExp(`removed orphan upload ${staleTemp.replace(/[.]/g, '\\.')}`));
+    const left = await readdir(uploadDir);
+    assert.ok(!left.includes(orphanName), 'the orphan is gone');
+    assert.ok(!left.includes(staleTemp), 'the abandoned temp file is gone');
+    assert.ok(left.includes('README.txt'), 'files the API did not write are left alone');
+    assert.ok(left.includes(`${kept.body.videoId}.mp4`), 'stored videos stay');
+    assert.equal((await request(third.url).get(`/api/videos/${kept.body.videoId}`)).body.status, 'done');
+    await third.kill();
+  });
+});
