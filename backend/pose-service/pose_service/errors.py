@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,10 @@ def register_error_handlers(app: Flask) -> None:
         code = _HTTP_CODES.get(status, (err.name or "error").lower().replace(" ", "_"))
         detail = err.description or err.name or "HTTP error"
         if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
+            # The route's own limit when it set one (images, JSON bodies), else the app-wide one.
+            limit = (request.max_content_length if has_request_context() else None) or app.config.get(
+                "MAX_CONTENT_LENGTH"
+            )
             detail = f"upload exceeds the limit of {limit} bytes; send a smaller file"
         headers = {k: v for k, v in err.get_headers() if k.lower() not in ("content-type", "content-length")}
         return error_response(status, code, detail, headers)
