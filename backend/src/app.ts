@@ -7,6 +7,7 @@ import type { PoseClient } from './jobs/poseClient.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
 import { videosRouter } from './routes/videos.js';
+import { TUS_PATH, tusUploads } from './upload/tus.js';
 import { hostAllowList, sameOriginWrites, securityHeaders } from './requestGuards.js';
 
 export interface AppDeps {
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(hostAllowList(deps.config.allowedHosts));
   app.use(sameOriginWrites(deps.config.allowedOrigins));
   app.use(healthRouter(deps));
+  app.use(TUS_PATH, tusUploads(deps).handler);
   app.use('/api/videos', videosRouter(deps));
   app.use('/api/jobs', jobsRouter(deps));
   app.use(unknownRoute);

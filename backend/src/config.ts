@@ -10,6 +10,8 @@ export interface Config {
   uploadDir: string;
   maxUploadBytes: number;
   jobConcurrency: number;
+  /** Uploads longer than this are refused (413) after the upload-time probe. */
+  maxDurationS: number;
   poseTimeoutMs: number;
   jobMaxAttempts: number;
   jobBackoffMs: number;
@@ -112,3 +114,4 @@ export function loadConfig(env: Env): Config {
   }
   return config;
 }
+    maxDurationS: readInt(env, 'MAX_DURATION_S', 600, 1, 86_400),

@@ -1,7 +1,7 @@
 import { MongoClient, type Collection, type Db, type ObjectId } from 'mongodb';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
-export type Container = 'mp4' | 'mov' | 'webm';
+export type Container = 'mp4' | 'mov' | 'webm' | 'mkv';
 export type Role = 'rider' | 'reference';
 
 export interface VideoDoc {
@@ -22,6 +22,51 @@ export interface VideoDoc {
   height: number | null;
   frameCount: number | null;
   riderTrackId: number | null;
+  /** What ffprobe (at upload) and then the pose service's /v1/probe (at ingest) found; absent on videos from before probing. */
+  probe?: VideoProbe | null;
+  /** Browser-safe H.264 rendition, poster and sprite strip, under derivedDir; absent until ingest made them. */
+  derivedDir?: string | null;
+  rendition?: DerivedFile | null;
+  poster?: DerivedFile | null;
+  sprite?: DerivedFile | null;
+  timing?: IngestTiming | null;
+}
+
+export interface VideoProbe {
+  source: 'upload' | 'ingest';
+  container: string;
+  codec: string | null;
+  profile: string | null;
+  pixFmt: string | null;
+  bitDepth: number | null;
+  codedWidth: number | null;
+  codedHeight: number | null;
+  rotation: number;
+  mirrored: boolean;
+  displayWidth: number | null;
+  displayHeight: number | null;
+  fps: number | null;
+  frameRateMode: 'cfr' | 'vfr' | null;
+  frameCount: number | null;
+  durationS: number | null;
+  hasAudio: boolean | null;
+}
+
+/** A file the ingest stage derived from the upload; `name` is relative to the uploads folder. */
+export interface DerivedFile {
+  name: string;
+  width: number | null;
+  height: number | null;
+  size: number | null;
+  codec?: string | null;
+}
+
+/** Seconds spent in each stage of the last successful job run. */
+export interface IngestTiming {
+  probeS: number | null;
+  ingestS: number | null;
+  poseS: number | null;
+  totalS: number;
 }
 
 export interface JobDoc {

@@ -1,4 +1,4 @@
-import type { JobDoc, VideoDoc } from './db.js';
+import type { JobDoc, VideoDoc, VideoProbe } from './db.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -34,7 +34,31 @@ export function toVideo(video: VideoDoc, job: JobDoc | null) {
     job: job ? toJob(job) : null,
     fps: video.fps,
     durationS: video.durationS,
-    width: video.width,
-    height: video.height,
+    // Display size: what the viewer sees once rotation is applied (the pose keypoints use the same frame).
+    width: video.width ?? video.probe?.displayWidth ?? null,
+    height: video.height ?? video.probe?.displayHeight ?? null,
+    probe: video.probe ? toProbeSummary(video.probe) : null,
+    posterUrl: video.poster ? `/api/videos/${video._id.toHexString()}/poster` : null,
+    spriteUrl: video.sprite ? `/api/videos/${video._id.toHexString()}/sprite` : null,
+    /** True once /stream serves the browser-safe H.264 rendition rather than the original. */
+    renditionReady: Boolean(video.rendition),
+    timing: video.timing ?? null,
+  };
+}
+
+/** The useful part of the probe for a viewer (the analysis view's details). */
+export function toProbeSummary(p: VideoProbe) {
+  return {
+    codec: p.codec,
+    profile: p.profile,
+    width: p.displayWidth,
+    height: p.displayHeight,
+    fps: p.fps,
+    frameRateMode: p.frameRateMode,
+    durationS: p.durationS,
+    rotation: p.rotation,
+    mirrored: p.mirrored,
+    frameCount: p.frameCount,
+    source: p.source,
   };
 }

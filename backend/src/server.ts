@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectDatabase, ensureIndexes, type Database } from './db.js';
 import { JobEvents } from './jobs/events.js';
 import { httpPoseClient, type PoseClient } from './jobs/poseClient.js';
+import { RenditionBackfill } from './jobs/ingest.js';
 import { JobWorker } from './jobs/worker.js';
 import { log } from './log.js';
 import { reconcileUploads } from './upload/reconcile.js';
@@ -13,6 +14,7 @@ import { reconcileUploads } from './upload/reconcile.js';
 export interface RunningApi {
   server: Server;
   worker: JobWorker;
+  backfill: RenditionBackfill;
   db: Database;
   port: number;
   /** Graceful: stop accepting, re-queue in-flight jobs, close MongoDB. */
@@ -43,10 +45,20 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // Renditions and posters for videos stored before the ingest stage: in the background, never blocking readiness.
+  const backfill = new RenditionBackfill({
+    collections: db.collections,
+    uploadDir: config.uploadDir,
+    pose,
+    timeoutMs: config.poseTimeoutMs,
+    log: logger,
+  });
+  void backfill.start();
   let closing: Promise<void> | null = null;
   return {
     server,
     worker,
+    backfill,
     db,
     port,
     close() {
@@ -57,7 +69,7 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
 
   async function shutdown(): Promise<void> {
     clearInterval(reconcileTimer);
-    await worker.stop();
+    await Promise.all([worker.stop(), backfill.stop()]);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

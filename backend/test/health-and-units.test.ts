@@ -62,11 +62,12 @@ describe('container sniffing', () => {
     assert.equal(detectContainer(minimalMp4()), 'mp4');
     assert.equal(detectContainer(minimalMov()), 'mov');
     assert.equal(detectContainer(minimalWebm()), 'webm');
+    assert.equal(detectContainer(minimalEbml('matroska')), 'mkv');
   });
-  it('rejects images, Matroska, truncated headers and text', () => {
+  it('rejects images, other EBML documents, truncated headers and text', () => {
     assert.equal(detectContainer(pngBytes()), null);
     assert.equal(detectContainer(heifBytes()), null);
-    assert.equal(detectContainer(minimalEbml('matroska')), null);
+    assert.equal(detectContainer(minimalEbml('notwebm')), null);
     assert.equal(detectContainer(minimalMp4().subarray(0, 10)), null);
     assert.equal(detectContainer(minimalWebm().subarray(0, 12)), null);
     assert.equal(detectContainer(Buffer.from('ftypisom but not at offset 4')), null);

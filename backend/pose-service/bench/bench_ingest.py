@@ -71,6 +71,10 @@ class ChildRss(RssSampler):
                 pass
             time.sleep(0.05)
 
+    def __enter__(self) -> ChildRss:
+        super().__enter__()
+        return self
+
 
 def measure(src: Path, out_dir: Path, cfg: Config) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,8 +134,8 @@ def main() -> None:
         print(json.dumps(res, indent=2))
         return
     print(f"preset {res['preset']}, long side ≤ {res['max_side']}, {res['cpu_count']} CPUs")
-    head = ("clip", "source_mbit_s", "duration_s", "ingest_s", "ingest_over_duration", "peak_rss_mb", "ffmpeg_peak_rss_mb",
-            "process_growth_mb", "rendition", "rendition_mb")  # fmt: skip
+    head = ("clip", "source_mbit_s", "duration_s", "ingest_s", "ingest_over_duration", "peak_rss_mb",
+            "ffmpeg_peak_rss_mb", "process_growth_mb", "rendition", "rendition_mb")  # fmt: skip
     print("  ".join(f"{h:>10}" for h in head))
     for row in res["rows"]:
         print("  ".join(f"{row[h]!s:>10}" for h in head))

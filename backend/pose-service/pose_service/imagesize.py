@@ -7,7 +7,7 @@ the size is checked here first.
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
+from typing import IO
 
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic); C4, C8 and CC are not frames.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -19,14 +19,14 @@ class HeaderError(ValueError):
     """The header is truncated or malformed."""
 
 
-def _read(fh: BinaryIO, n: int) -> bytes:
+def _read(fh: IO[bytes], n: int) -> bytes:
     data = fh.read(n)
     if len(data) != n:
         raise HeaderError("truncated header")
     return data
 
 
-def _png(fh: BinaryIO) -> tuple[int, int]:
+def _png(fh: IO[bytes]) -> tuple[int, int]:
     data = _read(fh, 24)
     if data[12:16] != b"IHDR":
         raise HeaderError("PNG without IHDR")
@@ -34,7 +34,7 @@ def _png(fh: BinaryIO) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _jpeg(fh: BinaryIO) -> tuple[int, int]:
+def _jpeg(fh: IO[bytes]) -> tuple[int, int]:
     _read(fh, 2)  # SOI
     for _ in range(_MAX_JPEG_SEGMENTS):
         b = _read(fh, 1)
@@ -57,7 +57,7 @@ def _jpeg(fh: BinaryIO) -> tuple[int, int]:
     raise HeaderError("no JPEG frame header")
 
 
-def _webp(fh: BinaryIO) -> tuple[int, int]:
+def _webp(fh: IO[bytes]) -> tuple[int, int]:
     data = _read(fh, 30)
     chunk = data[12:16]
     if chunk == b"VP8 ":
@@ -75,7 +75,7 @@ def _webp(fh: BinaryIO) -> tuple[int, int]:
     raise HeaderError("unknown WebP chunk")
 
 
-def image_size(fh: BinaryIO, kind: str) -> tuple[int, int]:
+def image_size(fh: IO[bytes], kind: str) -> tuple[int, int]:
     """(width, height) from the header of a seekable stream positioned at the file's start; rewinds it."""
     reader = {"png": _png, "jpeg": _jpeg, "webp": _webp}[kind]
     try:

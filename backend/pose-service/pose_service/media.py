@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import av
 import cv2
@@ -41,7 +41,7 @@ def sniff_video(head: bytes) -> str | None:
     return None
 
 
-def decode_image(stream: BinaryIO, max_pixels: int) -> np.ndarray:
+def decode_image(stream: IO[bytes], max_pixels: int) -> np.ndarray:
     """RGB uint8 pixels of a JPEG/PNG/WebP upload, or an ApiError saying what is wrong with it.
 
     The dimensions come from the header before anything is decoded, so a decompression bomb costs nothing.

@@ -13,10 +13,11 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
+from av.sidedata.sidedata import Type as SideDataType
 
 from .errors import ApiError
 
@@ -185,10 +186,11 @@ def _codec_tag(path: str) -> str:
 
 
 def _display_matrix(frame: av.VideoFrame) -> list[int] | None:
-    for sd in frame.side_data:
-        if sd.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
-            return list(struct.unpack("<9i", bytes(sd)[:36]))
-    return None
+    try:
+        sd = cast(Any, frame.side_data)[SideDataType.DISPLAYMATRIX]
+    except KeyError:
+        return None
+    return list(struct.unpack("<9i", bytes(sd)[:36]))
 
 
 def _bit_depth(pix_fmt: str) -> int:

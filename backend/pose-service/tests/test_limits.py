@@ -4,6 +4,7 @@ checks run against a real gunicorn server (the image's command), watched with ps
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -112,10 +113,8 @@ class TreeRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(psutil.Error):
                 self.peak = max(self.peak, self.now())
-            except psutil.Error:
-                pass
             time.sleep(0.02)
 
     def __enter__(self) -> TreeRss:

@@ -215,13 +215,14 @@ def test_numpy_and_ffmpeg_apply_the_same_orientation(rotation: int, mirrored: bo
     assert o.display_size(80, 48) == (cv2.imread(str(out)).shape[1], cv2.imread(str(out)).shape[0])
 
 
-def assert_error(resp, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def assert_error(resp, status: int, code: str) -> None:
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
     body = resp.get_json()
     assert body["error"] == code and body["detail"]
 
 
-def test_probe_and_ingest_refuse_what_they_cannot_use(client: FlaskClient, upload_root: Path, clips) -> None:  # type: ignore[no-untyped-def]
+def test_probe_and_ingest_refuse_what_they_cannot_use(client: FlaskClient, upload_root: Path,
+                                                     clips: dict[str, PhoneClip]) -> None:  # fmt: skip
     folder = upload_root / "bad"
     folder.mkdir(exist_ok=True)
     audio = folder / "voice.m4a"

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { AnyBulkWriteOperation, ObjectId } from 'mongodb';
-import { FRAMES_PER_CHUNK, type Collections, type FrameChunkDoc, type JobDoc, type JobState } from '../db.js';
+import { FRAMES_PER_CHUNK, type Collections, type FrameChunkDoc, type IngestTiming, type JobDoc, type JobState, type VideoDoc } from '../db.js';
 import type { Config } from '../config.js';
 import { nextStateAfterFailure, retryDelayMs } from './backoff.js';
 import type { JobEvents } from './events.js';
+import { derivedDirOf, fromServiceProbe, hasRendition, ingestFields, removeDerived } from './ingest.js';
 import { isRiderFacing, riderMessage } from './riderErrors.js';
 import { truncateForLog } from '../text.js';
 import { PoseError, type PoseClient, type PoseVideoResult } from './poseClient.js';
@@ -181,9 +182,8 @@ export class JobWorker {
     }, config.jobHeartbeatMs);
     try {
       const filePath = path.join(config.uploadDir, video.storedName);
-      const result = await this.deps.pose.analyseVideo(filePath, { timeoutMs: config.poseTimeoutMs, signal: ac.signal });
-      if (ac.signal.aborted) throw new PoseError('aborted', true);
-      if (!(await this.updateOwned(job, { progress: 0.8 }))) return this.discardResults(job.videoId);
+      const result = await this.analyseWithIngest(job, video, filePath, ac.signal);
+      if (!result) return this.discardResults(job.videoId);
 
       const chunks = chunkFrames(job.videoId, result.frames);
       if (chunks.length > 0) {
@@ -233,11 +233,83 @@ export class JobWorker {
     }
   }
 
+  /**
+   * The ingest stage and the pose analysis of one attempt. The fast probe runs first (display size, orientation,
+   * frame-rate mode on the video document at once); then the rendition/poster and the pose analysis run side by
+   * side in the pose service, since neither needs the other. Progress only moves forward. Returns null when the
+   * job is no longer this worker's (deleted, or taken back by the sweep).
+   */
+  private async analyseWithIngest(job: JobDoc, video: VideoDoc, filePath: string, signal: AbortSignal): Promise<PoseVideoResult | null> {
+    const { collections: c, config, pose } = this.deps;
+    const started = performance.now();
+    const seconds = (since: number) => Math.round(performance.now() - since) / 1000;
+    let progress = job.progress;
+    const advance = async (to: number) => {
+      if (to <= progress) return true;
+      progress = to;
+      return this.updateOwned(job, { progress: to });
+    };
+    // One failure stops the sibling call too: the attempt is lost either way.
+    const local = new AbortController();
+    const opts = { timeoutMs: config.poseTimeoutMs, signal: AbortSignal.any([signal, local.signal]) };
+
+    const probe = await pose.probe(filePath, { ...opts, timeoutMs: Math.min(config.poseTimeoutMs, 120_000) });
+    const probeS = seconds(started);
+    await c.videos.updateOne(
+      { _id: video._id },
+      {
+        $set: {
+          probe: fromServiceProbe(probe),
+          width: probe.display_width,
+          height: probe.display_height,
+          ...(probe.fps ? { fps: probe.fps } : {}),
+          ...(probe.duration_s ? { durationS: probe.duration_s } : {}),
+        },
+      },
+    );
+    if (!(await advance(0.1))) return null;
+
+    let ingestS: number | null = null;
+    let poseS: number | null = null;
+    const ingestDone = (async () => {
+      if (await hasRendition(config.uploadDir, video)) return; // made by an earlier attempt or the backfill
+      const t = performance.now();
+      const made = await pose.ingest(filePath, derivedDirOf(config.uploadDir, video._id), opts);
+      ingestS = seconds(t);
+      await c.videos.updateOne({ _id: video._id }, { $set: ingestFields(config.uploadDir, video._id, made) });
+      await advance(progress < 0.45 ? 0.45 : 0.8);
+    })();
+    const poseDone = (async () => {
+      const t = performance.now();
+      const result = await pose.analyseVideo(filePath, opts);
+      poseS = seconds(t);
+      await advance(progress < 0.45 ? 0.45 : 0.8);
+      return result;
+    })();
+    let result: PoseVideoResult;
+    try {
+      [, result] = await Promise.all([ingestDone, poseDone]);
+    } catch (err) {
+      local.abort();
+      await Promise.allSettled([ingestDone, poseDone]);
+      throw err;
+    }
+    if (signal.aborted) throw new PoseError('aborted', true);
+    const timing: IngestTiming = { probeS, ingestS, poseS, totalS: seconds(started) };
+    await c.videos.updateOne({ _id: video._id }, { $set: { timing } });
+    if (!(await advance(0.85))) return null;
+    return result;
+  }
+
   /** Removes results written for a job this worker no longer owns, if its video has been deleted. */
   private async discardResults(videoId: ObjectId): Promise<void> {
     const c = this.deps.collections;
     if (await c.videos.findOne({ _id: videoId }, { projection: { _id: 1 } })) return;
-    await Promise.all([c.frames.deleteMany({ videoId }), c.metrics.deleteOne({ _id: videoId })]);
+    await Promise.all([
+      c.frames.deleteMany({ videoId }),
+      c.metrics.deleteOne({ _id: videoId }),
+      removeDerived(this.deps.config.uploadDir, videoId),
+    ]);
   }
 
   private async requeueOnShutdown(job: JobDoc): Promise<void> {

@@ -1,20 +1,22 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
-import { ObjectId, type Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import type { AppDeps } from '../app.js';
-import type { Container, JobDoc, JobState, Role, VideoDoc } from '../db.js';
+import type { Container, DerivedFile, JobDoc, JobState, Role, VideoDoc } from '../db.js';
+import { derivedDirName } from '../derived.js';
 import { HttpError, notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { intInRange, nonNegativeSeconds, oneOf, readQuery } from '../query.js';
 import { toVideo } from '../serialize.js';
-import { commitUpload, receiveUpload, removeQuietly } from '../upload/receive.js';
+import { admitUpload } from '../upload/intake.js';
+import { receiveUpload, removeQuietly } from '../upload/receive.js';
 
 const ROLES: readonly Role[] = ['rider', 'reference'];
 const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed'];
-const MIME: Record<Container, string> = { mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm' };
+const MIME: Record<Container, string> = { mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska' };
 
 /**
  * After a rejected upload the client may still be sending. The response says `Connection: close`; Node
@@ -44,10 +46,13 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
 }
 
-/** TEST ONLY: says the upload sits between its rename and its insert, then never returns (the test kills the process). */
-function pauseForCrashTest(log: AppDeps['log'], finalPath: string): Promise<never> {
-  log(`TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME: paused after renaming ${path.basename(finalPath)}, before the insert`);
-  return new Promise<never>(() => undefined);
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / RFC 8187). */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export function videosRouter(deps: AppDeps): Router {
@@ -78,61 +83,8 @@ export function videosRouter(deps: AppDeps): Router {
       stopReadingAfterResponse(req, res);
       throw err;
     }
-    const videoId = new ObjectId();
-    const jobId = new ObjectId();
-    const storedName = `${videoId.toHexString()}.${upload.container}`;
-    const finalPath = path.join(deps.config.uploadDir, storedName);
-    const now = new Date();
-    try {
-      await commitUpload(upload.tempPath, finalPath);
-      if (deps.config.testPauseAfterUploadRename) await pauseForCrashTest(deps.log, finalPath);
-      await c.videos.insertOne({
-        _id: videoId,
-        title: upload.title,
-        role: upload.role,
-        originalName: upload.originalName,
-        storedName,
-        size: upload.size,
-        sha256: upload.sha256,
-        container: upload.container,
-        createdAt: now,
-        status: 'queued',
-        jobId,
-        fps: null,
-        durationS: null,
-        width: null,
-        height: null,
-        frameCount: null,
-        riderTrackId: null,
-      });
-      await c.jobs.insertOne({
-        _id: jobId,
-        videoId,
-        state: 'queued',
-        progress: 0,
-        attempts: 0,
-        error: null,
-        createdAt: now,
-        updatedAt: now,
-        startedAt: null,
-        finishedAt: null,
-        runAfter: now,
-        heartbeatAt: null,
-        workerId: null,
-      });
-    } catch (err) {
-      await Promise.all([
-        removeQuietly(upload.tempPath),
-        removeQuietly(finalPath),
-        c.videos.deleteOne({ _id: videoId }).catch(() => undefined),
-      ]);
-      throw err;
-    }
-    deps.events.enqueued();
-    res
-      .status(202)
-      .location(`/api/videos/${videoId.toHexString()}`)
-      .json({ videoId: videoId.toHexString(), jobId: jobId.toHexString() });
+    const admitted = await admitUpload(deps, upload);
+    res.status(202).location(`/api/videos/${admitted.videoId}`).json(admitted);
   });
 
   router.get('/', async (req, res) => {
@@ -159,21 +111,23 @@ export function videosRouter(deps: AppDeps): Router {
     res.json(toVideo(video, job));
   });
 
-  router.get('/:id/stream', async (req, res) => {
-    const video = await loadVideo(req.params.id);
-    const file = filePathOf(video);
+  /**
+   * Sends a file with HTTP range support (206 / 416) and a validator; HEAD answers the headers only.
+   * `etag` must change whenever the bytes do.
+   */
+  async function sendRanged(req: Request, res: Response, file: string, headers: Record<string, string>, etag: string) {
     let size: number;
     try {
       size = (await stat(file)).size;
     } catch {
       throw new HttpError(404, 'not_found', 'the video file is missing (deleted?)');
     }
-    const etag = `"${video.sha256}"`;
-    res.set({ 'Accept-Ranges': 'bytes', 'Content-Type': MIME[video.container], ETag: etag, 'Cache-Control': 'private, max-age=0' });
+    res.set({ 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': 'private, max-age=0', ...headers });
     const ifRange = req.headers['if-range'];
     const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
       res.removeHeader('Content-Type');
+      res.removeHeader('Content-Disposition');
       throw new HttpError(416, 'range_not_satisfiable', `the file is ${size} bytes long`, { 'Content-Range': `bytes */${size}` });
     }
     const { start, end } = range ?? { start: 0, end: size - 1 };
@@ -189,7 +143,59 @@ export function videosRouter(deps: AppDeps): Router {
       // Client went away mid-stream (or the file vanished): nothing left to answer.
       res.destroy();
     }
+  }
+
+  /** A derived file's absolute path if the ingest stage made it and it is still on disk. */
+  async function derivedPath(file: DerivedFile | null | undefined): Promise<string | null> {
+    if (!file) return null;
+    const full = path.join(deps.config.uploadDir, file.name);
+    return (await exists(full)) ? full : null;
+  }
+
+  // The browser-safe rendition once the ingest stage made it; the original before that.
+  router.get('/:id/stream', async (req, res) => {
+    const video = await loadVideo(req.params.id);
+    const rendition = await derivedPath(video.rendition);
+    if (rendition) {
+      await sendRanged(req, res, rendition, { 'Content-Type': 'video/mp4' }, `"r-${video.sha256}-${video.rendition!.size ?? 0}"`);
+      return;
+    }
+    await sendRanged(req, res, filePathOf(video), { 'Content-Type': MIME[video.container] }, `"${video.sha256}"`);
   });
+
+  // The uploaded file, byte for byte, as a download under the name it was uploaded with.
+  router.get('/:id/original', async (req, res) => {
+    const video = await loadVideo(req.params.id);
+    const name = video.originalName || `${video._id.toHexString()}.${video.container}`;
+    await sendRanged(
+      req,
+      res,
+      filePathOf(video),
+      { 'Content-Type': MIME[video.container], 'Content-Disposition': contentDisposition(name) },
+      `"${video.sha256}"`,
+    );
+  });
+
+  for (const kind of ['poster', 'sprite'] as const) {
+    router.get(`/:id/${kind}`, async (req, res) => {
+      const video = await loadVideo(req.params.id);
+      const file = await derivedPath(video[kind]);
+      if (!file) throw new HttpError(404, 'not_found', `the ${kind} is not made yet (it comes with the video's ingest)`);
+      const etag = `"${kind[0]}-${video.sha256}-${video[kind]!.size ?? 0}"`;
+      // Made once per video: cacheable, revalidated by ETag if the browser asks again.
+      res.set({ 'Cache-Control': 'private, max-age=86400', ETag: etag });
+      if (req.headers['if-none-match'] === etag) {
+        res.status(304).end();
+        return;
+      }
+      res.type('image/jpeg');
+      try {
+        await pipeline(createReadStream(file), res);
+      } catch {
+        res.destroy();
+      }
+    });
+  }
 
   router.get('/:id/pose', async (req, res) => {
     const q = readQuery(req.query, ['from', 'to'] as const);
@@ -227,7 +233,12 @@ export function videosRouter(deps: AppDeps): Router {
     const video = await c.videos.findOneAndDelete({ _id: id });
     if (!video) throw notFound('video');
     await c.jobs.deleteMany({ videoId: id });
-    await Promise.all([c.frames.deleteMany({ videoId: id }), c.metrics.deleteOne({ _id: id }), removeQuietly(filePathOf(video))]);
+    await Promise.all([
+      c.frames.deleteMany({ videoId: id }),
+      c.metrics.deleteOne({ _id: id }),
+      removeQuietly(filePathOf(video)),
+      rm(path.join(deps.config.uploadDir, derivedDirName(id)), { recursive: true, force: true }),
+    ]);
     deps.events.changed(video.jobId.toHexString());
     res.status(204).end();
   });

@@ -46,7 +46,7 @@ function readVint(b: Uint8Array, pos: number, keepMarker: boolean): { length: nu
 const EBML_ID = 0x1a45dfa3;
 const DOCTYPE_ID = 0x4282;
 
-/** webm from the EBML header's DocType element (Matroska proper is not accepted). */
+/** webm or mkv from the EBML header's DocType element. */
 function detectWebm(b: Uint8Array): Container | null {
   const id = readVint(b, 0, true);
   if (!id || id.value !== EBML_ID) return null;
@@ -63,7 +63,7 @@ function detectWebm(b: Uint8Array): Container | null {
     if (dataStart + childSize.value > b.length) return null;
     if (childId.value === DOCTYPE_ID) {
       const docType = ascii(b, dataStart, dataStart + childSize.value).replace(/\0+$/, '');
-      return docType === 'webm' ? 'webm' : null;
+      return docType === 'webm' ? 'webm' : docType === 'matroska' ? 'mkv' : null;
     }
     pos = dataStart + childSize.value;
   }

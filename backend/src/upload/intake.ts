@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { ObjectId } from 'mongodb';
+import type { AppDeps } from '../app.js';
+import type { Container, Role, VideoProbe } from '../db.js';
+import { HttpError } from '../errors.js';
+import { NotMediaError, probeUpload, refusalFor, type UploadProbe } from './probe.js';
+import { commitUpload, removeQuietly } from './receive.js';
+import { SNIFF_BYTES, detectContainer } from './sniff.js';
+
+/** A complete upload sitting in a temp file inside the uploads folder, its fields already validated. */
+export interface PendingUpload {
+  tempPath: string;
+  size: number;
+  sha256: string;
+  container: Container;
+  role: Role;
+  title: string | null;
+  originalName: string | null;
+}
+
+export function toVideoProbe(p: UploadProbe): VideoProbe {
+  return {
+    source: 'upload',
+    container: p.formatName,
+    codec: p.codec,
+    profile: p.profile,
+    pixFmt: p.pixFmt,
+    bitDepth: null,
+    codedWidth: p.codedWidth,
+    codedHeight: p.codedHeight,
+    rotation: p.rotation,
+    mirrored: false,
+    displayWidth: p.displayWidth,
+    displayHeight: p.displayHeight,
+    fps: p.fps,
+    frameRateMode: null,
+    frameCount: null,
+    durationS: p.durationS,
+    hasAudio: null,
+  };
+}
+
+/** SHA-256, size and container of a file already on disk (the resumable path, where no single stream saw it all). */
+export async function fingerprintFile(file: string): Promise<{ size: number; sha256: string; container: Container | null }> {
+  const hash = createHash('sha256');
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (headLength < SNIFF_BYTES) {
+      head.push(chunk.subarray(0, SNIFF_BYTES - headLength));
+      headLength += Math.min(chunk.length, SNIFF_BYTES - headLength);
+    }
+  }
+  return { size, sha256: hash.digest('hex'), container: detectContainer(Buffer.concat(head)) };
+}
+
+/** TEST ONLY: says the upload sits between its rename and its insert, then never returns (the test kills the process). */
+function pauseForCrashTest(log: AppDeps['log'], finalPath: string): Promise<never> {
+  log(`TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME: paused after renaming ${path.basename(finalPath)}, before the insert`);
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * Probes a complete upload and, if it is a decodable video within the limits, stores it under its own name and
+ * queues its analysis job. On refusal (or any failure) the temp file is removed and nothing is stored.
+ */
+export async function admitUpload(deps: AppDeps, upload: PendingUpload): Promise<{ videoId: string; jobId: string }> {
+  const { collections: c } = deps.db;
+  let probe: UploadProbe;
+  try {
+    probe = await probeUpload(upload.tempPath);
+  } catch (err) {
+    await removeQuietly(upload.tempPath);
+    if (err instanceof NotMediaError) {
+      throw new HttpError(415, 'unsupported_type', 'the file is not a video ffmpeg can read (checked from its content, not its name)');
+    }
+    throw err;
+  }
+  const refusal = refusalFor(probe, deps.config.maxDurationS);
+  if (refusal) {
+    await removeQuietly(upload.tempPath);
+    throw refusal;
+  }
+  const videoId = new ObjectId();
+  const jobId = new ObjectId();
+  const storedName = `${videoId.toHexString()}.${upload.container}`;
+  const finalPath = path.join(deps.config.uploadDir, storedName);
+  const now = new Date();
+  try {
+    await commitUpload(upload.tempPath, finalPath);
+    if (deps.config.testPauseAfterUploadRename) await pauseForCrashTest(deps.log, finalPath);
+    await c.videos.insertOne({
+      _id: videoId,
+      title: upload.title,
+      role: upload.role,
+      originalName: upload.originalName,
+      storedName,
+      size: upload.size,
+      sha256: upload.sha256,
+      container: upload.container,
+      createdAt: now,
+      status: 'queued',
+      jobId,
+      fps: probe.fps,
+      durationS: probe.durationS,
+      width: probe.displayWidth,
+      height: probe.displayHeight,
+      frameCount: null,
+      riderTrackId: null,
+      probe: toVideoProbe(probe),
+      derivedDir: null,
+      rendition: null,
+      poster: null,
+      sprite: null,
+      timing: null,
+    });
+    await c.jobs.insertOne({
+      _id: jobId,
+      videoId,
+      state: 'queued',
+      progress: 0,
+      attempts: 0,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      runAfter: now,
+      heartbeatAt: null,
+      workerId: null,
+    });
+  } catch (err) {
+    await Promise.all([
+      removeQuietly(upload.tempPath),
+      removeQuietly(finalPath),
+      c.videos.deleteOne({ _id: videoId }).catch(() => undefined),
+    ]);
+    throw err;
+  }
+  deps.events.enqueued();
+  return { videoId: videoId.toHexString(), jobId: jobId.toHexString() };
+}
