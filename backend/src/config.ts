@@ -95,6 +95,7 @@ export function loadConfig(env: Env): Config {
     poseServiceUrl: readUrl(env, 'POSE_SERVICE_URL', ['http:', 'https:']).replace(/\/+$/, ''),
     uploadDir: path.resolve(uploadDirRaw),
     maxUploadBytes: readInt(env, 'MAX_UPLOAD_MB', 500, 1, 100_000) * 1024 * 1024,
+    maxDurationS: readInt(env, 'MAX_DURATION_S', 600, 1, 86_400),
     jobConcurrency: readInt(env, 'JOB_CONCURRENCY', 2, 0, 64),
     poseTimeoutMs: readInt(env, 'POSE_TIMEOUT_MS', 600_000, 100, 86_400_000),
     jobMaxAttempts: readInt(env, 'JOB_MAX_ATTEMPTS', 3, 1, 100),
@@ -114,4 +115,3 @@ export function loadConfig(env: Env): Config {
   }
   return config;
 }
-    maxDurationS: readInt(env, 'MAX_DURATION_S', 600, 1, 86_400),
