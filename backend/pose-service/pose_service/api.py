@@ -72,6 +72,7 @@ def _versions() -> dict[str, str | None]:
         "numpy": np.__version__,
         "opencv": cv2.__version__,
         "mediapipe": _dist_version("mediapipe"),
+        "av": _dist_version("av"),
         "torch": ver("torch") if _runtime().device == "cuda" else None,
     }
 
@@ -106,6 +107,10 @@ def info() -> Response:
                 "max_inflight_requests": cfg.max_inflight,
                 "max_frames": cfg.max_frames_limit,
                 "max_image_pixels": cfg.max_image_pixels,
+                "max_image_bytes": cfg.max_image_bytes,
+                "max_json_bytes": cfg.max_json_bytes,
+                "rendition_max_side": cfg.rendition_max_side,
+                "rendition_preset": cfg.rendition_preset,
                 "upload_root": cfg.upload_root,
                 "image_types": ["jpeg", "png", "webp"],
                 "video_types": ["mp4", "mov", "webm"],
