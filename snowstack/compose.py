@@ -128,24 +128,76 @@ def ensure_env_file(stack: Stack, project: ComposeProject | None = None) -> tupl
     """The project's `.env`, created from .env.example with generated secrets on first use. Returns (path, created).
 
     The user's stack keeps it in backend/.env; an isolated project in its own state folder, with its own secrets.
+    A variable .env.example gained since (a new account's password) is appended with a fresh value; nothing the
+    file already holds changes.
     """
     example = stack.compose_file.parent / ".env.example"
     env = project.state_dir / ".env" if project and project.isolated else stack.compose_file.parent / ".env"
-    if env.exists():
-        return env, False
     if not example.exists():
+        if env.exists():
+            return env, False
         raise SnowstackError(f"{example} is missing: it documents every variable the stack needs")
+    if env.exists():
+        text = env.read_text()
+        added = missing_env_lines(example.read_text(), read_env_file(env))
+        if added:
+            write_private(env, text + ("" if text.endswith("\n") or not text else "\n") + added)
+        return env, False
     env.parent.mkdir(parents=True, exist_ok=True)
     write_private(env, render_env_file(example.read_text()))
     return env, True
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only, atomically (a concurrent reader sees the old or the new one)."""
+def missing_env_lines(example: str, existing: Mapping[str, str], token: Any = None) -> str:
+    """The .env.example lines (secrets generated) whose variable `existing` lacks, as text to append; '' if none."""
+    lines = []
+    for line in example.splitlines():
+        key, sep, _ = line.partition("=")
+        if sep and not line.lstrip().startswith("#") and key.strip() not in existing:
+            lines.append(render_env_file(line, token))
+    return "".join(f"{line}\n" for line in lines)
+
+
+# Credentials reach the containers as compose `secrets:` files (mounted at /run/secrets/NAME and named by the
+# images' *_FILE variables), never as environment variables: file name -> the .env variable holding its value.
+SECRET_FILES = {
+    "mongo_root_password": "MONGO_ROOT_PASSWORD",
+    "mongo_api_password": "MONGO_API_PASSWORD",
+    "mongo_express_db_password": "MONGO_EXPRESS_DB_PASSWORD",
+    "mongo_express_password": "MONGO_EXPRESS_PASSWORD",
+}
+
+
+def secrets_dir(project: ComposeProject) -> Path:
+    return project.state_dir / "secrets"
+
+
+def write_secret_files(project: ComposeProject, env: Mapping[str, str]) -> Path:
+    """The project's secret files from its `.env`, rewritten on every run; returns their folder.
+
+    Outside Swarm, compose bind-mounts a `file:` secret with the host file's owner and mode and ignores `uid`,
+    `gid` and `mode` (it warns "not supported"), so a 0600 root-owned file would be unreadable to the services'
+    non-root users. The folder is 0700 instead: on the host only its owner can reach the files; inside a container
+    only that container's own user sees them.
+    """
+    missing = sorted(variable for variable in SECRET_FILES.values() if not env.get(variable))
+    if missing:
+        raise SnowstackError(f"{', '.join(missing)} missing or empty in the project's .env: add them (see backend/.env.example)")
+    folder = secrets_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for name, variable in SECRET_FILES.items():
+        write_private(folder / name, env[variable], mode=0o444)
+    return folder
+
+
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write a file (readable by its owner only by default) atomically: a concurrent reader sees the old or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.touch(mode=0o600)
     partial.write_text(text)
-    partial.chmod(0o600)
+    partial.chmod(mode)
     partial.replace(path)
 
 
@@ -182,7 +234,8 @@ class ComposeStack:
         self.stack, self.profile = stack, profile
         self.project = project or compose_project(stack)
         self.env_file, _ = ensure_env_file(stack, self.project)
-        variables = {**compose_variables(stack, profile), **project_variables(stack, self.project)}
+        secrets = write_secret_files(self.project, read_env_file(self.env_file))
+        variables = {**compose_variables(stack, profile), **project_variables(stack, self.project), "SECRETS_DIR": str(secrets.resolve())}
         self.variables_file = write_compose_variables(self.project, variables)
         os.environ.update(COMPOSE_BUILD_ENV)
         self.files = compose_files(stack, profile)
@@ -200,6 +253,10 @@ class ComposeStack:
     @property
     def network(self) -> str:
         return project_variables(self.stack, self.project)["STACK_NETWORK"]
+
+    def networks(self) -> dict[str, str]:
+        """Every network of this project: compose key -> engine name (the web, data and pose networks)."""
+        return {key: str(network.name or f"{self.project.name}_{key}") for key, network in (self.compose.config().networks or {}).items()}
 
     def image(self, service: str) -> str:
         """The image compose builds for a service of this project (each project tags its own)."""

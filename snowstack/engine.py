@@ -78,6 +78,36 @@ class EngineFacts:
 
 
 @dataclass(frozen=True)
+class ExecResult:
+    """A command run inside a container: its exit code and combined output."""
+
+    exit_code: int
+    output: str
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """What `docker inspect` says about a running container's isolation and limits."""
+
+    name: str
+    id: str
+    service: str | None
+    image: str
+    user: str
+    env: tuple[str, ...]
+    cap_add: tuple[str, ...]
+    cap_drop: tuple[str, ...]
+    security_opt: tuple[str, ...]
+    read_only: bool
+    tmpfs: Mapping[str, str]
+    memory_limit: int  # bytes; 0 = none
+    memory_swap_limit: int
+    pids_limit: int | None
+    addresses: Mapping[str, str]  # network name -> the container's IPv4 address on it
+    oom_killed: bool
+
+
+@dataclass(frozen=True)
 class BuildResult:
     image: str
     seconds: float
@@ -231,10 +261,69 @@ class Engine:
         if producer.wait() != 0 or importer.returncode != 0:
             raise EngineError(f"docker import of {tag} failed: {importer.stderr.strip() or 'tar failed'}")
 
+    def image_history(self, image: str) -> list[str]:
+        """The command that made each layer of an image (`docker image history --no-trunc`), newest first."""
+        from python_on_whales.utils import run
+
+        with engine_errors(f"image history {image}"):
+            text = str(run([*self.client.client_config.docker_cmd, "image", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image]))
+        return text.splitlines()
+
+    # --- running containers -------------------------------------------------------------------------
+    def container_facts(self, container: str) -> ContainerFacts:
+        with engine_errors(f"inspecting {container}"):
+            inspected = self.client.container.inspect(container)
+        host, config = inspected.host_config, inspected.config
+        return ContainerFacts(
+            name=inspected.name,
+            id=inspected.id,
+            service=(config.labels or {}).get("com.docker.compose.service"),
+            image=str(config.image),
+            user=str(config.user or ""),
+            env=tuple(config.env or ()),
+            cap_add=tuple(host.cap_add or ()),
+            cap_drop=tuple(host.cap_drop or ()),
+            security_opt=tuple(host.security_opt or ()),
+            read_only=bool(host.readonly_rootfs),
+            tmpfs={str(path): str(options) for path, options in (host.tmpfs or {}).items()},
+            memory_limit=int(host.memory or 0),
+            memory_swap_limit=int(host.memory_swap or 0),
+            pids_limit=host.pids_limit,
+            addresses={name: str(net.ip_address) for name, net in (inspected.network_settings.networks or {}).items()},
+            oom_killed=bool(inspected.state.oom_killed),
+        )
+
+    def memory_usage(self, container_id: str) -> MemoryUsage | None:
+        """The container's memory cgroup: current and peak bytes, and how often the kernel's OOM killer ran in it.
+
+        Read from the host's cgroup files (v1 `memory/docker/ID`, v2 `system.slice/docker-ID.scope` or `docker/ID`):
+        `docker stats` shows no peak. None where this host's layout is not one of those.
+        """
+        return read_memory_cgroup(Path("/sys/fs/cgroup"), container_id)
+
+    def reset_memory_peak(self, container_id: str) -> bool:
+        """Start a new peak measurement (cgroup v1 only: writing 0 resets it); False where that is not possible."""
+        peak = Path("/sys/fs/cgroup/memory/docker") / container_id / "memory.max_usage_in_bytes"
+        try:
+            peak.write_text("0")
+        except OSError:
+            return False
+        return True
+
     # --- compose ------------------------------------------------------------------------------------
     @property
     def compose(self) -> Any:
         return self.client.compose
+
+    def compose_exec(self, service: str, command: Sequence[str], user: str | None = None) -> ExecResult:
+        """`docker compose exec -T SERVICE COMMAND...`: the exit code and output, whether it succeeded or not."""
+        try:
+            output = self.client.compose.execute(service, list(command), tty=False, user=user)
+        except DockerException as error:
+            if error.return_code in (125, 126, 127) and "No such container" in _stderr(error):
+                raise EngineError(f"compose exec {service}: the service has no running container") from None
+            return ExecResult(error.return_code, f"{error.stdout or ''}{error.stderr or ''}")
+        return ExecResult(0, str(output or ""))
 
     def compose_foreground(self, *args: str) -> int:
         """Run a long-lived compose command (e.g. `watch`) attached to this terminal; returns its exit code."""
@@ -245,6 +334,39 @@ class Engine:
     def run_compose(self, action: str, call: Callable[[], Any]) -> Any:
         with engine_errors(f"compose {action}"):
             return call()
+
+
+@dataclass(frozen=True)
+class MemoryUsage:
+    current: int
+    peak: int
+    oom_kills: int
+
+
+def read_memory_cgroup(root: Path, container_id: str) -> MemoryUsage | None:
+    """A container's memory cgroup under `root` (cgroup v1 or v2, cgroupfs or systemd driver), or None."""
+    v1 = root / "memory" / "docker" / container_id
+    if (v1 / "memory.max_usage_in_bytes").is_file():
+        return MemoryUsage(
+            current=int((v1 / "memory.usage_in_bytes").read_text()),
+            peak=int((v1 / "memory.max_usage_in_bytes").read_text()),
+            oom_kills=_key_value(v1 / "memory.oom_control").get("oom_kill", 0),
+        )
+    for v2 in (root / "system.slice" / f"docker-{container_id}.scope", root / "docker" / container_id):
+        if (v2 / "memory.peak").is_file():
+            return MemoryUsage(
+                current=int((v2 / "memory.current").read_text()),
+                peak=int((v2 / "memory.peak").read_text()),
+                oom_kills=_key_value(v2 / "memory.events").get("oom_kill", 0),
+            )
+    return None
+
+
+def _key_value(path: Path) -> dict[str, int]:
+    if not path.is_file():
+        return {}
+    pairs = (line.split() for line in path.read_text().splitlines())
+    return {pair[0]: int(pair[1]) for pair in pairs if len(pair) == 2 and pair[1].isdigit()}
 
 
 @contextmanager

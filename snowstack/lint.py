@@ -34,6 +34,8 @@ ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template")
 BUILD_TOOLS = re.compile(r"^(build-essential|build-base|gcc(-\d+)?|g\+\+(-\d+)?|make|cmake|clang(-\d+)?|cpp(-\d+)?|libc6?-dev)$")
 SECRET_KEY = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+CREDENTIALS_IN_URL = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
+SECRETS_MOUNT = "/run/secrets/"
 SKIPPED_DIRS = {"node_modules", ".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 SETUP_INSTALL = re.compile(
     r"\b(apt-get|apt)\s+(-\S+\s+)*install\b|\bpip3?\s+install\b|-m\s+pip\s+install\b|\bnpm\s+(install|i|ci|add)\b"
@@ -560,7 +562,7 @@ def check_compose(facts: ComposeFacts) -> list[Check]:
     checks = [Check("compose file", Status.OK, f"{path}: parses ({len(services)} services)")]
     checks += [_compose_contexts(facts, services), _compose_gpu(facts, services), _compose_healthchecks(facts, services)]
     checks += [_compose_images(facts, services, raw_services), _compose_ports(facts, services, raw_services)]
-    checks.append(_compose_secrets(facts, raw_services))
+    checks += [_compose_secrets(facts, raw_services), _compose_hardening(facts, services)]
     return checks
 
 
@@ -713,20 +715,84 @@ def _compose_ports(facts: ComposeFacts, services: Mapping[str, Any], raw_service
     return Check("compose ports", Status.OK, f"{count} published ports bound to 127.0.0.1")
 
 
+def _mounted_secrets(service: Mapping[str, Any]) -> set[str]:
+    """The compose secrets a service mounts, by the name they get under /run/secrets."""
+    names = set()
+    for item in service.get("secrets") or []:
+        if isinstance(item, str):
+            names.add(item)
+        else:
+            target = str(item.get("target") or item.get("source"))
+            names.add(target.removeprefix(SECRETS_MOUNT))
+    return names
+
+
 def _compose_secrets(facts: ComposeFacts, raw_services: Mapping[str, Any]) -> Check:
+    """No secret in a container's environment: `docker inspect` shows it to anyone who can reach the engine.
+
+    A secret-named variable must be a *_FILE naming a compose secret the service mounts; no value may carry
+    credentials in a URL (`scheme://user:password@host`).
+    """
     problems = []
     for name, service in raw_services.items():
+        mounted = _mounted_secrets(service)
         for key, value in _environment(service).items():
-            if SECRET_KEY.search(key) and value and "${" not in value:
-                problems.append(f"{_where(facts, name, key)}: {name} {key}")
+            where = f"{_where(facts, name, key)}: {name} {key}"
+            if value and CREDENTIALS_IN_URL.search(value):
+                problems.append(f"{where} (credentials in a URL)")
+            elif key.endswith("_FILE") and value:
+                secret = value.removeprefix(SECRETS_MOUNT) if value.startswith(SECRETS_MOUNT) else None
+                if secret is not None and secret not in mounted:
+                    problems.append(f"{where} (names /run/secrets/{secret}, which {name} does not mount)")
+            elif SECRET_KEY.search(key) and value:
+                problems.append(where + (" (interpolated into the environment)" if "${" in value else " (written inline)"))
     if problems:
         return Check(
             "compose secrets",
             Status.FAIL,
-            "written inline: " + ", ".join(problems),
-            "use ${VAR} (from the environment or an untracked .env) instead of the literal value",
+            "secrets in the environment: " + ", ".join(problems),
+            "mount a compose secret (secrets: [NAME]) and pass its path in the *_FILE variable the image reads",
         )
-    return Check("compose secrets", Status.OK, "no secret written inline")
+    return Check("compose secrets", Status.OK, "no secret in any environment; secrets are mounted files")
+
+
+def _compose_hardening(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:
+    """Every service: all capabilities dropped, no privilege gain, a read-only root filesystem, memory and pids limits."""
+    problems = []
+    for name, service in services.items():
+        limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        missing = [
+            label
+            for label, ok in (
+                ("cap_drop: [ALL]", "ALL" in [str(c).upper() for c in service.get("cap_drop") or []]),
+                (
+                    "security_opt: [no-new-privileges:true]",
+                    any(
+                        str(o).replace("=", ":") in ("no-new-privileges", "no-new-privileges:true")
+                        for o in service.get("security_opt") or []
+                    ),
+                ),
+                ("read_only: true", service.get("read_only") is True),
+                ("mem_limit", bool(service.get("mem_limit") or limits.get("memory"))),
+                ("pids_limit", bool(service.get("pids_limit") or limits.get("pids"))),
+            )
+            if not ok
+        ]
+        if missing:
+            problems.append(f"{_where(facts, name)}: {name} lacks {', '.join(missing)}")
+    if problems:
+        return Check(
+            "compose hardening",
+            Status.FAIL,
+            "; ".join(problems),
+            "give every service cap_drop: [ALL], security_opt: [no-new-privileges:true], read_only: true (tmpfs for scratch), "
+            "mem_limit and pids_limit",
+        )
+    return Check(
+        "compose hardening",
+        Status.OK,
+        f"all {len(services)} services: no capabilities, no privilege gain, read-only, memory and pids limits",
+    )
 
 
 # --- setup scripts (pure) -------------------------------------------------------------------------------

@@ -171,10 +171,42 @@ def check_mongodb(target: Target) -> str:
         with anonymous:
             anonymous.admin.command("listDatabases")
     except OperationFailure:
-        return "authenticated ping ok; unauthenticated access refused"
+        pass
     except PyMongoError as error:
         raise VerifyFailure(f"unauthenticated probe failed oddly: {error}") from None
-    raise VerifyFailure("unauthenticated listDatabases succeeded: auth is off")
+    else:
+        raise VerifyFailure("unauthenticated listDatabases succeeded: auth is off")
+    return f"authenticated ping ok; unauthenticated access refused; {_check_api_account(target, uri)}"
+
+
+def _check_api_account(target: Target, uri: str) -> str:
+    """The API's account works on its database and is refused everything else (the server enforces roles)."""
+    user, password = target.env.get("MONGO_API_USERNAME"), target.env.get("MONGO_API_PASSWORD")
+    if not user or not password:
+        raise VerifyFailure("MONGO_API_USERNAME/MONGO_API_PASSWORD missing from the project's .env: run invoke up")
+    database = "snowboarding"
+    api: MongoClient[dict[str, Any]] = MongoClient(
+        uri, username=user, password=password, authSource=database, serverSelectionTimeoutMS=3000
+    )
+    with api:
+        try:
+            api[database].list_collection_names()
+        except PyMongoError as error:
+            raise VerifyFailure(f"the API's account {user} cannot use {database}: {error}") from None
+        allowed = []
+        for what, attempt in (
+            ("listDatabases", lambda: api.admin.command("listDatabases")),
+            ("reading admin", lambda: api.admin.list_collection_names()),
+            ("createUser", lambda: api[database].command("createUser", "verify-probe", pwd="x", roles=[])),
+        ):
+            try:
+                attempt()
+                allowed.append(what)
+            except OperationFailure:
+                continue
+    if allowed:
+        raise VerifyFailure(f"the API's account {user} is allowed {', '.join(allowed)}: this server does not enforce roles")
+    return f"API account {user} limited to {database} (roles enforced)"
 
 
 def check_mongo_express(target: Target) -> str:

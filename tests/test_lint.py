@@ -230,13 +230,39 @@ def test_ports_on_every_interface_fail_and_loopback_passes() -> None:
     assert configured["compose ports"].status is Status.WARN
 
 
-def test_inline_secret_fails_and_an_interpolation_passes() -> None:
+def test_a_secret_in_the_environment_fails_and_a_mounted_secret_file_passes() -> None:
     inline = rows(compose_facts({"api": {**HEALTHY, "environment": {"JWT_SECRET": "hunter2", "PORT": "3001"}}}))
     assert inline["compose secrets"].status is Status.FAIL and "JWT_SECRET" in inline["compose secrets"].detail
     listed = rows(compose_facts({"api": {**HEALTHY, "environment": ["MONGO_PASSWORD=x"]}}))
     assert listed["compose secrets"].status is Status.FAIL
-    interpolated = {"api": {**HEALTHY, "environment": {"JWT_SECRET": "${JWT_SECRET}", "API_KEY": None}}}
-    assert rows(compose_facts(interpolated))["compose secrets"].status is Status.OK
+    # Interpolated still lands in the container's Config.Env, where `docker inspect` shows it.
+    interpolated = rows(compose_facts({"api": {**HEALTHY, "environment": {"JWT_SECRET": "${JWT_SECRET}"}}}))
+    assert interpolated["compose secrets"].status is Status.FAIL and "interpolated" in interpolated["compose secrets"].detail
+    in_url = rows(compose_facts({"api": {**HEALTHY, "environment": {"MONGODB_URI": "mongodb://${U}:${P}@db:27017/x"}}}))
+    assert in_url["compose secrets"].status is Status.FAIL and "credentials in a URL" in in_url["compose secrets"].detail
+    unmounted = rows(compose_facts({"api": {**HEALTHY, "environment": {"JWT_SECRET_FILE": "/run/secrets/jwt"}}}))
+    assert unmounted["compose secrets"].status is Status.FAIL and "does not mount" in unmounted["compose secrets"].detail
+    mounted = {
+        "api": {
+            **HEALTHY,
+            "secrets": [{"source": "jwt", "target": "/run/secrets/jwt"}],
+            "environment": {"JWT_SECRET_FILE": "/run/secrets/jwt", "API_KEY": None, "MONGODB_URI": "mongodb://db:27017/x"},
+        }
+    }
+    assert rows(compose_facts(mounted))["compose secrets"].status is Status.OK
+
+
+HARDENED = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True, "mem_limit": "536870912", "pids_limit": 128}
+
+
+def test_a_service_with_capabilities_a_writable_root_or_no_limits_fails_hardening() -> None:
+    assert rows(compose_facts({"api": {**HEALTHY, **HARDENED}}))["compose hardening"].status is Status.OK
+    swarm_style = {k: v for k, v in HARDENED.items() if k not in ("mem_limit", "pids_limit")}
+    swarm_style["deploy"] = {"resources": {"limits": {"memory": "536870912", "pids": 128}}}
+    assert rows(compose_facts({"api": {**HEALTHY, **swarm_style}}))["compose hardening"].status is Status.OK
+    for key, bad in (("cap_drop", ["NET_RAW"]), ("security_opt", []), ("read_only", False), ("mem_limit", None), ("pids_limit", None)):
+        check = rows(compose_facts({"api": {**HEALTHY, **HARDENED, key: bad}}))["compose hardening"]
+        assert check.status is Status.FAIL and "api lacks" in check.detail, key
 
 
 def test_missing_healthcheck_fails_and_one_from_the_image_warns() -> None:
@@ -263,7 +289,7 @@ def test_real_compose_parser_passes_the_good_file_and_catches_the_bad_one(engine
     good = {c.name: c for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-good.yml", tmp_path, contexts, {}))}
     assert {name: c.status for name, c in good.items()} == {name: Status.OK for name in good}, good
     bad = {c.name: c for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-bad.yml", tmp_path, contexts, {}))}
-    for rule in ("compose gpu", "compose healthcheck", "compose images", "compose ports", "compose secrets"):
+    for rule in ("compose gpu", "compose healthcheck", "compose images", "compose ports", "compose secrets", "compose hardening"):
         assert bad[rule].status is Status.FAIL, rule
     assert "compose-bad.yml:13" in bad["compose secrets"].detail  # file:line from the raw text
     assert "mongo:latest" in bad["compose images"].detail and "mongo-express" in bad["compose images"].detail

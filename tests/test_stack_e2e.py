@@ -154,5 +154,5 @@ def test_down_with_volumes_leaves_no_container_network_or_volume(stack: None) ->
     label = f"com.docker.compose.project={project.project.name}"
     client = project.engine.client
     assert client.container.list(all=True, filters=[("label", label)]) == []
-    assert not client.network.exists(project.network)
+    assert not [name for name in project.networks().values() if client.network.exists(name)]  # web, data and pose
     assert client.volume.list(filters=[("label", label)]) == []

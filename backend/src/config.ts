@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ALLOWED_HOSTS, hostnameOf, originAuthority } from './requestGuards.js';
 
@@ -81,9 +82,55 @@ function databaseFromUri(uri: string): string {
   return decodeURIComponent(name) || 'snowboarding';
 }
 
+/**
+ * A secret from the file that `${name}_FILE` names (compose `secrets:` mount it under /run/secrets), trimmed;
+ * undefined when `${name}_FILE` is unset. Errors name the file, never its contents.
+ */
+function readSecretFile(env: Env, name: string): string | undefined {
+  const file = env[`${name}_FILE`]?.trim();
+  if (!file) return undefined;
+  if (env[name]?.trim()) throw new ConfigError(`${name} and ${name}_FILE are both set; keep only ${name}_FILE`);
+  let value: string;
+  try {
+    value = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); mount the secret there`);
+  }
+  if (!value) throw new ConfigError(`${name}_FILE=${file} is empty; write the secret into it`);
+  return value;
+}
+
+/**
+ * The MongoDB connection string: MONGODB_URI or the file MONGODB_URI_FILE names; with MONGODB_PASSWORD_FILE, the
+ * credentials (MONGODB_USERNAME and that file's password) are added to it, so neither sits in the environment.
+ */
+function readMongoUri(env: Env): string {
+  const protocols = ['mongodb:', 'mongodb+srv:'];
+  const fromFile = readSecretFile(env, 'MONGODB_URI');
+  let uri: string;
+  if (fromFile === undefined) {
+    uri = readUrl(env, 'MONGODB_URI', protocols);
+  } else {
+    try {
+      uri = readUrl({ MONGODB_URI: fromFile }, 'MONGODB_URI', protocols);
+    } catch {
+      throw new ConfigError(`MONGODB_URI_FILE=${env.MONGODB_URI_FILE?.trim()} does not hold a mongodb:// or mongodb+srv:// URL`);
+    }
+  }
+  const password = readSecretFile(env, 'MONGODB_PASSWORD');
+  if (password === undefined) return uri;
+  const username = env.MONGODB_USERNAME?.trim();
+  if (!username) throw new ConfigError('MONGODB_PASSWORD_FILE is set but MONGODB_USERNAME is not; set the user the password belongs to');
+  const url = new URL(uri);
+  if (url.username) throw new ConfigError('MONGODB_URI already names a user; remove the credentials from it or unset MONGODB_PASSWORD_FILE');
+  url.username = encodeURIComponent(username);
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
 /** Parses and validates the environment; throws ConfigError with one line naming the bad variable. */
 export function loadConfig(env: Env): Config {
-  const mongodbUri = readUrl(env, 'MONGODB_URI', ['mongodb:', 'mongodb+srv:']);
+  const mongodbUri = readMongoUri(env);
   const uploadDirRaw = env.UPLOAD_DIR?.trim() || '/data/uploads';
   if (!path.isAbsolute(uploadDirRaw)) {
     throw new ConfigError(`UPLOAD_DIR=${JSON.stringify(uploadDirRaw)} must be an absolute path (the pose service sees the same path)`);

@@ -2,11 +2,13 @@
 
 import os
 import sys
+from pathlib import Path
 
 from pymongo import MongoClient
 
 user = os.environ.get("MONGO_INITDB_ROOT_USERNAME")
-password = os.environ.get("MONGO_INITDB_ROOT_PASSWORD")
+password_file = os.environ.get("MONGO_INITDB_ROOT_PASSWORD_FILE")
+password = Path(password_file).read_text().strip() if password_file else os.environ.get("MONGO_INITDB_ROOT_PASSWORD")
 port = os.environ.get("MONGO_PORT", "27017")
 client: MongoClient[dict[str, object]] = MongoClient(
     f"mongodb://127.0.0.1:{port}", username=user or None, password=password or None, serverSelectionTimeoutMS=2000
