@@ -115,7 +115,7 @@ describe('upload-time probe', () => {
       streams: [{ codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080, avg_frame_rate: '30000/1001', side_data_list: [{ rotation: -90 }] }],
       frames: [{}],
     });
-    assert.equal(base.rotation, 270);
+    assert.equal(base.rotation, 90, 'a -90° (counterclockwise) matrix is turned 90° clockwise for display');
     assert.deepEqual([base.displayWidth, base.displayHeight], [1080, 1920]);
     assert.ok(Math.abs(base.fps! - 29.97) < 0.01);
     assert.equal(refusalFor(base, 600), null);
@@ -154,7 +154,8 @@ describe('ingest stage, rendition, poster and original', () => {
     const video = (await h.http.get(`/api/videos/${videoId}`)).body;
     assert.deepEqual([video.width, video.height], [480, 640], 'Video reports the display size');
     assert.equal(video.probe.codec, 'h264');
-    assert.equal(video.probe.rotation, 90);
+    // ffmpeg 5.1 stores rotate=90 as a matrix that turns the picture 90° counterclockwise (270° clockwise).
+    assert.equal(video.probe.rotation, 270);
     assert.deepEqual([video.probe.width, video.probe.height], [480, 640]);
     assert.equal(video.probe.frameRateMode, 'cfr');
     assert.equal(video.probe.fps, 10);

@@ -16,7 +16,7 @@ export interface UploadProbe {
   pixFmt: string | null;
   codedWidth: number | null;
   codedHeight: number | null;
-  /** Display-matrix rotation as ffprobe reports it (counterclockwise degrees), normalised to 0, 90, 180 or 270. */
+  /** Degrees the stored picture is turned clockwise for display (0, 90, 180, 270), as the pose service's probe reports it. */
   rotation: number;
   displayWidth: number | null;
   displayHeight: number | null;
@@ -67,8 +67,9 @@ const positive = (v: unknown): number | null => {
 /** Turns ffprobe's JSON into an UploadProbe (pure; unit-tested). */
 export function summariseFfprobe(out: FfprobeOutput): UploadProbe {
   const v = out.streams?.find((s) => s.codec_type === 'video') ?? null;
-  const rawRotation = v?.side_data_list?.find((s) => typeof s.rotation === 'number')?.rotation ?? Number(v?.tags?.rotate ?? 0);
-  const rotation = ((Math.round((Number(rawRotation) || 0) / 90) * 90) % 360 + 360) % 360;
+  // ffprobe prints the display matrix's counterclockwise angle; viewers turn the picture the other way.
+  const ccw = v?.side_data_list?.find((s) => typeof s.rotation === 'number')?.rotation ?? -Number(v?.tags?.rotate ?? 0);
+  const rotation = ((-Math.round((Number(ccw) || 0) / 90) * 90) % 360 + 360) % 360;
   const w = positive(v?.width);
   const h = positive(v?.height);
   const swap = rotation === 90 || rotation === 270;

@@ -62,7 +62,9 @@ export async function probeWithFfprobe(file: string) {
   const v = out.streams?.find((st) => st.codec_type === 'video');
   const frames = (out.frames ?? []).map((f) => Number(f.best_effort_timestamp_time)).filter((t) => Number.isFinite(t));
   if (!v || !v.width || !v.height || frames.length === 0) return null;
-  const rotation = ((Math.round((v.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? 0) / 90) * 90) % 360 + 360) % 360;
+  // Clockwise display rotation, as the real service reports it (ffprobe prints the matrix's counterclockwise angle).
+  const ccw = v.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? 0;
+  const rotation = ((-Math.round(ccw / 90) * 90) % 360 + 360) % 360;
   const swap = rotation % 180 === 90;
   const [n, d] = (v.avg_frame_rate ?? '0/1').split('/').map(Number);
   const deltas = frames.slice(1).map((t, i) => t - frames[i]!);
