@@ -10,7 +10,8 @@ export default defineConfig({
     host: '0.0.0.0',
     port: 5173,
     strictPort: true,
-    proxy: { '/api': { target: apiTarget, changeOrigin: true } },
+    // xfwd: the API compares a write's Origin with X-Forwarded-Host (the browser's host), as behind serve.mjs.
+    proxy: { '/api': { target: apiTarget, changeOrigin: true, xfwd: true } },
   },
   build: {
     target: 'es2022',

@@ -46,7 +46,24 @@ async function newPage(width = 1280, height = 720) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  return { page, errors, close: () => context.close() };
+  // Every page must run under serve.mjs's Content-Security-Policy without a single violation.
+  const csp = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|create|frame)/i.test(m.text())) csp.push(m.text());
+  });
+  await context.exposeBinding('__cspViolation', (_src, v) => csp.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
+  return {
+    page,
+    errors,
+    csp,
+    close: async () => {
+      await context.close();
+      assert.deepEqual(csp, [], 'no Content-Security-Policy violations');
+    },
+  };
 }
 
 async function shot(page, name) {
@@ -148,6 +165,26 @@ describe('library and upload', () => {
     await page.waitForSelector('[data-video-id="v-live"] [data-state="done"]');
     // After done the card refetched the video: its duration is shown now.
     await page.waitForFunction(() => /0:03\.0/.test(document.querySelector('[data-video-id="v-live"]').textContent));
+    await close();
+  });
+
+  test('a failed analysis reads in plain words, the technical detail folded away', async () => {
+    const { page, close } = await newPage();
+    const res = await page.goto(base);
+    assert.match(res.headers()['content-security-policy'], /script-src 'self'/, 'the app is served with its CSP');
+    const card = page.locator('[data-video-id="v-failed"] [data-testid="job-error"]');
+    await card.waitFor();
+    assert.match(await card.textContent(), /^The analysis service could not be reached/);
+    const details = card.locator('details');
+    assert.equal(await details.evaluate((d) => d.open), false);
+    assert.equal(await card.getByText('getaddrinfo ENOTFOUND').isVisible(), false, 'the technical cause is folded away');
+    await page.goto(`${base}/#/videos/v-failed`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.locator('.state-body').textContent(), /^The analysis service could not be reached, even after several tries/);
+    assert.doesNotMatch(await alert.locator('.state-body').textContent(), /ENOTFOUND|pose-service/);
+    await alert.getByText('Technical details').click();
+    assert.match(await alert.locator('[data-testid="error-details"] code').textContent(), /getaddrinfo ENOTFOUND pose-service/);
     await close();
   });
 

@@ -1,6 +1,8 @@
 // Zero-dependency runtime server for the built app: static files from dist/ with an SPA fallback,
 // a streaming /api proxy (SSE, Range and uploads pass through unbuffered) and /healthz.
-// Env: PORT (5173), HOST (0.0.0.0), API_PROXY_TARGET (http://backend-api:3001), DIST_DIR (../dist).
+// Env: PORT (5173), HOST (0.0.0.0), API_PROXY_TARGET (http://backend-api:3001), DIST_DIR (../dist),
+// ALLOWED_HOSTS (names the app answers to; default localhost,127.0.0.1,[::1],frontend),
+// ALLOWED_ORIGINS (extra origins that may send state-changing /api requests; default none).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -40,6 +42,72 @@ function forwardHeaders(headers) {
   return out;
 }
 
+/*
+ * The app's own security headers. The built app needs only its own scripts, styles and API; the favicon is a
+ * data: URL; thumbnails and posters come from /api (same origin). Inline <script>/<style> and eval stay off.
+ * React's `style` props are CSSOM writes, which style-src does not govern.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+export const DEFAULT_ALLOWED_HOSTS = ['localhost', '127.0.0.1', '[::1]', 'frontend'];
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Lower-case host name of a Host header value ("[::1]:5173" → "[::1]"), or null if malformed. */
+export function hostnameOf(host) {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/.exec(String(host ?? '').trim().toLowerCase());
+  return m ? m[1].replace(/\.$/, '') : null;
+}
+
+/** "host[:port]" of an Origin as a Host header would carry it (default ports dropped), or null. */
+function originAuthority(origin) {
+  try {
+    const u = new URL(origin);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    return u.host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** Why a request must be refused (status, code, detail), or null: a Host we do not answer to, or a foreign write. */
+export function refusalFor(req, { allowedHosts, allowedOrigins }) {
+  const host = req.headers.host;
+  const name = hostnameOf(host);
+  if (!name || !allowedHosts.has(name)) {
+    return [421, 'unknown_host', `Host ${JSON.stringify(String(host ?? '').slice(0, 100))} is not a name this app answers to; add it to ALLOWED_HOSTS if it should be.`];
+  }
+  if (!STATE_CHANGING.has(req.method)) return null;
+  const origin = req.headers.origin;
+  if (origin === undefined) {
+    return req.headers['sec-fetch-site'] === 'cross-site' ? [403, 'foreign_origin', 'A cross-site request may not change anything here.'] : null;
+  }
+  if (allowedOrigins.has(origin.replace(/\/$/, '').toLowerCase())) return null;
+  const authority = originAuthority(origin);
+  if (authority !== null && authority === String(host).trim().toLowerCase().replace(/:(80|443)$/, '')) return null;
+  return [403, 'foreign_origin', `Origin ${String(origin).slice(0, 100)} may not change anything here; use the app at its own address.`];
+}
+
 function sendJson(res, status, body) {
   const data = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data), 'cache-control': 'no-store' });
@@ -51,12 +119,16 @@ function proxy(req, res, target) {
   const lib = url.protocol === 'https:' ? https : http;
   const headers = forwardHeaders(req.headers);
   headers.host = url.host;
+  // The browser's Host, already checked: the API compares the Origin of a write with it.
+  headers['x-forwarded-host'] = req.headers.host;
   headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
   headers['x-forwarded-proto'] = 'http';
   const upstream = lib.request(url, { method: req.method, headers }, (up) => {
     const h = forwardHeaders(up.headers);
     // Keep event streams unbuffered by any proxy in front of this one.
     if (String(up.headers['content-type'] ?? '').startsWith('text/event-stream')) h['x-accel-buffering'] = 'no';
+    // The API sets its own (stricter) headers; fill in only what an answer lacks.
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!(k in up.headers)) h[k] = v;
     res.writeHead(up.statusCode ?? 502, h);
     res.flushHeaders();
     up.pipe(res);
@@ -107,10 +179,26 @@ async function serveStatic(req, res, distDir) {
 }
 
 /** Build the server (not listening yet). */
-export function createAppServer({ distDir = path.resolve(here, '../dist'), apiTarget = 'http://backend-api:3001' } = {}) {
+export function createAppServer({
+  distDir = path.resolve(here, '../dist'),
+  apiTarget = 'http://backend-api:3001',
+  allowedHosts = DEFAULT_ALLOWED_HOSTS,
+  allowedOrigins = [],
+} = {}) {
   const root = path.resolve(distDir);
+  const guard = {
+    allowedHosts: new Set(allowedHosts.map((h) => h.toLowerCase())),
+    allowedOrigins: new Set(allowedOrigins.map((o) => o.replace(/\/$/, '').toLowerCase())),
+  };
   return http.createServer((req, res) => {
     const url = req.url ?? '/';
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const refusal = refusalFor(req, guard);
+    if (refusal) {
+      const [status, error, detail] = refusal;
+      res.setHeader('connection', 'close');
+      return sendJson(res, status, { error, detail });
+    }
     if (url === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url === '/api' || url.startsWith('/api/')) return proxy(req, res, apiTarget);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', detail: 'Static files are read-only.' });
@@ -125,7 +213,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const port = Number(process.env.PORT ?? 5173);
   const host = process.env.HOST ?? '0.0.0.0';
   const apiTarget = process.env.API_PROXY_TARGET || 'http://backend-api:3001';
-  const server = createAppServer({ distDir: process.env.DIST_DIR, apiTarget });
+  const list = (name) => process.env[name]?.split(',').map((s) => s.trim()).filter(Boolean);
+  const server = createAppServer({
+    distDir: process.env.DIST_DIR,
+    apiTarget,
+    allowedHosts: list('ALLOWED_HOSTS') ?? DEFAULT_ALLOWED_HOSTS,
+    allowedOrigins: list('ALLOWED_ORIGINS') ?? [],
+  });
   server.listen(port, host, () => console.log(`web: serving ${process.env.DIST_DIR ?? 'dist'} on http://${host}:${port}, /api → ${apiTarget}`));
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -12,6 +12,22 @@ let upstream;
 let app;
 let base;
 let sseRes;
+let upstreamBase;
+const seen = [];
+
+/** A request with exactly these headers (fetch cannot set Host or Origin). */
+function raw(p, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = http.request({ host: u.hostname, port: u.port, path: p, method, headers, setHost: !('Host' in headers) }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 beforeAll(async () => {
   const dist = mkdtempSync(path.join(tmpdir(), 'web-dist-'));
@@ -32,11 +48,13 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, xfh: req.headers['x-forwarded-host'], host: req.headers.host });
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ method: req.method, url: req.url, body }));
     });
   });
   const upPort = await listen(upstream);
+  upstreamBase = `http://127.0.0.1:${upPort}`;
   app = createAppServer({ distDir: dist, apiTarget: `http://127.0.0.1:${upPort}` });
   base = `http://127.0.0.1:${await listen(app)}`;
 });
@@ -91,6 +109,49 @@ describe('serve.mjs', () => {
     const second = new TextDecoder().decode((await reader.read()).value);
     expect(second).toContain('"done"');
     await reader.cancel();
+  });
+
+  it('sends a CSP and the other security headers on pages, assets and JSON', async () => {
+    for (const p of ['/', '/assets/a.js', '/healthz', '/assets/missing.js']) {
+      const r = await fetch(`${base}${p}`);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-');
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(r.headers.get('x-frame-options')).toBe('DENY');
+      expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it('refuses a Host it does not answer to with 421 JSON (DNS rebinding), on pages and /api alike', async () => {
+    for (const [p, method] of [['/', 'GET'], ['/api/videos', 'GET'], ['/api/videos', 'DELETE']]) {
+      const r = await raw(p, { method, headers: { Host: 'rebind.attacker.test' } });
+      expect(r.status).toBe(421);
+      expect(JSON.parse(r.body).error).toBe('unknown_host');
+    }
+    for (const host of ['localhost:5173', '[::1]:5173', 'frontend:5173']) expect((await raw('/healthz', { headers: { Host: host } })).status).toBe(200);
+  });
+
+  it('refuses a state-changing /api request from a foreign Origin with 403 JSON, and never forwards it', async () => {
+    const before = seen.length;
+    for (const origin of ['http://evil.example', 'null', `http://localhost:1`]) {
+      const r = await raw('/api/videos', { method: 'POST', headers: { Origin: origin, 'Content-Type': 'text/plain' }, body: 'x' });
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body).error).toBe('foreign_origin');
+    }
+    const tus = await raw('/api/uploads/abc', { method: 'PATCH', headers: { Origin: 'http://evil.example', 'Tus-Resumable': '1.0.0' } });
+    expect(tus.status).toBe(403);
+    expect(seen.length).toBe(before);
+  });
+
+  it('forwards same-origin writes with the browser host as X-Forwarded-Host', async () => {
+    const host = new URL(base).host;
+    const r = await raw('/api/uploads/abc', { method: 'PATCH', headers: { Origin: base, 'Tus-Resumable': '1.0.0', 'X-Forwarded-Host': 'evil.example' }, body: 'chunk' });
+    expect(r.status).toBe(201);
+    expect(seen.at(-1)).toMatchObject({ method: 'PATCH', xfh: host, host: new URL(upstreamBase).host });
   });
 
   it('answers 502 in the API error shape when the API is down', async () => {

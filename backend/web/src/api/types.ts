@@ -64,7 +64,10 @@ export interface Job {
   state: JobState;
   progress: number;
   attempts: number;
+  /** Plain words for the rider: what happened and what happens next. */
   error: string | null;
+  /** The technical cause behind `error` (for the details pane); absent from older APIs. */
+  errorDetail?: string | null;
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -80,14 +83,36 @@ export interface Video {
   originalName: string;
   size: number;
   sha256: string;
-  container: 'mp4' | 'mov' | 'webm';
+  container: 'mp4' | 'mov' | 'webm' | 'mkv';
   createdAt: string;
   status: JobState;
   job: Job | null;
   fps: number | null;
   durationS: number | null;
+  /** Display size: the picture as the viewer sees it (rotation applied); pose keypoints use the same frame. */
   width: number | null;
   height: number | null;
+  /** What the probe found (absent from older APIs; null before the upload was probed). */
+  probe?: VideoProbe | null;
+  /** Poster JPEG, once the ingest stage made it. */
+  posterUrl?: string | null;
+  spriteUrl?: string | null;
+  /** True once /stream serves the browser-safe H.264 rendition. */
+  renditionReady?: boolean;
+}
+
+export interface VideoProbe {
+  codec: string | null;
+  profile: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  frameRateMode: 'cfr' | 'vfr' | null;
+  durationS: number | null;
+  rotation: number;
+  mirrored: boolean;
+  frameCount: number | null;
+  source: 'upload' | 'ingest';
 }
 
 export interface VideoPage { items: Video[]; page: number; limit: number; total: number }

@@ -6,7 +6,7 @@ import type { Job, Role, Video } from '../api/types';
 import { formatClock } from '../format';
 import { useAsync } from '../hooks';
 import { hrefFor } from '../router';
-import { EmptyState, ErrorState, LoadingState } from './States';
+import { EmptyState, ErrorDetails, ErrorState, LoadingState } from './States';
 import { StatusChip } from './StatusChip';
 import { Thumbnail } from './Thumbnail';
 
@@ -68,7 +68,17 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
           <StatusChip state={video.status} progress={video.job?.progress} />
           <span className="muted small">{new Date(video.createdAt).toLocaleDateString()}</span>
         </div>
-        {video.status === 'failed' && video.job?.error && <p className="inline-error small">{video.job.error}</p>}
+        {video.status === 'failed' && video.job?.error && (
+          <div className="inline-error small" data-testid="job-error">
+            {video.job.error}
+            <ErrorDetails detail={video.job.errorDetail} />
+          </div>
+        )}
+        {video.status === 'queued' && video.job?.error && (
+          <p className="muted small" data-testid="job-retry">
+            {video.job.error}
+          </p>
+        )}
         {error && (
           <p className="inline-error small" role="alert">
             {error}

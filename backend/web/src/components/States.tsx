@@ -18,11 +18,23 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function ErrorState({ message, onRetry }: { message: string; onRetry?: () => void }) {
+/** The technical cause of an error, folded away under the plain-words message. */
+export function ErrorDetails({ detail }: { detail?: string | null }) {
+  if (!detail) return null;
+  return (
+    <details className="error-details" data-testid="error-details">
+      <summary>Technical details</summary>
+      <code>{detail}</code>
+    </details>
+  );
+}
+
+export function ErrorState({ message, detail, onRetry }: { message: string; detail?: string | null; onRetry?: () => void }) {
   return (
     <div className="state state-error" role="alert">
       <div className="state-title">Something went wrong</div>
       <div className="state-body">{message}</div>
+      <ErrorDetails detail={detail} />
       {onRetry && (
         <button type="button" className="btn" onClick={onRetry}>
           Try again

@@ -154,7 +154,7 @@ export function AnalysisView({ id }: { id: string }) {
       {video.status === 'done' && a.pose && a.metrics ? (
         <Analysed video={video} pose={a.pose} metrics={a.metrics} />
       ) : video.status === 'failed' ? (
-        <ErrorState message={`The analysis failed: ${video.job?.error ?? 'no reason given'}. Upload the clip again to retry.`} />
+        <ErrorState message={video.job?.error ?? 'The analysis failed. Upload the clip again to retry.'} detail={video.job?.errorDetail} />
       ) : (
         <div className="panel pending">
           <LoadingState label={video.status === 'queued' ? 'Waiting for the pose service…' : `Analysing… ${Math.round((video.job?.progress ?? 0) * 100)}%`} />
