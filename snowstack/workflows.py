@@ -152,7 +152,11 @@ def up(
     with console.status("compose build"):
         build_s = project.build()
     with console.status(f"compose up --wait (timeout {timeout}s)"):
-        up_s = project.up(timeout)
+        up_s = project.up(timeout, ["mongodb"])  # first: the services' accounts must exist before they connect
+        created = ensure_database_accounts(project)
+        up_s += project.up(timeout)
+    if created and not as_json:
+        console.print(f"[yellow]mongodb:[/] created the accounts this volume lacked: {', '.join(created)}")
     states = project.states()
     total = time.perf_counter() - started
     if as_json:
@@ -168,6 +172,16 @@ def up(
     else:
         console.print(states_table(states, "up", total))
     return states
+
+
+def ensure_database_accounts(project: ComposeStack) -> list[str]:
+    """The services' MongoDB accounts exist with the .env passwords (a volume from before they did gets them)."""
+    from .accounts import ensure_accounts
+
+    port = project.published_port("mongodb")
+    if port is None:
+        raise SnowstackError("mongodb publishes no port: the service accounts cannot be checked (restore its ports: entry)")
+    return ensure_accounts("127.0.0.1", port, project.env)
 
 
 def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bool = False) -> list[Check]:

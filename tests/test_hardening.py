@@ -14,6 +14,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
+from snowstack.accounts import ensure_accounts, plan_accounts
 from snowstack.compose import SECRET_FILES, ComposeProject, ensure_env_file, missing_env_lines, read_env_file, write_secret_files
 from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
@@ -146,3 +147,56 @@ def test_the_stand_in_refuses_a_password_given_twice_like_the_official_image(sta
     env = {**stand_in, "MONGO_INITDB_ROOT_PASSWORD": "also-set"}
     result = subprocess.run([sys.executable, str(STAND_IN / "entrypoint.py")], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "MONGO_INITDB_ROOT_PASSWORD and MONGO_INITDB_ROOT_PASSWORD_FILE" in result.stderr
+
+
+def test_accounts_are_created_only_where_missing_and_take_the_env_passwords() -> None:
+    env = {"MONGO_API_USERNAME": "api", "MONGO_API_PASSWORD": "p1", "MONGO_EXPRESS_DB_USERNAME": "me", "MONGO_EXPRESS_DB_PASSWORD": "p2"}
+    changes = plan_accounts(env, existing=["me", "someone-else"])
+    assert [(c.command, c.user, c.database, c.password, c.roles) for c in changes] == [
+        ("createUser", "api", "snowboarding", "p1", (("readWrite", "snowboarding"),)),
+        ("updateUser", "me", "snowboarding", "p2", (("readWrite", "snowboarding"),)),
+    ]
+    with pytest.raises(SnowstackError, match="MONGO_API_PASSWORD is empty"):
+        plan_accounts({**env, "MONGO_API_PASSWORD": ""}, existing=[])
+
+
+def test_up_gives_a_volume_from_before_the_accounts_its_accounts(stand_in: dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "no-init-scripts"  # the volume was initialised before create-users.sh existed
+    empty.mkdir()
+    log = (tmp_path / "stand-in.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, str(STAND_IN / "entrypoint.py")],
+        env={**stand_in, "MONGO_INITDB_DIR": str(empty)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        port = int(stand_in["MONGO_PORT"])
+        wait_for_auth(f"mongodb://127.0.0.1:{port}/")
+        env = {
+            "MONGO_ROOT_USERNAME": "root",
+            "MONGO_ROOT_PASSWORD": "root-secret-1234",
+            "MONGO_API_USERNAME": "snowboarding-api",
+            "MONGO_API_PASSWORD": "api-secret-1234",
+            "MONGO_EXPRESS_DB_USERNAME": "mongo-express",
+            "MONGO_EXPRESS_DB_PASSWORD": "express-secret-1234",
+        }
+        assert ensure_accounts("127.0.0.1", port, env) == ["snowboarding-api", "mongo-express"]
+        assert ensure_accounts("127.0.0.1", port, {**env, "MONGO_API_PASSWORD": "rotated-1234"}) == []
+        api: MongoClient[dict[str, object]] = MongoClient(
+            f"mongodb://127.0.0.1:{port}/",
+            username="snowboarding-api",
+            password="rotated-1234",
+            authSource="snowboarding",
+            serverSelectionTimeoutMS=5000,
+        )
+        with api:
+            api.snowboarding.videos.insert_one({"ok": True})
+            with pytest.raises(OperationFailure, match="not authorized"):
+                api.admin.command("listDatabases")
+        with pytest.raises(SnowstackError, match="refused the root account"):
+            ensure_accounts("127.0.0.1", port, {**env, "MONGO_ROOT_PASSWORD": "wrong"})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
