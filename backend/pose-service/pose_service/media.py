@@ -115,16 +115,34 @@ def analysis_scale(width: int, height: int, max_side: int) -> float:
     return 1.0 if longest <= max_side else max_side / longest
 
 
-def decode_frames(path: str, probe: VideoProbe, indices: Sequence[int], max_side: int) -> Iterator[SampledFrame]:
-    """Decode sequentially with PyAV and yield the wanted frames as RGB in display orientation.
+# A window that starts later than this is reached by seeking to the keyframe before it, not by decoding up to it.
+SEEK_AFTER_S = 2.0
 
-    Each frame's t is its presentation time relative to the first frame. Frames larger than max_side are
-    scaled down for the model (SampledFrame.scale says by how much). A truncated stream ends the iteration.
+
+def decode_frames(path: str, probe: VideoProbe, indices: Sequence[int], max_side: int) -> Iterator[SampledFrame]:
+    """Decode with PyAV and yield the wanted frames as RGB in display orientation.
+
+    Each frame's t is its presentation time relative to the first frame and its index its position in
+    presentation order, both found from its pts in the probe (so seeking cannot shift them). Frames larger
+    than max_side are scaled down for the model (SampledFrame.scale). A truncated stream ends the iteration.
     """
-    wanted = set(indices)
-    last = max(indices) if indices else -1
-    if last < 0:
+    if not indices:
         return
+    first, last = min(indices), max(indices)
+    if first > 0 and probe.frame_times[first] > SEEK_AFTER_S:
+        got_any = False
+        for frame in _decode(path, probe, set(indices), last, max_side, probe.pts[first]):
+            if not got_any and frame.index > first:
+                break  # the seek landed past the window's start: decode from the beginning instead
+            got_any = True
+            yield frame
+        if got_any:
+            return
+    yield from _decode(path, probe, set(indices), last, max_side, None)
+
+
+def _decode(path: str, probe: VideoProbe, wanted: set[int], last: int, max_side: int,
+            seek_pts: int | None) -> Iterator[SampledFrame]:  # fmt: skip
     scale = analysis_scale(probe.coded_width, probe.coded_height, max_side)
     width = max(2, round(probe.coded_width * scale))
     height = max(2, round(probe.coded_height * scale))
@@ -134,8 +152,12 @@ def decode_frames(path: str, probe: VideoProbe, indices: Sequence[int], max_side
         stream.thread_type = "AUTO"
         position = -1
         try:
+            if seek_pts is not None:
+                container.seek(seek_pts, stream=stream, backward=True, any_frame=False)
             for frame in container.decode(stream):
                 index = probe.index_of_pts(frame.pts) if frame.pts is not None else None
+                if index is None and seek_pts is not None:
+                    continue  # after a seek only a known pts says where we are
                 position = index if index is not None else position + 1
                 if position > last:
                     return

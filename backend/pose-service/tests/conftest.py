@@ -101,7 +101,7 @@ def gunicorn_url(upload_root: Path) -> Iterator[str]:
             try:
                 if requests.get(f"{url}/ready", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while binding, or slow while the model loads
                 pass
             time.sleep(0.2)
         else:

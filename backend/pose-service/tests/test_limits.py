@@ -144,7 +144,7 @@ def server(upload_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             try:
                 if requests.get(f"{url}/ready", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while binding, or slow while the model loads
                 pass
             time.sleep(0.2)
         else:

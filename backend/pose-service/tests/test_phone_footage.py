@@ -247,3 +247,27 @@ def test_probe_and_ingest_refuse_what_they_cannot_use(client: FlaskClient, uploa
     assert not Path("/tmp/elsewhere").exists()
     resp = client.post("/v1/ingest", json={"path": str(audio), "out_dir": str(folder / "derived")})
     assert_error(resp, 415, "unsupported_media")
+
+
+@pytest.mark.parametrize("name", ["late.mp4", "late.webm"])
+def test_a_late_window_is_reached_by_seeking_with_the_same_frames_and_times(upload_root: Path, name: str) -> None:
+    from phone_clips import encode
+
+    from pose_service.media import SEEK_AFTER_S, decode_frames
+    from pose_service.probe import probe_video
+
+    folder = upload_root / "seek"
+    folder.mkdir(exist_ok=True)
+    codec = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-bf", "2"] if name.endswith(".mp4") else \
+        ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "15"]  # fmt: skip
+    path = encode(folder, name, "format=yuv420p", codec, frames=150, fps=30)
+    probe = probe_video(str(path))
+    window = [i for i, t in enumerate(probe.frame_times) if 3.1 <= t < 3.5]
+    assert probe.frame_times[window[0]] > SEEK_AFTER_S
+    sought = list(decode_frames(str(path), probe, window, 1280))
+    # The same frames decoded from the start, for reference.
+    everything = {f.index: f for f in decode_frames(str(path), probe, list(range(window[-1] + 1)), 1280)}
+    assert [f.index for f in sought] == window
+    for f in sought:
+        assert f.t == pytest.approx(probe.frame_times[f.index], abs=1e-9)
+        assert np.array_equal(f.rgb, everything[f.index].rgb)
