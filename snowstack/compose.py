@@ -4,9 +4,11 @@ up / down / ps / logs with a table of service, state, health, URL and time to he
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import secrets
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -107,15 +109,39 @@ def port_variable(service: str) -> str:
     return f"{service.upper().replace('-', '_')}_PORT"
 
 
-def project_variables(stack: Stack, project: ComposeProject) -> dict[str, str]:
-    """Variables that keep projects apart: image tag, network name and, for an isolated project, no fixed ports.
-
-    An empty port variable publishes the container port on a free host port (`127.0.0.1::3001`).
-    """
+def project_variables(stack: Stack, project: ComposeProject, ports: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Variables that keep projects apart: image tag, network name and, for an isolated project, its own host ports
+    (`ports`, by service; one left out is published on whatever port the engine picks at each start)."""
     if not project.isolated:
         return {"IMAGE_TAG": "local", "STACK_NETWORK": stack.network}
-    ports = {port_variable(name): "" for name, service in stack.services.items() if service.port}
-    return {"IMAGE_TAG": project.name, "STACK_NETWORK": f"{project.name}-network", **ports}
+    published = {port_variable(name): str((ports or {}).get(name, "")) for name, service in stack.services.items() if service.port}
+    return {"IMAGE_TAG": project.name, "STACK_NETWORK": f"{project.name}-network", **published}
+
+
+def reserved_ports(project: ComposeProject, services: Sequence[str]) -> dict[str, int]:
+    """Host ports of an isolated project, chosen free once and then kept, so a restart does not move a service.
+
+    (Left to the engine, `127.0.0.1::3001` gets a new port at every container start.)
+    """
+    path = project.state_dir / "ports.json"
+    kept: dict[str, int] = json.loads(path.read_text()) if path.is_file() else {}
+    chosen = {name: kept[name] for name in services if name in kept}
+    for name in services:
+        if name not in chosen:
+            chosen[name] = free_port(exclude=set(chosen.values()))
+    if chosen != kept:
+        write_private(path, json.dumps(chosen, indent=2))
+    return chosen
+
+
+def free_port(exclude: set[int]) -> int:
+    """A loopback TCP port nothing listens on now (the kernel's choice), not one of `exclude`."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in exclude:
+            return port
 
 
 def render_env_file(example: str, token: Any = None) -> str:
@@ -235,7 +261,12 @@ class ComposeStack:
         self.project = project or compose_project(stack)
         self.env_file, _ = ensure_env_file(stack, self.project)
         secrets = write_secret_files(self.project, read_env_file(self.env_file))
-        variables = {**compose_variables(stack, profile), **project_variables(stack, self.project), "SECRETS_DIR": str(secrets.resolve())}
+        ports = reserved_ports(self.project, [n for n, s in stack.services.items() if s.port]) if self.project.isolated else None
+        variables = {
+            **compose_variables(stack, profile),
+            **project_variables(stack, self.project, ports),
+            "SECRETS_DIR": str(secrets.resolve()),
+        }
         self.variables_file = write_compose_variables(self.project, variables)
         os.environ.update(COMPOSE_BUILD_ENV)
         self.files = compose_files(stack, profile)
@@ -252,7 +283,7 @@ class ComposeStack:
 
     @property
     def network(self) -> str:
-        return project_variables(self.stack, self.project)["STACK_NETWORK"]
+        return project_variables(self.stack, self.project)["STACK_NETWORK"]  # ports play no part in it
 
     def networks(self) -> dict[str, str]:
         """Every network of this project: compose key -> engine name (the web, data and pose networks)."""

@@ -17,6 +17,7 @@ from snowstack.compose import (
     project_variables,
     read_env_file,
     render_env_file,
+    reserved_ports,
     suite_project_name,
 )
 from snowstack.errors import SnowstackError
@@ -94,16 +95,19 @@ def test_unset_project_is_the_users_own_stack_on_its_fixed_ports() -> None:
 def test_an_isolated_project_shares_no_name_port_or_secret_with_the_users_stack(tmp_path: Path) -> None:
     stack = load_stack()
     project = compose_project(stack, {PROJECT_VARIABLE: "snowboarding-test-1"})
-    variables = project_variables(stack, project)
+    isolated = type(project)(project.name, True, tmp_path / "projects" / project.name)
+    ports = reserved_ports(isolated, list(stack.services))
+    variables = project_variables(stack, project, ports)
     assert project.isolated and variables["IMAGE_TAG"] == "snowboarding-test-1"
     assert variables["STACK_NETWORK"] == "snowboarding-test-1-network"
-    # Every published service gets an empty host port: the engine picks a free one.
-    assert {key: value for key, value in variables.items() if key.endswith("_PORT")} == {
-        "POSE_SERVICE_PORT": "", "BACKEND_API_PORT": "", "FRONTEND_PORT": "", "MONGODB_PORT": "", "MONGO_EXPRESS_PORT": ""
-    }
+    # Every published service gets its own free host port, never one of the user's stack.
+    published = {key: int(value) for key, value in variables.items() if key.endswith("_PORT")}
+    assert set(published) == {"POSE_SERVICE_PORT", "BACKEND_API_PORT", "FRONTEND_PORT", "MONGODB_PORT", "MONGO_EXPRESS_PORT"}
+    assert len(set(published.values())) == 5 and not set(published.values()) & {5000, 3001, 5173, 27017, 8081}
+    # Kept: a second command (or a restart) publishes the same ports.
+    assert reserved_ports(isolated, list(stack.services)) == ports
     text = stack.compose_file.read_text()
     assert all(f"${{{key}-" in text for key in variables if key.endswith("_PORT")), "the compose file must read every port variable"
-    isolated = type(project)(project.name, True, tmp_path / "projects" / project.name)
     env, created = ensure_env_file(stack, isolated)
     assert created and env.parent == isolated.state_dir and env != stack.compose_file.parent / ".env"
 
