@@ -6,6 +6,7 @@ parallel where independent; the table names the failing service, and the exit co
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -113,12 +114,35 @@ def check_backend_api(target: Target) -> str:
         metrics = _expect(_get(f"{base}/api/videos/{video_id}/metrics"), 200, "metrics").json()
         if not metrics.get("series", {}).get("t"):
             raise VerifyFailure("metrics have no time series")
+        ingest = _check_ingest(base, video_id, hashlib.sha256(TEST_VIDEO.read_bytes()).hexdigest())
     finally:
         deleted = requests.delete(f"{base}/api/videos/{video_id}", timeout=HTTP_TIMEOUT)
     if deleted.status_code != 204:
         raise VerifyFailure(f"delete answered {deleted.status_code}")
     _expect(_get(f"{base}/api/videos/{video_id}"), 404, "the deleted video")
-    return f"ready; upload → job done → {frames_with_person}/{len(pose['frames'])} frames with keypoints, metrics → deleted"
+    return f"ready; upload → job done → {frames_with_person}/{len(pose['frames'])} frames with keypoints, metrics, {ingest} → deleted"
+
+
+def _check_ingest(base: str, video_id: str, uploaded_sha256: str) -> str:
+    """The ingest stage's products: probe on the video, the H.264 rendition streamed with ranges, the poster, and
+    the original downloadable byte for byte."""
+    video = _expect(_get(f"{base}/api/videos/{video_id}"), 200, "the video").json()
+    probe = video.get("probe") or {}
+    if not probe.get("codec") or (video.get("width"), video.get("height")) != (probe.get("width"), probe.get("height")):
+        raise VerifyFailure(f"the video's probe is missing or disagrees with its size: {probe}")
+    if not video.get("renditionReady") or not video.get("posterUrl"):
+        raise VerifyFailure("the job is done but the rendition or the poster is not made")
+    stream = _get(f"{base}/api/videos/{video_id}/stream", headers={"Range": "bytes=0-1023"})
+    _expect(stream, 206, "a range of the rendition")
+    if stream.headers.get("Content-Type") != "video/mp4" or b"ftyp" not in stream.content[:16]:
+        raise VerifyFailure(f"/stream does not serve the MP4 rendition ({stream.headers.get('Content-Type')})")
+    poster = _expect(_get(f"{base}{video['posterUrl']}"), 200, "the poster")
+    if not poster.content.startswith(b"\xff\xd8"):
+        raise VerifyFailure("the poster is not a JPEG")
+    original = _expect(_get(f"{base}/api/videos/{video_id}/original"), 200, "the original")
+    if hashlib.sha256(original.content).hexdigest() != uploaded_sha256:
+        raise VerifyFailure("the original download differs from the uploaded file")
+    return f"{probe['codec']} {probe['width']}×{probe['height']} → H.264 rendition + poster, original intact"
 
 
 def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
