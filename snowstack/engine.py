@@ -95,6 +95,7 @@ class ContainerFacts:
     image: str
     user: str
     env: tuple[str, ...]
+    labels: Mapping[str, str]
     cap_add: tuple[str, ...]
     cap_drop: tuple[str, ...]
     security_opt: tuple[str, ...]
@@ -281,6 +282,7 @@ class Engine:
             image=str(config.image),
             user=str(config.user or ""),
             env=tuple(config.env or ()),
+            labels=dict(config.labels or {}),
             cap_add=tuple(host.cap_add or ()),
             cap_drop=tuple(host.cap_drop or ()),
             security_opt=tuple(host.security_opt or ()),

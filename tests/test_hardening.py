@@ -16,6 +16,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from snowstack.accounts import ensure_accounts, plan_accounts
 from snowstack.compose import SECRET_FILES, ComposeProject, ensure_env_file, missing_env_lines, read_env_file, write_secret_files
+from snowstack.engine import MemoryUsage, read_memory_cgroup
 from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
 
@@ -200,3 +201,19 @@ def test_up_gives_a_volume_from_before_the_accounts_its_accounts(stand_in: dict[
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_memory_peaks_are_read_from_cgroup_v1_and_v2_layouts(tmp_path: Path) -> None:
+    v1 = tmp_path / "v1" / "memory" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "memory.usage_in_bytes").write_text("100\n")
+    (v1 / "memory.max_usage_in_bytes").write_text("300\n")
+    (v1 / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
+    assert read_memory_cgroup(tmp_path / "v1", "abc") == MemoryUsage(current=100, peak=300, oom_kills=2)
+    v2 = tmp_path / "v2" / "system.slice" / "docker-abc.scope"
+    v2.mkdir(parents=True)
+    (v2 / "memory.current").write_text("10\n")
+    (v2 / "memory.peak").write_text("30\n")
+    (v2 / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+    assert read_memory_cgroup(tmp_path / "v2", "abc") == MemoryUsage(current=10, peak=30, oom_kills=1)
+    assert read_memory_cgroup(tmp_path / "v2", "other") is None
