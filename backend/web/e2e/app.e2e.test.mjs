@@ -1,13 +1,14 @@
 // Browser tests: Debian's Chromium (driven by playwright-core) against the BUILT app served by
 // server/serve.mjs, whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createAppServer } from '../server/serve.mjs';
 import { createFixtureApi } from './fixtureApi.mjs';
+import { checkOverlayAtThreeTimes } from './overlayCheck.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shots = path.join(root, 'test-results');
@@ -104,8 +105,16 @@ describe('library and upload', () => {
     assert.match(cards[1].text, /Rider/);
     assert.match(cards[1].text, /0:03\.0/);
     assert.match(cards[2].text, /Reference/);
-    // Thumbnails: the first frame drawn onto the card canvas.
-    await page.waitForFunction(() => document.querySelectorAll('.thumb-ready').length >= 3, null, { timeout: 15000 });
+    // Posters: one small JPEG per analysed video, and not a single <video> element on the library page.
+    await page.waitForFunction(() => document.querySelectorAll('.thumb-ready img[data-testid="poster"]').length >= 2, null, { timeout: 15000 });
+    const previews = await page.$$eval('[data-testid="video-card"]', (els) => els.map((e) => ({
+      poster: e.querySelector('img[data-testid="poster"]')?.getAttribute('src') ?? null,
+      width: e.querySelector('img[data-testid="poster"]')?.naturalWidth ?? 0,
+    })));
+    assert.deepEqual(previews.map((p) => p.poster), [null, '/api/videos/v-rider/poster', '/api/videos/v-ref/poster', null]);
+    assert.ok(previews[1].width > 0 && previews[2].width > 0, 'the posters decoded');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('video').length), 0, 'no <video> per card');
+    assert.ok(!fixture.log.some((l) => /\/stream$/.test(l)), 'the library never touched a video stream');
     await shot(page, 'library-1280');
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(300);
@@ -141,7 +150,11 @@ describe('library and upload', () => {
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const alert = page.locator('[data-testid="upload-item"].is-error [role="alert"]');
     await alert.waitFor();
-    assert.match(await alert.textContent(), /not an MP4, MOV or WebM video/);
+    assert.match(await alert.textContent(), /not an MP4, MOV, WebM or MKV video/);
+    // The browser uploaded over the resumable protocol (tus), not one multipart POST.
+    assert.ok(fixture.log.includes('POST /api/uploads'));
+    assert.ok(fixture.log.some((l) => /^PATCH \/api\/uploads\/u\d+$/.test(l)));
+    assert.ok(!fixture.log.includes('POST /api/videos'));
     // A file that is obviously not a video is stopped before it is sent.
     await page.setInputFiles('input[type=file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     assert.match(await page.locator('form [role="alert"]').textContent(), /not a video we can analyse/);
@@ -199,6 +212,52 @@ describe('library and upload', () => {
   });
 });
 
+describe('resumable upload (tus)', () => {
+  const uploadsOf = () => fetch(`${apiBase}/__fixture/uploads`).then((r) => r.json());
+  const created = () => fixture.log.filter((l) => l === 'POST /api/uploads').length;
+
+  test('a connection dropped at half resumes by itself from where the server stopped', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    await fetch(`${apiBase}/__fixture/drop`, { method: 'POST', body: JSON.stringify({ atFraction: 0.5 }) });
+    const before = fixture.log.length;
+    await page.setInputFiles('input[type=file]', { name: 'drop-test.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(6 * 1024 * 1024, 3) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByText('Uploaded · analysis queued').first().waitFor({ timeout: 30000 });
+    const calls = fixture.log.slice(before);
+    assert.equal(calls.filter((l) => l === 'POST /api/uploads').length, 1, 'one upload, never started over');
+    assert.ok(calls.some((l) => /^HEAD \/api\/uploads\//.test(l)), `asked the server for its offset: ${calls.join(', ')}`);
+    assert.ok(calls.filter((l) => /^PATCH \/api\/uploads\//.test(l)).length >= 2, 'sent the rest in a new PATCH');
+    await page.waitForFunction(() => document.querySelector('[data-testid="video-card"]')?.textContent?.includes('drop-test'));
+    await close();
+  });
+
+  test('after a page reload, choosing the same file resumes the interrupted upload', async () => {
+    const { page, close } = await newPage();
+    const file = path.join(shots, 'resume-after-reload.mov');
+    writeFileSync(file, Buffer.alloc(12 * 1024 * 1024, 5));
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    const createdBefore = created();
+    await page.setInputFiles('input[type=file]', file);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    // Reload part-way, as a phone browser that was closed or lost its tab would.
+    await page.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) >= 25, null, { timeout: 20000 });
+    await page.reload();
+    await page.waitForSelector('[data-testid="video-card"]');
+    const partial = (await uploadsOf()).find((u) => u.offset > 0 && u.offset < u.length);
+    assert.ok(partial, 'the server holds a partial upload');
+    await page.setInputFiles('input[type=file]', file);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.waitForFunction(() => /Resumed at \d+%/.test(document.querySelector('[data-testid="upload-note"]')?.textContent ?? ''), null, { timeout: 10000 });
+    await page.getByText('Uploaded · analysis queued').first().waitFor({ timeout: 30000 });
+    assert.equal(created() - createdBefore, 1, 'the second attempt resumed the first upload instead of creating another');
+    assert.equal((await uploadsOf()).length, 0, 'nothing left half-uploaded');
+    await close();
+  });
+});
+
 describe('analysis view', () => {
   const pose = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-rider.json'), 'utf8'));
 
@@ -241,6 +300,29 @@ describe('analysis view', () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(400);
     await shot(page, 'analysis-375');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('overlay follows the media time of the frame on screen; hips and shoulders land inside the box at three times', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${base}/#/videos/v-rider`);
+    // 1.285 s shows frame 30 (t = 1.25) until 1.2917 s: "nearest" would draw frame 31 there.
+    const states = await checkOverlayAtThreeTimes(page, pose, [0.5, 1.285, 2.4], assert);
+    assert.deepEqual(states.map((s) => s.frameIndex), [12, 30, 57]);
+    assert.equal(states[0].clock, 'video-frame-callback', 'Chromium draws from requestVideoFrameCallback');
+    // Stepping moves by the frames' own times.
+    await page.getByRole('button', { name: 'Next frame' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex === '58');
+    await page.getByRole('button', { name: 'Previous frame' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex === '57');
+    // The details section: codec, display size, fps with CFR/VFR, duration; the original downloads.
+    const details = await page.textContent('[data-testid="video-details"]');
+    assert.match(details, /VP8/);
+    assert.match(details, /480×270/);
+    assert.match(details, /24 fps · constant \(CFR\)/);
+    assert.match(details, /0:03\.0/);
+    assert.equal(await page.getAttribute('a[download]', 'href'), '/api/videos/v-rider/original');
     assert.deepEqual(errors, []);
     await close();
   });

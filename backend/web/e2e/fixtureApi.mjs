@@ -1,8 +1,13 @@
 // TEST DOUBLE of the backend API (docs/contracts.md), for the browser tests only.
 // Serves recorded, contract-shaped fixtures from e2e/fixtures/, keeps uploads and deletes in memory,
 // and lets a test drive job state changes over SSE through POST /__fixture/jobs/:id (body: partial Job).
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+// Resumable uploads speak the tus protocol like the API (POST/HEAD/PATCH/DELETE under /api/uploads); a test can
+// make the next PATCH drop its connection part-way (POST /__fixture/drop {"atFraction": 0.5}).
+// Posters are made from the fixture clips with Debian's ffmpeg when the double starts.
+import { execFileSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,8 +17,32 @@ const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
 /** Upload body consumption rate, so a browser sees several progress events over loopback. */
 const UPLOAD_BYTES_PER_SECOND = 6 * 1024 * 1024;
 
+/** A poster JPEG per fixture clip (the first frame), as the API's ingest stage makes them. */
+function makePosters() {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'fixture-posters-'));
+  const posters = {};
+  for (const clip of ['rider.webm', 'reference.webm']) {
+    const file = path.join(out, clip.replace('.webm', '.jpg'));
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, clip), '-frames:v', '1', '-q:v', '4', file]);
+    posters[clip] = file;
+  }
+  return posters;
+}
+
+const decodeMetadata = (header) => Object.fromEntries(
+  String(header ?? '').split(',').filter(Boolean).map((pair) => {
+    const [k, v = ''] = pair.trim().split(' ');
+    return [k, Buffer.from(v, 'base64').toString('utf8')];
+  }),
+);
+
 export function createFixtureApi() {
   const videos = read('videos.json');
+  const posters = makePosters();
+  const tusUploads = new Map(); // id → {length, offset, meta}
+  let tusSeq = 0;
+  let dropNext = null; // fraction of the upload at which the next PATCH's connection is cut
+  const tusHeaders = { 'tus-resumable': '1.0.0', 'cache-control': 'no-store' };
   const streams = new Map(); // jobId → Set<res>
   let seq = 0;
   const log = [];
@@ -24,7 +53,7 @@ export function createFixtureApi() {
     res.end(data);
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
-  const publicVideo = ({ _file, ...v }) => v;
+  const publicVideo = ({ _file, ...v }) => ({ ...v, posterUrl: v.status === 'done' || v.posterUrl ? `/api/videos/${v.id}/poster` : null });
   const find = (id) => videos.find((v) => v.id === id);
   const findJob = (jobId) => videos.find((v) => v.job?.id === jobId);
 
@@ -48,6 +77,81 @@ export function createFixtureApi() {
     createReadStream(file).pipe(res);
   }
 
+  function addVideo({ name, role, title, size }) {
+    const now = new Date().toISOString();
+    const id = `v-up-${++seq}`;
+    const ext = path.extname(name).toLowerCase().slice(1);
+    const job = { id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null };
+    videos.unshift({ id, title, role, originalName: name, size, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, probe: null, _file: 'rider.webm' });
+    return { videoId: id, jobId: job.id };
+  }
+
+  /** tus (https://tus.io) creation, HEAD, PATCH and termination, as the API's /api/uploads speaks it. */
+  function tus(req, res, id) {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...tusHeaders, 'tus-version': '1.0.0', 'tus-extension': 'creation,termination' });
+      return res.end();
+    }
+    if (req.method === 'POST' && !id) {
+      const length = Number(req.headers['upload-length']);
+      const meta = decodeMetadata(req.headers['upload-metadata']);
+      req.resume();
+      if (meta.role !== 'rider' && meta.role !== 'reference') return fail(res, 400, 'missing_field', 'the `role` metadata is required (rider or reference)');
+      const ext = path.extname(meta.filename ?? '').toLowerCase().slice(1);
+      if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_type', `“${meta.filename}” is not an MP4, MOV, WebM or MKV video.`);
+      const uid = `u${++tusSeq}`;
+      tusUploads.set(uid, { length, offset: 0, meta });
+      res.writeHead(201, { ...tusHeaders, location: `/api/uploads/${uid}` });
+      return res.end();
+    }
+    const u = tusUploads.get(id);
+    if (!u) {
+      req.resume();
+      return fail(res, 404, 'not_found', 'no such upload');
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { ...tusHeaders, 'upload-offset': u.offset, 'upload-length': u.length });
+      return res.end();
+    }
+    if (req.method === 'DELETE') {
+      tusUploads.delete(id);
+      res.writeHead(204, tusHeaders);
+      return res.end();
+    }
+    if (req.method !== 'PATCH') return fail(res, 405, 'method_not_allowed', req.method);
+    if (Number(req.headers['upload-offset']) !== u.offset) {
+      req.resume();
+      return fail(res, 409, 'offset_mismatch', `the upload is at ${u.offset}`);
+    }
+    const cutAt = dropNext === null ? null : Math.floor(u.length * dropNext);
+    dropNext = null;
+    u.patches = (u.patches ?? 0) + 1;
+    let gone = false;
+    req.on('aborted', () => (gone = true)); // what a closed tab still had in flight is not the server's
+    req.on('data', (c) => {
+      if (gone) return;
+      const keep = cutAt === null ? c.length : Math.max(0, Math.min(c.length, cutAt - u.offset));
+      u.offset += keep;
+      if (cutAt !== null && u.offset >= cutAt) {
+        // The network "drops": the bytes up to here are kept, the client must ask (HEAD) and resume.
+        req.socket.destroy();
+        return;
+      }
+      req.pause();
+      setTimeout(() => req.resume(), (c.length / UPLOAD_BYTES_PER_SECOND) * 1000);
+    });
+    req.on('end', () => {
+      if (u.offset < u.length) {
+        res.writeHead(204, { ...tusHeaders, 'upload-offset': u.offset });
+        return res.end();
+      }
+      tusUploads.delete(id);
+      const body = JSON.stringify(addVideo({ name: u.meta.filename, role: u.meta.role, title: u.meta.title ?? null, size: u.length }));
+      res.writeHead(200, { ...tusHeaders, 'upload-offset': u.offset, 'content-type': 'application/json' });
+      res.end(body);
+    });
+  }
+
   function upload(req, res) {
     // Read slowly and look only at the part headers: enough to answer like the API does.
     const chunks = [];
@@ -66,12 +170,9 @@ export function createFixtureApi() {
       if (!file) return fail(res, 400, 'missing_file', 'Attach the video in the "video" field.');
       if (role !== 'rider' && role !== 'reference') return fail(res, 400, 'invalid_role', 'role must be "rider" or "reference".');
       const ext = path.extname(file[1]).toLowerCase().slice(1);
-      if (!['mp4', 'mov', 'webm'].includes(ext)) return fail(res, 415, 'unsupported_media_type', `“${file[1]}” is not an MP4, MOV or WebM video.`);
-      const now = new Date().toISOString();
-      const id = `v-up-${++seq}`;
-      const job = { id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null };
-      videos.unshift({ id, title, role, originalName: file[1], size: total, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, _file: 'rider.webm' });
-      json(res, 202, { videoId: id, jobId: job.id });
+      if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_media_type', `“${file[1]}” is not an MP4, MOV, WebM or MKV video.`);
+      const added = addVideo({ name: file[1], role, title, size: total });
+      json(res, 202, added);
     });
   }
 
@@ -105,7 +206,26 @@ export function createFixtureApi() {
       const all = videos.filter((v) => (!role || v.role === role) && (!status || v.status === status));
       return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
     }
+    if (req.method === 'POST' && p === '/__fixture/drop') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        dropNext = JSON.parse(body || '{}').atFraction ?? 0.5;
+        json(res, 200, { dropNext });
+      });
+      return;
+    }
+    if (req.method === 'GET' && p === '/__fixture/uploads') {
+      return json(res, 200, [...tusUploads.entries()].map(([id, u]) => ({ id, offset: u.offset, length: u.length, patches: u.patches ?? 0 })));
+    }
+    if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1]);
     if (req.method === 'POST' && p === '/api/videos') return upload(req, res);
+    if ((m = /^\/api\/videos\/([^/]+)\/poster$/.exec(p))) {
+      const v = find(m[1]);
+      if (!v || !publicVideo(v).posterUrl) return fail(res, 404, 'not_found', 'no poster yet');
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400' });
+      return createReadStream(posters[v._file]).pipe(res);
+    }
     if ((m = /^\/api\/videos\/([^/]+)(\/stream|\/pose|\/metrics)?$/.exec(p))) {
       const v = find(m[1]);
       if (!v) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
@@ -133,7 +253,7 @@ export function createFixtureApi() {
     }
     fail(res, 404, 'not_found', `No route ${req.method} ${p} in the fixture API.`);
   });
-  return { server, log, listeners: (jobId) => streams.get(jobId)?.size ?? 0 };
+  return { server, log, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -32,3 +32,4 @@ export const getJob = (id: string) => request<Job>(`/api/jobs/${encodeURICompone
 export const deleteVideo = (id: string) => request<void>(`/api/videos/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const streamUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/stream`);
+export const originalUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/original`);

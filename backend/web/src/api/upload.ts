@@ -1,56 +1,146 @@
+import * as tus from 'tus-js-client';
 import { apiUrl } from '../config';
 import { ApiError, toApiError } from './errors';
 import type { Role } from './types';
 
 export interface UploadResult { videoId: string; jobId: string }
 export interface UploadInput { file: File; role: Role; title?: string }
+export interface UploadProgress {
+  /** 0..1 of the file's bytes the server holds. */
+  fraction: number;
+  /** Where this upload picked up an earlier, interrupted one (0..1), when it did. */
+  resumedFrom?: number;
+  /** True while the connection is down and the upload waits to retry. */
+  retrying?: boolean;
+}
 export interface UploadHandle { promise: Promise<UploadResult>; abort: () => void }
 
-export const ACCEPTED_TYPES = ['video/mp4', 'video/quicktime', 'video/webm'];
-export const ACCEPTED_EXTENSIONS = ['.mp4', '.mov', '.webm'];
+export const ACCEPTED_TYPES = ['video/mp4', 'video/quicktime', 'video/webm', 'video/x-matroska'];
+export const ACCEPTED_EXTENSIONS = ['.mp4', '.mov', '.webm', '.mkv'];
+export const UPLOAD_ENDPOINT = '/api/uploads';
+/** 8 MiB per PATCH: a dropped mobile connection loses at most one chunk's progress on the wire. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Retries after a dropped connection: quickly at first, then every 20 s for a few minutes. */
+export const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000, 20000, 20000, 20000, 20000, 20000, 20000, 20000];
 
 /** Reject obviously wrong files before sending them; the API still has the last word. */
 export function precheckFile(file: File): string | null {
   const lower = file.name.toLowerCase();
   const extOk = ACCEPTED_EXTENSIONS.some((e) => lower.endsWith(e));
   const typeOk = !file.type || ACCEPTED_TYPES.includes(file.type);
-  if (!extOk && !typeOk) return `“${file.name}” is not a video we can analyse. Use an MP4, MOV or WebM file.`;
+  if (!extOk && !typeOk) return `“${file.name}” is not a video we can analyse. Use an MP4, MOV, WebM or MKV file.`;
   if (file.size === 0) return `“${file.name}” is empty.`;
   return null;
 }
 
-/**
- * POST /api/videos with real upload progress (fetch has no upload progress events, XHR does).
- * onProgress gets 0..1 of bytes sent.
- */
-export function uploadVideo(input: UploadInput, onProgress: (fraction: number) => void): UploadHandle {
-  const xhr = new XMLHttpRequest();
-  const promise = new Promise<UploadResult>((resolve, reject) => {
-    const form = new FormData();
-    form.append('role', input.role);
-    if (input.title?.trim()) form.append('title', input.title.trim());
-    form.append('video', input.file, input.file.name);
+/** The tus Upload-Metadata the API reads: role, title, filename (and the type, for the record). */
+export function uploadMetadata(input: UploadInput): Record<string, string> {
+  const meta: Record<string, string> = { role: input.role, filename: input.file.name, filetype: input.file.type || 'application/octet-stream' };
+  const title = input.title?.trim();
+  if (title) meta.title = title;
+  return meta;
+}
 
-    xhr.open('POST', apiUrl('/api/videos'));
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        onProgress(1);
-        try {
-          resolve(JSON.parse(xhr.responseText) as UploadResult);
-        } catch {
-          reject(new ApiError(xhr.status, 'bad_response', 'The server accepted the upload but answered something unreadable.'));
+/** The API's {error, detail} from a failed tus request, or a network error. */
+export function errorFromTus(err: Error & { originalResponse?: { getStatus(): number; getBody(): string } | null }): ApiError {
+  const res = err.originalResponse;
+  if (!res) return toApiError(0, null);
+  return toApiError(res.getStatus(), res.getBody());
+}
+
+/** The {videoId, jobId} the API answers to the last PATCH. */
+export function resultFromBody(body: string): UploadResult {
+  try {
+    const parsed = JSON.parse(body) as Partial<UploadResult>;
+    if (typeof parsed.videoId === 'string' && typeof parsed.jobId === 'string') return { videoId: parsed.videoId, jobId: parsed.jobId };
+  } catch {
+    // fall through
+  }
+  throw new ApiError(200, 'bad_response', 'The server accepted the upload but answered something unreadable.');
+}
+
+/**
+ * Uploads with the tus protocol (resumable): a dropped connection is retried and resumes at the last byte the
+ * server holds; after a page reload, choosing the same file again resumes it too (the upload URL is remembered
+ * in localStorage under the file's name, type, size and modification time).
+ */
+export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) => void): UploadHandle {
+  let upload: tus.Upload | null = null;
+  let aborted = false;
+  let rejectOuter: (e: unknown) => void = () => undefined;
+  const promise = new Promise<UploadResult>((resolve, reject) => {
+    rejectOuter = reject;
+    let resumedFrom: number | undefined;
+    let retrying = false;
+    upload = new tus.Upload(input.file, {
+      endpoint: apiUrl(UPLOAD_ENDPOINT),
+      metadata: uploadMetadata(input),
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS_MS,
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      onShouldRetry(err, attempt, options) {
+        const status = err.originalResponse?.getStatus() ?? 0;
+        // Network failures and server hiccups are retried; the API's refusals (4xx) are final.
+        const retry = !aborted && (status === 0 || status >= 500 || status === 409 || status === 423) && attempt < (options.retryDelays?.length ?? 0);
+        if (retry) {
+          retrying = true;
+          onProgress({ fraction: lastFraction, resumedFrom, retrying });
         }
-      } else {
-        reject(toApiError(xhr.status, xhr.responseText));
-      }
-    };
-    xhr.onerror = () => reject(toApiError(0, null));
-    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
-    xhr.send(form);
+        return retry;
+      },
+      onProgress(sent, total) {
+        lastFraction = total > 0 ? sent / total : 0;
+        retrying = false;
+        onProgress({ fraction: lastFraction, resumedFrom, retrying });
+      },
+      onSuccess({ lastResponse }) {
+        try {
+          const result = resultFromBody(lastResponse.getBody());
+          onProgress({ fraction: 1, resumedFrom });
+          resolve(result);
+        } catch (e) {
+          reject(e);
+        }
+      },
+      onError(err) {
+        reject(aborted ? new ApiError(0, 'aborted', 'Upload cancelled.') : errorFromTus(err));
+      },
+    });
+    let lastFraction = 0;
+    const u = upload;
+    u.findPreviousUploads().then(
+      (previous) => {
+        if (aborted) return;
+        const last = previous.sort((a, b) => String(b.creationTime).localeCompare(String(a.creationTime)))[0];
+        if (last) {
+          u.resumeFromPreviousUpload(last);
+          resumedFrom = -1; // known once the server says where it stands
+        }
+        if (resumedFrom === -1) {
+          const onBefore = u.options.onAfterResponse;
+          u.options.onAfterResponse = (req, res) => {
+            if (resumedFrom === -1 && req.getMethod() === 'HEAD') {
+              const offset = Number(res.getHeader('Upload-Offset'));
+              resumedFrom = Number.isFinite(offset) && input.file.size > 0 ? offset / input.file.size : undefined;
+              onProgress({ fraction: resumedFrom ?? 0, resumedFrom });
+            }
+            return onBefore?.(req, res);
+          };
+        }
+        u.start();
+      },
+      () => u.start(),
+    );
   });
-  return { promise, abort: () => xhr.abort() };
+  return {
+    promise,
+    abort: () => {
+      aborted = true;
+      const u = upload as tus.Upload | null;
+      // Cancel means "I do not want this": the server may drop the partial upload (terminate).
+      if (u) void u.abort(true).catch(() => undefined);
+      rejectOuter(new ApiError(0, 'aborted', 'Upload cancelled.'));
+    },
+  };
 }

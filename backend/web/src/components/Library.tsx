@@ -56,7 +56,7 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
   return (
     <li className="card video-card" data-testid="video-card" data-video-id={video.id}>
       <a className="video-card-link" href={hrefFor.analysis(video.id)} aria-label={`Open ${label}`}>
-        <Thumbnail videoId={video.id} label={label} />
+        <Thumbnail posterUrl={video.posterUrl} label={label} />
         <span className={`role-tag role-${video.role}`}>{video.role === 'rider' ? 'Rider' : 'Reference'}</span>
         {video.durationS != null && <span className="duration-tag">{formatClock(video.durationS)}</span>}
       </a>

@@ -1,7 +1,7 @@
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import type { PoseResponse } from '../api/types';
 import { formatClock } from '../format';
-import { drawSkeleton, fitContain, nearestFrameIndex, projectKeypoints, riderOf } from '../pose/skeleton';
+import { drawSkeleton, fitContain, frameAtTime, projectKeypoints, riderOf, stepTarget } from '../pose/skeleton';
 
 export const SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2] as const;
 
@@ -22,6 +22,8 @@ interface Props {
   /** Extra hooks for a parent that drives playback (comparison). */
   onPlayState?: (playing: boolean) => void;
   onLoadedDuration?: (d: number) => void;
+  /** The video's display size (rotation applied), to size the stage before the browser has loaded it. */
+  displaySize?: { width: number | null; height: number | null };
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -31,7 +33,7 @@ type FrameCallbackVideo = HTMLVideoElement & {
 
 /** Video with the rider's 2D skeleton drawn on a canvas in sync with the presented frame. */
 export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlayer(
-  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration },
+  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize },
   ref,
 ) {
   const videoRef = useRef<FrameCallbackVideo>(null);
@@ -48,7 +50,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
 
   const fps = pose?.fps || 30;
 
-  /** Draw the pose nearest to media time t; returns the frame index used. */
+  /** Draw the pose of the frame on screen at media time t (by the frames' true times). */
   const draw = useCallback((t: number) => {
     lastTime.current = t;
     const canvas = canvasRef.current;
@@ -63,14 +65,15 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       canvas.height = Math.round(h * dpr);
     }
     const ctx = canvas.getContext('2d');
-    const idx = p ? nearestFrameIndex(p.frames, t) : -1;
+    const idx = p ? frameAtTime(p.frames, t) : -1;
     canvas.dataset.frameIndex = String(idx);
+    canvas.dataset.mediaTime = t.toFixed(6);
     if (ctx) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, w, h);
       const person = p && idx >= 0 ? riderOf(p.frames[idx], p.riderTrackId) : null;
       if (on && person && p) {
-        // Keypoints are pixels of the analysed frame, which is the stream's frame size.
+        // Keypoints are pixels of the frame as displayed (rotation applied), the same size the rendition plays at.
         const fit = fitContain(p.width || video.videoWidth, p.height || video.videoHeight, w, h);
         drawSkeleton(ctx, projectKeypoints(person.keypoints, fit), Math.max(2, Math.min(5, fit.width / 160)));
       }
@@ -86,6 +89,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     let raf = 0;
     let stopped = false;
     if (video.requestVideoFrameCallback) {
+      if (canvasRef.current) canvasRef.current.dataset.clock = 'video-frame-callback';
       const tick = (_now: number, meta: { mediaTime: number }) => {
         if (stopped) return;
         draw(meta.mediaTime);
@@ -94,6 +98,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       };
       handle = video.requestVideoFrameCallback(tick);
     } else {
+      // No per-frame callback: follow currentTime every animation frame while playing (seeks draw on 'seeked').
+      if (canvasRef.current) canvasRef.current.dataset.clock = 'animation-frame';
       const loop = () => {
         if (stopped) return;
         if (!video.paused) {
@@ -138,9 +144,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     const v = videoRef.current;
     if (!v) return;
     v.pause();
-    // Land on the centre of the neighbouring frame so rounding never sticks on the same frame.
-    const frame = Math.round(v.currentTime * fps) + dir;
-    seek(Math.max(0, (frame + 0.25) / fps));
+    // By the frames' true times (variable frame rate), landing inside the neighbouring frame.
+    seek(stepTarget(props.current.pose?.frames ?? [], v.currentTime, dir, fps));
   };
 
   const toggle = () => {
@@ -169,7 +174,10 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
 
   return (
     <div className="player" onKeyDown={onKey}>
-      <div className="player-stage" tabIndex={0} aria-label={`${label} video. Space plays or pauses, arrow keys step one frame.`} onClick={toggle}>
+      <div
+        className="player-stage"
+        style={displaySize?.width && displaySize.height ? { aspectRatio: `${displaySize.width} / ${displaySize.height}` } : undefined}
+        tabIndex={0} aria-label={`${label} video. Space plays or pauses, arrow keys step one frame.`} onClick={toggle}>
         <video
           ref={videoRef}
           src={src}

@@ -10,6 +10,8 @@ interface UploadItem {
   size: number;
   role: Role;
   progress: number;
+  /** Resumed from an interrupted upload, or waiting for the connection to come back. */
+  note?: string;
   state: 'uploading' | 'done' | 'error';
   error?: string;
   abort?: () => void;
@@ -50,7 +52,16 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
       return;
     }
     const key = nextKey++;
-    const handle = uploadVideo({ file, role, title }, (fr) => patch(key, { progress: fr }));
+    const handle = uploadVideo({ file, role, title }, (p) =>
+      patch(key, {
+        progress: p.fraction,
+        note: p.retrying
+          ? 'Connection lost · retrying…'
+          : p.resumedFrom !== undefined && p.resumedFrom > 0
+            ? `Resumed at ${Math.round(p.resumedFrom * 100)}%`
+            : undefined,
+      }),
+    );
     setItems((xs) => [
       { key, name: title.trim() || file.name, size: file.size, role, progress: 0, state: 'uploading', abort: handle.abort },
       ...xs,
@@ -61,7 +72,7 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
     if (inputRef.current) inputRef.current.value = '';
     handle.promise.then(
       (r) => {
-        patch(key, { state: 'done', progress: 1, abort: undefined });
+        patch(key, { state: 'done', progress: 1, note: undefined, abort: undefined });
         onUploaded(r);
       },
       (err) => patch(key, { state: 'error', error: errorMessage(err), abort: undefined }),
@@ -97,7 +108,7 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
           ) : (
             <div className="dropzone-hint">Drop a video here</div>
           )}
-          <div className="muted small">MP4, MOV or WebM</div>
+          <div className="muted small">MP4, MOV, WebM or MKV · resumes if the connection drops</div>
           <button type="button" className="btn btn-ghost" onClick={() => inputRef.current?.click()}>
             {file ? 'Choose another' : 'Choose video'}
           </button>
@@ -160,6 +171,11 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
               >
                 <div className="progress-bar" style={{ width: `${it.progress * 100}%` }} />
               </div>
+              {it.state === 'uploading' && it.note && (
+                <p className="muted small" data-testid="upload-note">
+                  {it.note}
+                </p>
+              )}
               {it.state === 'error' && (
                 <p className="inline-error" role="alert">
                   {it.error}

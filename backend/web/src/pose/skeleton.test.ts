@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoseFrame, Person } from '../api/types';
-import { fitContain, nearestFrameIndex, projectKeypoints, riderOf, SKELETON_EDGES } from './skeleton';
+import { fitContain, frameAtTime, nearestFrameIndex, projectKeypoints, riderOf, SKELETON_EDGES, stepTarget } from './skeleton';
 
 describe('fitContain', () => {
   it('letterboxes a wide video inside a taller box, centred vertically', () => {
@@ -64,4 +64,45 @@ it('skeleton edges only reference COCO-17 indices', () => {
     expect(a).toBeGreaterThanOrEqual(0);
     expect(b).toBeLessThan(17);
   }
+});
+
+describe('frameAtTime (the frame on screen at a media time)', () => {
+  // Variable frame rate: uneven intervals, as phones record.
+  const frames = [0, 0.03, 0.07, 0.1, 0.15, 0.2].map((t, index) => ({ index, t }));
+  it('picks the last frame presented at or before t, never the next one early', () => {
+    expect(frameAtTime(frames, 0)).toBe(0);
+    expect(frameAtTime(frames, 0.027)).toBe(0);
+    expect(frameAtTime(frames, 0.03)).toBe(1);
+    expect(frameAtTime(frames, 0.066)).toBe(1); // nearest would say 2
+    expect(frameAtTime(frames, 0.147)).toBe(3);
+    expect(frameAtTime(frames, 5)).toBe(5);
+  });
+  it('absorbs media-time rounding just below a frame time, and is -1 before the first frame', () => {
+    expect(frameAtTime(frames, 0.0699)).toBe(2);
+    expect(frameAtTime([{ t: 0.5 }], 0.1)).toBe(-1);
+    expect(frameAtTime([], 1)).toBe(-1);
+  });
+  it('agrees with a linear scan on many random sorted times', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const ts: { t: number }[] = [];
+    let t = 0;
+    for (let i = 0; i < 500; i++) ts.push({ t: (t += 0.01 + rnd() * 0.05) });
+    for (let k = 0; k < 200; k++) {
+      const q = rnd() * (t + 0.1);
+      let expected = -1;
+      ts.forEach((f, i) => { if (f.t <= q + 0.002) expected = i; });
+      expect(frameAtTime(ts, q)).toBe(expected);
+    }
+  });
+});
+
+describe('stepTarget', () => {
+  const frames = [0, 0.03, 0.07, 0.1].map((t, index) => ({ index, t }));
+  it('lands inside the neighbouring frame by its true times', () => {
+    expect(frameAtTime(frames, stepTarget(frames, 0.031, 1, 30))).toBe(2);
+    expect(frameAtTime(frames, stepTarget(frames, 0.08, -1, 30))).toBe(1);
+    expect(frameAtTime(frames, stepTarget(frames, 0.1, 1, 30))).toBe(3); // stays on the last frame
+    expect(frameAtTime(frames, stepTarget(frames, 0, -1, 30))).toBe(0);
+  });
 });

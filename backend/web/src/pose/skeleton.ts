@@ -89,3 +89,40 @@ export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[
     ctx.fill();
   }
 }
+
+/**
+ * Index of the frame on screen at media time t: the last frame presented at or before t (frames sorted by their
+ * true presentation times, which may be uneven: phones record variable frame rate); -1 before the first frame.
+ * A video shows a frame from its presentation time until the next one's, so "nearest" would switch half a frame
+ * early while playing. `tolerance` absorbs the rounding of media times reported by browsers.
+ */
+export function frameAtTime(frames: ReadonlyArray<{ t: number }>, t: number, tolerance = 0.002): number {
+  let lo = 0;
+  let hi = frames.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid].t <= t + tolerance) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/**
+ * Where to seek to show the frame `dir` steps away from the one at t: a quarter into that frame's display
+ * interval, so the browser's rounding never lands on a neighbour. Falls back to 1/fps steps without frames.
+ */
+export function stepTarget(frames: ReadonlyArray<{ t: number }>, t: number, dir: 1 | -1, fps: number): number {
+  const i = frameAtTime(frames, t);
+  if (frames.length === 0 || (i < 0 && dir < 0)) {
+    const frame = Math.round(t * fps) + dir;
+    return Math.max(0, (frame + 0.25) / fps);
+  }
+  const j = Math.max(0, Math.min(frames.length - 1, i + dir));
+  const next = frames[j + 1]?.t ?? frames[j].t + 1 / fps;
+  return frames[j].t + (next - frames[j].t) / 4;
+}

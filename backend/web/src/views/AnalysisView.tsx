@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
-import { listVideos, streamUrl } from '../api/client';
+import { listVideos, originalUrl, streamUrl } from '../api/client';
 import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -58,6 +58,47 @@ export function VideoHeader({ video, children }: { video: Video; children?: Reac
   );
 }
 
+const CODEC_NAMES: Record<string, string> = {
+  h264: 'H.264', hevc: 'HEVC (H.265)', vp9: 'VP9', vp8: 'VP8', av1: 'AV1', mpeg4: 'MPEG-4 Part 2', prores: 'ProRes',
+};
+
+/** The useful part of the probe: codec, display size, frame rate (constant or variable) and duration. */
+export function VideoDetails({ video }: { video: Video }) {
+  const p = video.probe;
+  if (!p) return null;
+  const fps = p.fps ?? video.fps;
+  const rows: [string, string][] = [
+    ['Codec', [p.codec ? (CODEC_NAMES[p.codec] ?? p.codec) : 'unknown', p.profile].filter(Boolean).join(' · ')],
+    [
+      'Size',
+      [
+        p.width && p.height ? `${p.width}×${p.height}` : 'unknown',
+        p.rotation ? `rotated ${p.rotation}°` : null,
+        p.mirrored ? 'mirrored' : null,
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    ],
+    ['Frame rate', fps ? `${fps.toFixed(fps % 1 ? 2 : 0)} fps${p.frameRateMode ? ` · ${p.frameRateMode === 'vfr' ? 'variable (VFR)' : 'constant (CFR)'}` : ''}` : 'unknown'],
+    ['Duration', p.durationS != null ? formatClock(p.durationS) : 'unknown'],
+  ];
+  return (
+    <section className="panel details-panel" aria-label="Video details">
+      <dl className="video-details" data-testid="video-details">
+        {rows.map(([k, v]) => (
+          <div key={k} style={{ display: 'contents' }}>
+            <dt>{k}</dt>
+            <dd data-field={k.toLowerCase().replace(/ /g, '-')}>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      <a className="btn btn-sm" href={originalUrl(video.id)} download>
+        Download original
+      </a>
+    </section>
+  );
+}
+
 function ReferencePicker({ riderId }: { riderId: string }) {
   const [refs] = useAsync(() => listVideos({ role: 'reference', status: 'done', limit: 100 }), []);
   if (refs.status !== 'ready' || refs.data.items.length === 0) {
@@ -104,6 +145,7 @@ function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; 
             onFrame={onFrame}
             showSkeleton={showSkeleton}
             onToggleSkeleton={setShowSkeleton}
+            displaySize={{ width: video.width, height: video.height }}
           />
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
@@ -151,6 +193,7 @@ export function AnalysisView({ id }: { id: string }) {
   return (
     <div className="view analysis" data-testid="analysis-view">
       <VideoHeader video={video}>{video.role === 'rider' && video.status === 'done' && <ReferencePicker riderId={video.id} />}</VideoHeader>
+      <VideoDetails video={video} />
       {video.status === 'done' && a.pose && a.metrics ? (
         <Analysed video={video} pose={a.pose} metrics={a.metrics} />
       ) : video.status === 'failed' ? (
