@@ -44,9 +44,9 @@ def ingest_video() -> Response:
         )
     try:
         facts = probe_video(str(path))
-        return jsonify(
-            ingest(path, out_dir, facts, ffmpeg=cfg.ffmpeg_bin, max_side=cfg.rendition_max_side,
-                   preset=cfg.rendition_preset, crf=cfg.rendition_crf, timeout_s=cfg.ingest_timeout_s)
-        )
+        reply = ingest(path, out_dir, facts, ffmpeg=cfg.ffmpeg_bin, max_side=cfg.rendition_max_side,
+                       preset=cfg.rendition_preset, crf=cfg.rendition_crf, timeout_s=cfg.ingest_timeout_s,
+                       threads=cfg.rendition_threads)  # fmt: skip
+        return jsonify(reply)
     finally:
         slots.release()

@@ -83,7 +83,7 @@ def plan_rendition(probe: VideoProbe, max_side: int) -> RenditionPlan:
 
 
 def ffmpeg_command(ffmpeg: str, src: str, plan: RenditionPlan, video_out: str, poster_out: str, sprite_out: str,
-                   preset: str, crf: int) -> list[str]:  # fmt: skip
+                   preset: str, crf: int, threads: int = 0) -> list[str]:  # fmt: skip
     """The one ffmpeg invocation (pure): decode once, split into rendition, poster and sprite."""
     pick = "+".join(f"eq(n\\,{i})" for i in plan.sprite_indices)
     graph = (
@@ -93,10 +93,11 @@ def ffmpeg_command(ffmpeg: str, src: str, plan: RenditionPlan, video_out: str, p
     )
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-noautorotate", "-i", src,
+        "-threads", str(threads), "-noautorotate", "-i", src,
         "-filter_complex", graph,
         "-map", "[r]", "-an", "-sn", "-dn", "-map_metadata", "-1",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-threads", str(threads),
         "-fps_mode", "passthrough", "-enc_time_base", "-1",
         "-f", "mp4", video_out,
         "-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-f", "image2", poster_out,
@@ -125,7 +126,7 @@ def _jpeg_size(path: Path) -> tuple[int, int]:
 
 
 def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side: int, preset: str, crf: int,
-           timeout_s: int) -> dict[str, Any]:  # fmt: skip
+           timeout_s: int, threads: int = 0) -> dict[str, Any]:  # fmt: skip
     """Write rendition.mp4, poster.jpg and sprite.jpg into out_dir; the contract's ingest reply."""
     if shutil.which(ffmpeg) is None:
         raise ApiError(503, "ffmpeg_missing", f"ffmpeg ({ffmpeg}) is not installed in the pose service")
@@ -135,7 +136,8 @@ def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side
     tag = f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     tmp = {k: v.with_name(v.stem + tag + v.suffix) for k, v in final.items()}
     encoded = out_dir / f"encoded{tag}.mp4"
-    cmd = ffmpeg_command(ffmpeg, str(src), plan, str(encoded), str(tmp["poster"]), str(tmp["sprite"]), preset, crf)
+    cmd = ffmpeg_command(ffmpeg, str(src), plan, str(encoded), str(tmp["poster"]), str(tmp["sprite"]), preset, crf,
+                         threads)  # fmt: skip
     try:
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)

@@ -104,7 +104,8 @@ def make_clips(folder: Path) -> dict[str, PhoneClip]:
     stored = encode(folder, "stored-ccw.mp4", "transpose=cclock", H264)
     ffmpeg("-i", str(stored), "-c", "copy", "-metadata:s:v:0", "rotate=270", str(folder / "rot90.mp4"))
     add("rot90", folder / "rot90.mp4", twin(folder / "rot90.mp4", folder / "rot90-twin.mp4"), 90, False, "h264")
-    stored = encode(folder, "stored-cw.mp4", "transpose=clock", H264)
+    # This one with B-frames (reordered pts, an MP4 edit list), as most phone encoders write.
+    stored = encode(folder, "stored-cw.mp4", "transpose=clock", [*H264, "-bf", "2", "-g", "8"])
     ffmpeg("-i", str(stored), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(folder / "rot270.mp4"))
     add("rot270", folder / "rot270.mp4", twin(folder / "rot270.mp4", folder / "rot270-twin.mp4"), 270, False, "h264")
     # Front camera: the stored picture is mirrored and the matrix flips it back.
