@@ -1,4 +1,5 @@
-// npm run test:e2e: build the app if dist/ is missing, then run the browser tests with node's test runner.
+// npm run test:e2e: build the app if dist/ is missing, then run the browser tests (Chromium, then Firefox) with
+// node's test runner.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,5 +16,11 @@ if (!existsSync(path.join(root, 'dist/index.html'))) {
   const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', 'e2e/app.e2e.test.mjs'], { cwd: root, stdio: 'inherit' });
+// Firefox too (Debian's firefox-esr over WebDriver BiDi): playback and overlay must hold in both engines.
+const firefox = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+if (!existsSync(firefox)) {
+  console.error(`e2e: no Firefox at ${firefox}. Install Debian's package (apt-get install -y firefox-esr) or set FIREFOX_PATH.`);
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', 'e2e/app.e2e.test.mjs', 'e2e/firefox.e2e.test.mjs'], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
