@@ -167,10 +167,16 @@ def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side
             "duration_s": round(rendition.duration_s, 6),
             "size": final["video"].stat().st_size,
         },
-        "poster": {"path": str(final["poster"]), "width": poster_w, "height": poster_h,
-                   "t": round(probe.frame_times[plan.poster_index], 6)},
+        "poster": {
+            "path": str(final["poster"]),
+            "width": poster_w,
+            "height": poster_h,
+            "size": final["poster"].stat().st_size,
+            "t": round(probe.frame_times[plan.poster_index], 6),
+        },
         "sprite": {
             "path": str(final["sprite"]),
+            "size": final["sprite"].stat().st_size,
             "columns": plan.sprite_count,
             "rows": 1,
             "count": plan.sprite_count,

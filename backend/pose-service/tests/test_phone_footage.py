@@ -129,6 +129,7 @@ def check_rendition(rendition: Path, source: Path, display: tuple[int, int], bod
     assert body["rendition"]["size"] == rendition.stat().st_size
     poster = ffprobe_stream(Path(body["poster"]["path"]))
     assert (poster["width"], poster["height"]) == want
+    assert body["poster"]["size"] == Path(body["poster"]["path"]).stat().st_size > 0
     sprite = body["sprite"]
     assert ffprobe_stream(Path(sprite["path"]))["width"] == sprite["tile_width"] * sprite["columns"]
     assert sprite["count"] == sprite["columns"] * sprite["rows"] >= 1
