@@ -273,8 +273,9 @@ def _analyse(video_path: str, sampling: Sampling) -> dict[str, Any]:
     assert rt.backend is not None
     started = time.perf_counter()
     probe = _probe_for_pose(video_path)
-    if sampling.sample_fps is not None and sampling.sample_fps > probe.fps + 1e-6:
-        raise ApiError(400, "invalid_option", f"sample_fps must be ≤ the video's frame rate ({probe.fps:g})")
+    # A variable-frame-rate clip may be sampled up to its fastest stretch (its average is lower).
+    if sampling.sample_fps is not None and sampling.sample_fps > round(probe.peak_fps, 3) + 1e-6:
+        raise ApiError(400, "invalid_option", f"sample_fps must be ≤ the video's frame rate ({probe.peak_fps:.3f})")
     if sampling.start_s >= probe.duration_s:
         raise ApiError(400, "invalid_option", f"start_s is beyond the video's duration ({probe.duration_s:.3f} s)")
     indices = sample_indices(probe.frame_times, probe.duration_s, sampling)

@@ -139,6 +139,12 @@ class VideoProbe:
     def display_height(self) -> int:
         return self.orientation.display_size(self.coded_width, self.coded_height)[1]
 
+    @property
+    def peak_fps(self) -> float:
+        """The highest instantaneous frame rate (1 / shortest frame interval); the average for one frame."""
+        steps = [b - a for a, b in zip(self.frame_times, self.frame_times[1:], strict=False) if b > a]
+        return max(self.fps, 1.0 / min(steps)) if steps else self.fps
+
     def index_of_pts(self, pts: int) -> int | None:
         i = bisect_left(self.pts, pts)
         return i if i < len(self.pts) and self.pts[i] == pts else None
