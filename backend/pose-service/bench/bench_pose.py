@@ -36,7 +36,7 @@ def synth_video(path: Path, frames: int, fps: float = 30.0) -> Path:
     cam = skimage.data.camera()
     bgr = cv2.cvtColor(np.stack([cam] * 3, axis=-1), cv2.COLOR_RGB2BGR)
     h, w = bgr.shape[:2]
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
     for i in range(frames):
         m = cv2.getRotationMatrix2D((w / 2, h / 2), 4 * np.sin(i / 8), 1 + 0.1 * i / frames)
         m[0, 2] += 20 * np.sin(i / 10)

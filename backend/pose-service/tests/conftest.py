@@ -38,7 +38,7 @@ def write_pan_zoom_video(path: Path, rgb: np.ndarray, frames: int = 45, fps: flo
     """An mp4v clip that pans, zooms and rotates over the photo, so tracking sees real motion."""
     h, w = rgb.shape[:2]
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
     assert writer.isOpened(), "OpenCV cannot write mp4v here"
     for i in range(frames):
         m = cv2.getRotationMatrix2D((w / 2, h / 2), 4.0 * np.sin(i / 8), 1.0 + 0.1 * i / frames)

@@ -28,7 +28,7 @@ def kp(person: dict, name: str) -> dict:
     return next(k for k in person["keypoints"] if k["name"] == name)
 
 
-def assert_error(resp, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def assert_error(resp, status: int, code: str) -> None:
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
     body = resp.get_json()
     assert body["error"] == code and isinstance(body["detail"], str) and body["detail"]
@@ -165,7 +165,7 @@ def test_corrupt_files_are_422(client: FlaskClient) -> None:
 
 def test_zero_frame_video_is_422(client: FlaskClient, tmp_path: Path) -> None:
     path = tmp_path / "empty.mp4"
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 64))
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30, (64, 64))
     w.release()
     data = path.read_bytes() if path.exists() else b""
     if not data:
@@ -235,14 +235,14 @@ def test_model_complexity_other_than_1_is_refused_clearly() -> None:
 
 def test_webm_video_is_accepted_when_opencv_can_write_it(client: FlaskClient, tmp_path: Path) -> None:
     path = tmp_path / "clip.webm"
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 10, (320, 320))
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), 10, (320, 320))
     if not w.isOpened():
         pytest.skip("this OpenCV build cannot encode VP8")
     w.release()
     write = write_pan_zoom_video  # same motion, VP8 in WebM
     del write
     img = cv2.resize(person_photos()["camera"], (320, 320))
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 10, (320, 320))
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), 10, (320, 320))
     for _ in range(10):
         w.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     w.release()

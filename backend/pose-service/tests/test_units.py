@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_backend_choice(setting: str, cuda: bool, missing: list[str], expected: 
     assert choice.device == ("cuda" if expected == "hmr2" else "cpu")
 
 
-def test_hmr2_missing_files_name_exact_paths_and_how_to_supply(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_hmr2_missing_files_name_exact_paths_and_how_to_supply(tmp_path: Path) -> None:
     missing = missing_files(str(tmp_path))
     assert missing[0].startswith(str(tmp_path / ".cache/4DHumans/data/smpl/SMPL_NEUTRAL.pkl"))
     assert "smpl.is.tue.mpg.de" in missing[0]
