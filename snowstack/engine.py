@@ -295,6 +295,12 @@ class Engine:
             oom_killed=bool(inspected.state.oom_killed),
         )
 
+    def network_gateway(self, network: str) -> str | None:
+        """The host's address on a bridge network (what a container reaches the host through)."""
+        with engine_errors(f"inspecting network {network}"):
+            config = self.client.network.inspect(network).ipam.config or []
+        return next((str(entry["Gateway"]) for entry in config if entry.get("Gateway")), None)
+
     def memory_usage(self, container_id: str) -> MemoryUsage | None:
         """The container's memory cgroup: current and peak bytes, and how often the kernel's OOM killer ran in it.
 
