@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,25 @@ def clip(value: Any, limit: int = CLIP_CHARS) -> str:
 
 
 def json_object(limit: int) -> dict[str, Any]:
-    """The request's JSON object, refused with 413 over `limit` bytes before any of it is parsed."""
+    """The request's JSON object, refused with 413 over `limit` bytes before any of it is parsed.
+
+    The body is read here, at most limit + 1 bytes, because a chunked body declares no length and Werkzeug's
+    parser would silently see a truncated document instead of refusing it.
+    """
+    too_large = ApiError(413, "payload_too_large", f"the JSON body exceeds the limit of {limit} bytes for this route")
     if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, "payload_too_large", f"the JSON body exceeds the limit of {limit} bytes for this route")
-    request.max_content_length = limit  # also bounds chunked bodies that declare no length
+        raise too_large
+    request.max_content_length = limit
     try:
-        body = request.get_json(silent=True)
+        raw = request.stream.read(limit)
+        if request.stream.read(1):
+            raise too_large
     except RequestEntityTooLarge:
-        raise ApiError(
-            413, "payload_too_large", f"the JSON body exceeds the limit of {limit} bytes for this route"
-        ) from None
+        raise too_large from None
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", 'the JSON body must be an object like {"path": "/data/uploads/x.mp4"}')
     return body

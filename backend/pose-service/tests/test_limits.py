@@ -176,6 +176,15 @@ def test_oversized_images_and_json_are_refused_with_memory_staying_low(server: t
             assert r.status_code == 413, r.text[:300]
             assert r.json()["error"] == "payload_too_large" and "65536" in r.json()["detail"]
             assert len(r.content) < 1000
+        # A chunked body declares no length: it is counted as it arrives.
+        def chunks() -> Iterator[bytes]:
+            yield b'{"path": "/data/uploads/'
+            for _ in range(50):
+                yield b"a" * (1024 * 1024)
+            yield b'"}'
+
+        r = requests.post(f"{url}/v1/probe", data=chunks(), headers={"Content-Type": "application/json"}, timeout=60)
+        assert r.status_code == 413 and r.json()["error"] == "payload_too_large", r.text[:300]
         # Under the JSON limit but still long: the reply clips it, and nothing long reaches the log.
         long_path = "/nope/" + "b" * 60000
         r = requests.post(f"{url}/v1/probe", json={"path": long_path}, timeout=30)
