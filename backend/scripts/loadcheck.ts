@@ -1,15 +1,32 @@
 /**
- * Load check: 50 concurrent status pollers and 5 concurrent uploads against a running API; prints p50/p99.
+ * Load check: concurrent uploads of a large clip while many clients poll job status and the library list.
+ * Prints p50/p99 per request kind and the API's resident memory over the run; exits 1 on any error or a missed target.
  *
- *   npm run loadcheck -- --url http://127.0.0.1:3001        # an API that is already running
- *   npm run loadcheck -- --local                            # starts SecantusDB, the fake pose service and the API here
- * Options: --pollers 50 --polls 20 --uploads 5 --upload-mb 5 --json
+ *   npm run loadcheck -- --local                      # SecantusDB + the pose-service test double + the API as its own process
+ *   npm run loadcheck -- --url http://127.0.0.1:3001  # an API that is already running (--api-pid PID to sample its memory)
+ *
+ * Options: --uploads 50 --upload-mb 20 --pollers 200 --interval-ms 1000 --seed 20 --tail-s 5
+ *          --p99-ms 200 (target for both polls) --rss-growth-mb 150 (target) --json
+ *          --pose-nice 10: with --local, the pose double (and the ffmpeg it runs) gets this nice level, as the pose
+ *          container's CPU limit would keep it off the API's share; 0 lets it compete equally.
+ * Each poller, once per interval (with jitter), reads one job's status and the first library page, like an open
+ * browser tab. The clip is a real 1 s H.264 MP4 (made by ffmpeg, so the upload-time probe accepts it) followed by a
+ * `free` box that pads it to --upload-mb: the bytes are streamed and hashed in full, the analysis stays short.
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 interface Sample {
   ms: number;
   status: number;
+  at: number;
+  error?: string;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -20,11 +37,13 @@ function percentile(sorted: number[], p: number): number {
 
 function summarise(name: string, samples: Sample[], wallMs: number) {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
-  const errors = samples.filter((s) => s.status >= 400 || s.status === 0).length;
+  const failed = samples.filter((s) => s.status >= 400 || s.status === 0);
+  const reasons = [...new Set(failed.map((s) => s.error ?? `HTTP ${s.status}`))].slice(0, 3).join('; ');
   return {
     name,
     requests: samples.length,
-    errors,
+    errors: failed.length,
+    ...(reasons ? { error_kinds: reasons } : {}),
     p50_ms: +percentile(ms, 50).toFixed(1),
     p99_ms: +percentile(ms, 99).toFixed(1),
     max_ms: +(ms.at(-1) ?? NaN).toFixed(1),
@@ -32,58 +51,255 @@ function summarise(name: string, samples: Sample[], wallMs: number) {
   };
 }
 
-/** A playable-header mp4 (ftyp isom + moov) padded to the requested size. */
-function sampleMp4(bytes: number): Buffer {
-  const ftyp = Buffer.from('000000186674797069736f6d0000020069736f6d6d703431', 'hex'); // ftyp isom 0x200 isom mp41
-  const moov = Buffer.from('000000086d6f6f76', 'hex');
-  const mdatSize = Math.max(8, bytes - ftyp.length - moov.length);
-  const mdat = Buffer.alloc(mdatSize, 1);
-  mdat.writeUInt32BE(mdatSize, 0);
-  mdat.write('mdat', 4, 'latin1');
-  return Buffer.concat([ftyp, moov, mdat]);
-}
-
-async function timed(fn: () => Promise<Response>): Promise<Sample> {
-  const start = performance.now();
+/** A real 1 s H.264 MP4 from ffmpeg's test pattern, padded with a `free` box to `bytes`. */
+async function sampleClip(bytes: number): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'loadcheck-clip-'));
   try {
-    const res = await fn();
-    await res.arrayBuffer();
-    return { ms: performance.now() - start, status: res.status };
-  } catch {
-    return { ms: performance.now() - start, status: 0 };
+    const out = path.join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x480:rate=10:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', out]);
+    const clip = await readFile(out);
+    const pad = Math.max(8, bytes - clip.length);
+    const free = Buffer.alloc(pad, 0x5a);
+    free.writeUInt32BE(pad, 0);
+    free.write('free', 4, 'latin1');
+    return Buffer.concat([clip, free]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
-function upload(url: string, body: Buffer, i: number) {
+async function timed(fn: () => Promise<Response>): Promise<Sample> {
+  const at = performance.now();
+  try {
+    const res = await fn();
+    await res.arrayBuffer();
+    return { ms: performance.now() - at, status: res.status, at };
+  } catch (err) {
+    const e = err as Error & { cause?: Error & { code?: string } };
+    return { ms: performance.now() - at, status: 0, at, error: e.cause?.code ?? e.cause?.message ?? e.message };
+  }
+}
+
+/*
+ * The uploads run in a worker thread: building and sending 50 multipart bodies of 20 MB keeps an event loop busy,
+ * and that must not delay (and so inflate) the pollers' timings measured on the main thread.
+ */
+const UPLOADER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, clip, count } = workerData;
+const body = new Blob([clip], { type: 'video/mp4' });
+Promise.all(Array.from({ length: count }, async (_, i) => {
+  const form = new FormData();
+  form.append('role', 'rider');
+  form.append('title', 'loadcheck ' + (i + 1));
+  form.append('video', body, 'loadcheck-' + (i + 1) + '.mp4');
+  const at = performance.now();
+  try {
+    const res = await fetch(url + '/api/videos', { method: 'POST', body: form });
+    const text = await res.text();
+    let jobId = null;
+    try { jobId = JSON.parse(text).jobId ?? null; } catch {}
+    parentPort.postMessage({ ms: performance.now() - at, status: res.status, jobId, error: res.status >= 400 ? text.slice(0, 200) : undefined });
+  } catch (err) {
+    parentPort.postMessage({ ms: performance.now() - at, status: 0, jobId: null, error: (err.cause && (err.cause.code || err.cause.message)) || err.message });
+  }
+})).then(() => parentPort.postMessage('done'));
+`;
+
+function uploadInWorker(url: string, clip: Buffer, count: number, onSample: (s: Sample & { jobId: string | null }) => void): Promise<void> {
+  if (count === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(UPLOADER, { eval: true, workerData: { url, clip, count } });
+    worker.on('message', (m: 'done' | (Sample & { jobId: string | null })) => {
+      if (m === 'done') {
+        void worker.terminate();
+        resolve();
+      } else {
+        onSample({ ...m, at: 0 });
+      }
+    });
+    worker.on('error', reject);
+  });
+}
+
+function upload(url: string, body: Blob, i: number) {
   const form = new FormData();
   form.append('role', 'rider');
   form.append('title', `loadcheck ${i}`);
-  form.append('video', new Blob([body], { type: 'video/mp4' }), `loadcheck-${i}.mp4`);
+  form.append('video', body, `loadcheck-${i}.mp4`);
   return fetch(`${url}/api/videos`, { method: 'POST', body: form });
 }
 
-async function run(url: string, opts: { pollers: number; polls: number; uploads: number; uploadBytes: number }) {
-  const video = sampleMp4(opts.uploadBytes);
-  // A job to poll: created up front so the pollers have something real to read.
-  const seed = await upload(url, video, 0);
-  if (seed.status !== 202) throw new Error(`seed upload answered ${seed.status}: ${await seed.text()}`);
-  const { jobId } = (await seed.json()) as { jobId: string };
+/** Resident set size of a process in MB, from /proc (Linux). */
+async function rssMb(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : null;
+  } catch {
+    return null;
+  }
+}
 
-  const pollSamples: Sample[] = [];
+interface RunOptions {
+  uploads: number;
+  uploadBytes: number;
+  pollers: number;
+  intervalMs: number;
+  seed: number;
+  tailMs: number;
+  apiPid: number | null;
+}
+
+async function run(url: string, o: RunOptions) {
+  const clipBytes = await sampleClip(o.uploadBytes);
+  const small = new Blob([await sampleClip(64 * 1024)], { type: 'video/mp4' });
+  // A library to list and jobs to poll, there before the load starts.
+  const jobIds: string[] = [];
+  for (let i = 0; i < Math.max(1, o.seed); i++) {
+    const res = await upload(url, small, -i);
+    if (res.status !== 202) throw new Error(`seed upload answered ${res.status}: ${await res.text()}`);
+    jobIds.push(((await res.json()) as { jobId: string }).jobId);
+  }
+
+  const rss: { t: number; mb: number }[] = [];
+  const sampleRss = async () => {
+    if (o.apiPid === null) return;
+    const mb = await rssMb(o.apiPid);
+    if (mb !== null) rss.push({ t: performance.now(), mb });
+  };
+  await sampleRss();
+  const rssTimer = setInterval(() => void sampleRss(), 250);
+
+  const statusSamples: Sample[] = [];
+  const listSamples: Sample[] = [];
   const uploadSamples: Sample[] = [];
+  let polling = true;
   const start = performance.now();
-  const pollers = Array.from({ length: opts.pollers }, async () => {
-    for (let i = 0; i < opts.polls; i++) pollSamples.push(await timed(() => fetch(`${url}/api/jobs/${jobId}`)));
+  const pollers = Array.from({ length: o.pollers }, async (_, i) => {
+    // Spread the first polls over one interval, as tabs opened at different times would be.
+    await new Promise((r) => setTimeout(r, (i / o.pollers) * o.intervalMs));
+    while (polling) {
+      const next = performance.now() + o.intervalMs * (0.9 + Math.random() * 0.2);
+      const jobId = jobIds[Math.floor(Math.random() * jobIds.length)]!;
+      const [s, l] = await Promise.all([timed(() => fetch(`${url}/api/jobs/${jobId}`)), timed(() => fetch(`${url}/api/videos?page=1&limit=20`))]);
+      statusSamples.push(s);
+      listSamples.push(l);
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
   });
-  const uploads = Array.from({ length: opts.uploads }, async (_, i) => {
-    uploadSamples.push(await timed(() => upload(url, video, i + 1)));
+  await uploadInWorker(url, clipBytes, o.uploads, (s) => {
+    uploadSamples.push(s);
+    if (s.jobId) jobIds.push(s.jobId);
   });
-  await Promise.all([...pollers, ...uploads]);
+  const uploadsDone = performance.now();
+  // Keep polling while the analyses of the new uploads run.
+  await new Promise((r) => setTimeout(r, o.tailMs));
+  polling = false;
+  await Promise.all(pollers);
   const wall = performance.now() - start;
-  return [
-    summarise(`status polls (${opts.pollers} concurrent x ${opts.polls})`, pollSamples, wall),
-    summarise(`uploads (${opts.uploads} concurrent, ${(opts.uploadBytes / 1024 / 1024).toFixed(1)} MB each)`, uploadSamples, wall),
-  ];
+  clearInterval(rssTimer);
+  await sampleRss();
+
+  const jobStates: Record<string, number> = {};
+  for (const id of jobIds) {
+    const state = ((await (await fetch(`${url}/api/jobs/${id}`)).json()) as { state?: string }).state ?? 'missing';
+    jobStates[state] = (jobStates[state] ?? 0) + 1;
+  }
+  // When the slow polls happened (seconds since the start, worst latency in that second): stalls show as runs.
+  const worstBySecond = new Map<number, number>();
+  for (const s of [...statusSamples, ...listSamples]) {
+    const sec = Math.floor((s.at - start) / 1000);
+    worstBySecond.set(sec, Math.max(worstBySecond.get(sec) ?? 0, Math.round(s.ms)));
+  }
+  const timeline = [...worstBySecond].sort((a, b) => a[0] - b[0]).map(([sec, ms]) => `${sec}s:${ms}`).join(' ');
+  const mbs = rss.map((r) => r.mb);
+  const memory = mbs.length
+    ? {
+        rss_start_mb: +mbs[0]!.toFixed(1),
+        rss_max_mb: +Math.max(...mbs).toFixed(1),
+        rss_end_mb: +mbs.at(-1)!.toFixed(1),
+        rss_growth_mb: +(Math.max(...mbs) - mbs[0]!).toFixed(1),
+        samples: mbs.length,
+      }
+    : null;
+  return {
+    rows: [
+      summarise(`job status polls (${o.pollers} clients, every ${o.intervalMs} ms)`, statusSamples, wall),
+      summarise(`library list polls (${o.pollers} clients, every ${o.intervalMs} ms)`, listSamples, wall),
+      summarise(`uploads (${o.uploads} concurrent, ${(o.uploadBytes / 1024 / 1024).toFixed(1)} MB each)`, uploadSamples, uploadsDone - start),
+    ],
+    memory,
+    jobStates,
+    timeline,
+    wallS: +(wall / 1000).toFixed(1),
+    uploadsS: +((uploadsDone - start) / 1000).toFixed(1),
+  };
+}
+
+interface LocalStack {
+  url: string;
+  apiPid: number;
+  close(): Promise<void>;
+}
+
+/** SecantusDB, the pose-service test double and the API as its own process (so its memory is its own). */
+async function firstMatch(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = pattern.exec(out);
+    if (m) return m[1]!;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} from child: ${out.slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startLocal(poseNice: number): Promise<LocalStack> {
+  const { startTestMongo } = await import('../test/support/secantus.js');
+  const mongo = await startTestMongo();
+  const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const poseChild = spawn('nice', ['-n', String(poseNice), process.execPath, '--import', 'tsx', 'scripts/pose-double.ts'], {
+    cwd: backendDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pose = { url: await firstMatch(poseChild, /pose-double listening at (\S+)/) };
+  const uploadDir = await mkdtemp(path.join(os.tmpdir(), 'loadcheck-uploads-'));
+  const env = {
+    PATH: process.env.PATH ?? '',
+    PORT: '0',
+    MONGODB_URI: mongo.uri,
+    MONGODB_DB: `loadcheck_${randomUUID().replace(/-/g, '')}`,
+    POSE_SERVICE_URL: pose.url,
+    UPLOAD_DIR: uploadDir,
+    MAX_UPLOAD_MB: '100',
+  };
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: backendDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 30_000;
+  let port: string | undefined;
+  while (!(port = /listening on :(\d+)/.exec(out)?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the API did not start: ${out.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.error(`loadcheck: local API pid ${child.pid} at http://127.0.0.1:${port} (SecantusDB ${mongo.uri}, pose-service test double ${pose.url})`);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiPid: child.pid!,
+    async close() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      poseChild.kill('SIGTERM');
+      await mongo.dispose();
+      await rm(uploadDir, { recursive: true, force: true });
+      const errors = out.split('\n').filter((l) => l.includes('"level":"error"'));
+      if (errors.length) console.error(`loadcheck: the API logged ${errors.length} errors, e.g. ${errors[0]!.slice(0, 500)}`);
+    },
+  };
 }
 
 async function main() {
@@ -91,10 +307,16 @@ async function main() {
     options: {
       url: { type: 'string' },
       local: { type: 'boolean', default: false },
-      pollers: { type: 'string', default: '50' },
-      polls: { type: 'string', default: '20' },
-      uploads: { type: 'string', default: '5' },
-      'upload-mb': { type: 'string', default: '5' },
+      'api-pid': { type: 'string' },
+      uploads: { type: 'string', default: '50' },
+      'upload-mb': { type: 'string', default: '20' },
+      pollers: { type: 'string', default: '200' },
+      'interval-ms': { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '20' },
+      'tail-s': { type: 'string', default: '5' },
+      'p99-ms': { type: 'string', default: '200' },
+      'rss-growth-mb': { type: 'string', default: '150' },
+      'pose-nice': { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -102,27 +324,40 @@ async function main() {
     console.error('loadcheck: give --url http://host:3001 (a running API) or --local (start everything here)');
     process.exit(2);
   }
-  const opts = {
-    pollers: Number(values.pollers),
-    polls: Number(values.polls),
-    uploads: Number(values.uploads),
-    uploadBytes: Math.round(Number(values['upload-mb']) * 1024 * 1024),
-  };
   let url = values.url?.replace(/\/+$/, '') ?? '';
+  let apiPid = values['api-pid'] ? Number(values['api-pid']) : null;
   let close = async () => undefined as void;
   if (values.local) {
-    const { startHarness } = await import('../test/support/harness.js');
-    // Production-like job settings; the fake pose service answers at once.
-    const h = await startHarness({ env: { MAX_UPLOAD_MB: '100', JOB_HEARTBEAT_MS: '5000', JOB_STALE_MS: '30000', JOB_POLL_MS: '500' } });
-    url = h.url;
-    close = () => h.close();
-    console.error(`loadcheck: local API at ${url} (SecantusDB ${h.mongo.uri}, fake pose service ${h.pose.url})`);
+    const stack = await startLocal(Number(values['pose-nice']));
+    ({ url, apiPid } = stack);
+    close = () => stack.close();
   }
   try {
-    const rows = await run(url, opts);
-    if (values.json) console.log(JSON.stringify(rows, null, 2));
-    else console.table(rows);
-    if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
+    const result = await run(url, {
+      uploads: Number(values.uploads),
+      uploadBytes: Math.round(Number(values['upload-mb']) * 1024 * 1024),
+      pollers: Number(values.pollers),
+      intervalMs: Number(values['interval-ms']),
+      seed: Number(values.seed),
+      tailMs: Number(values['tail-s']) * 1000,
+      apiPid,
+    });
+    const p99Target = Number(values['p99-ms']);
+    const rssTarget = Number(values['rss-growth-mb']);
+    const missed: string[] = [];
+    for (const r of result.rows) if (r.errors > 0) missed.push(`${r.name}: ${r.errors} errors`);
+    for (const r of result.rows.slice(0, 2)) if (!(r.p99_ms <= p99Target)) missed.push(`${r.name}: p99 ${r.p99_ms} ms > ${p99Target} ms`);
+    if (result.memory && result.memory.rss_growth_mb > rssTarget) missed.push(`API RSS grew ${result.memory.rss_growth_mb} MB > ${rssTarget} MB`);
+    if (values.json) {
+      console.log(JSON.stringify({ ...result, targets: { p99Ms: p99Target, rssGrowthMb: rssTarget }, missed }, null, 2));
+    } else {
+      console.table(result.rows);
+      if (result.memory) console.table([result.memory]);
+      console.log(`wall ${result.wallS} s (uploads done after ${result.uploadsS} s); jobs: ${JSON.stringify(result.jobStates)}`);
+      console.log(`worst poll latency by second of the run (s:ms): ${result.timeline}`);
+      console.log(missed.length ? `MISSED: ${missed.join('; ')}` : `all targets met (p99 ≤ ${p99Target} ms, RSS growth ≤ ${rssTarget} MB, no errors)`);
+    }
+    if (missed.length) process.exitCode = 1;
   } finally {
     await close();
   }

@@ -20,7 +20,8 @@ interface RawResponse {
 /** A plain HTTP request with exactly the headers given (supertest would set Host itself). */
 function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, setHost: !('Host' in headers) }, (res) => {
+    // agent: false: a socket the server closed mid-body is never reused, and its late write errors stay here.
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, setHost: !('Host' in headers), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -29,6 +30,7 @@ function raw(port: number, method: string, path: string, headers: Record<string,
       });
     });
     req.on('error', reject);
+    req.on('socket', (socket) => socket.on('error', () => undefined));
     if (body !== undefined) req.end(body);
     else req.end();
   });

@@ -1,4 +1,7 @@
 import { Router } from 'express';
+import { ObjectId } from 'mongodb';
+import { BatchedLookup } from '../coalesce.js';
+import type { JobDoc } from '../db.js';
 import type { AppDeps } from '../app.js';
 import { notFound } from '../errors.js';
 import { parseId } from '../ids.js';
@@ -9,9 +12,14 @@ const FINAL = new Set(['done', 'failed']);
 export function jobsRouter(deps: AppDeps): Router {
   const router = Router();
   const { jobs } = deps.db.collections;
+  // Many clients polling job statuses share one `$in` read per batch (see coalesce.ts).
+  const lookup = new BatchedLookup<JobDoc>(async (ids) => {
+    const found = await jobs.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+    return new Map(found.map((j) => [j._id.toHexString(), j]));
+  });
 
   router.get('/:id', async (req, res) => {
-    const job = await jobs.findOne({ _id: parseId(req.params.id, 'job') });
+    const job = await lookup.get(parseId(req.params.id, 'job').toHexString());
     if (!job) throw notFound('job');
     res.json(toJob(job));
   });

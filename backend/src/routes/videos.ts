@@ -11,6 +11,7 @@ import { HttpError, notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { intInRange, nonNegativeSeconds, oneOf, readQuery } from '../query.js';
 import { toVideo } from '../serialize.js';
+import { FreshSingleFlight } from '../coalesce.js';
 import { admitUpload } from '../upload/intake.js';
 import { receiveUpload, removeQuietly } from '../upload/receive.js';
 
@@ -58,6 +59,7 @@ export function contentDisposition(name: string): string {
 export function videosRouter(deps: AppDeps): Router {
   const router = Router();
   const { collections: c } = deps.db;
+  const listReads = new FreshSingleFlight<string>();
   const filePathOf = (video: VideoDoc) => path.join(deps.config.uploadDir, video.storedName);
 
   async function loadVideo(rawId: unknown): Promise<VideoDoc> {
@@ -96,13 +98,17 @@ export function videosRouter(deps: AppDeps): Router {
     const status = oneOf('status', q.status, STATES);
     if (role) filter.role = role;
     if (status) filter.status = status;
-    const [videos, total] = await Promise.all([
-      c.videos.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
-      c.videos.countDocuments(filter),
-    ]);
-    const jobs = videos.length ? await c.jobs.find({ _id: { $in: videos.map((v) => v.jobId) } }).toArray() : [];
-    const jobById = new Map(jobs.map((j) => [j._id.toHexString(), j]));
-    res.json({ items: videos.map((v) => toVideo(v, jobById.get(v.jobId.toHexString()) ?? null)), page, limit, total });
+    // Everyone polling the same page shares one read and one serialisation (see coalesce.ts).
+    const body = await listReads.run(`${page}|${limit}|${role ?? ''}|${status ?? ''}`, async () => {
+      const [videos, total] = await Promise.all([
+        c.videos.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
+        c.videos.countDocuments(filter),
+      ]);
+      const jobs = videos.length ? await c.jobs.find({ _id: { $in: videos.map((v) => v.jobId) } }).toArray() : [];
+      const jobById = new Map(jobs.map((j) => [j._id.toHexString(), j]));
+      return JSON.stringify({ items: videos.map((v) => toVideo(v, jobById.get(v.jobId.toHexString()) ?? null)), page, limit, total });
+    });
+    res.type('application/json').send(body);
   });
 
   router.get('/:id', async (req, res) => {

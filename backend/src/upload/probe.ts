@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
+import { Slots } from '../slots.js';
 import { HttpError } from '../errors.js';
 
 /**
@@ -92,6 +94,12 @@ export function summariseFfprobe(out: FfprobeOutput): UploadProbe {
   };
 }
 
+/*
+ * Fifty uploads finishing together would start fifty ffprobe processes at once and starve the API (and MongoDB)
+ * of CPU for seconds; a few at a time keeps polls answered meanwhile (scripts/loadcheck.ts measures it).
+ */
+const probeSlots = new Slots(Math.max(2, Math.min(4, os.availableParallelism())));
+
 /** Runs ffprobe on `file`: the streams, the format, and the first few decoded frames of the first video stream. */
 export function probeUpload(file: string, opts: { ffprobe?: string; timeoutMs?: number } = {}): Promise<UploadProbe> {
   const args = [
@@ -100,7 +108,7 @@ export function probeUpload(file: string, opts: { ffprobe?: string; timeoutMs?: 
     '-show_frames', '-show_entries', 'frame=pts_time', '-read_intervals', '%+#5', '-select_streams', 'v:0',
     file,
   ];
-  return new Promise((resolve, reject) => {
+  return probeSlots.run(() => new Promise<UploadProbe>((resolve, reject) => {
     execFile(opts.ffprobe ?? 'ffprobe', args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(new Error('ffprobe is not installed (Debian package ffmpeg); the API needs it to check uploads'));
@@ -119,7 +127,7 @@ export function probeUpload(file: string, opts: { ffprobe?: string; timeoutMs?: 
       }
       resolve(summariseFfprobe(parsed));
     });
-  });
+  }));
 }
 
 /** Whether a probed upload may be stored: an HttpError to refuse it with, or null (pure; unit-tested). */

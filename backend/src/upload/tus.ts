@@ -7,6 +7,7 @@ import type { AppDeps } from '../app.js';
 import type { Role } from '../db.js';
 import { HttpError } from '../errors.js';
 import { admitUpload, fingerprintFile } from './intake.js';
+import { cleanDisplayText } from '../text.js';
 import { cleanOriginalName } from './receive.js';
 
 /*
@@ -36,7 +37,7 @@ export function readTusMetadata(meta: Record<string, string | null> | undefined)
   if (!role) throw jsonError(400, 'missing_field', 'the `role` metadata is required (rider or reference)');
   if (!ROLES.has(role)) throw jsonError(400, 'invalid_field', '`role` must be rider or reference');
   // eslint-disable-next-line no-control-regex
-  const title = (meta?.title ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim() || null;
+  const title = cleanDisplayText(meta?.title ?? '', MAX_TITLE + 1) || null;
   if (title && Array.from(title).length > MAX_TITLE) throw jsonError(400, 'invalid_field', `\`title\` must be at most ${MAX_TITLE} characters`);
   return { role: role as Role, title, originalName: cleanOriginalName(meta?.filename ?? undefined) };
 }
