@@ -113,6 +113,18 @@ def test_ingest_makes_a_browser_safe_rendition_with_the_same_frames_and_times(cl
     assert body["probe"]["rotation"] == clip.rotation
     check_rendition(Path(body["rendition"]["path"]), clip.path, clip.display, body)
     assert sorted(p.name for p in out_dir.iterdir()) == ["poster.jpg", "rendition.mp4", "sprite.jpg"]
+    # The picture itself is upright: the rendition's frames look like the twin ffmpeg turned upright.
+    mine, theirs = first_frame(Path(body["rendition"]["path"])), first_frame(clip.twin)
+    assert mine.shape == theirs.shape
+    assert np.abs(mine.astype(int) - theirs.astype(int)).mean() < 8
+    assert np.abs(mine.astype(int) - theirs[::-1, ::-1].astype(int)).mean() > 20, "a turned picture differs"
+
+
+def first_frame(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="rgb24")
 
 
 def check_rendition(rendition: Path, source: Path, display: tuple[int, int], body: dict) -> None:
