@@ -244,10 +244,14 @@ export class JobWorker {
     const started = performance.now();
     const seconds = (since: number) => Math.round(performance.now() - since) / 1000;
     let progress = job.progress;
-    const advance = async (to: number) => {
+    /** Moves progress forward only, also in the database: ingest and pose finish concurrently, in either order. */
+    const advance = async (to: number): Promise<boolean> => {
       if (to <= progress) return true;
       progress = to;
-      return this.updateOwned(job, { progress: to });
+      const owned = { _id: job._id, workerId: this.workerId, state: 'running' as const };
+      const res = await c.jobs.updateOne({ ...owned, progress: { $lt: to } }, { $set: { progress: to, updatedAt: new Date() } });
+      this.deps.events.changed(job._id.toHexString());
+      return res.matchedCount === 1 || (await c.jobs.countDocuments(owned)) === 1;
     };
     // One failure stops the sibling call too: the attempt is lost either way.
     const local = new AbortController();
@@ -325,6 +329,10 @@ export class JobWorker {
 
   private async recordFailure(job: JobDoc, err: unknown): Promise<void> {
     const { config } = this.deps;
+    if (err instanceof PoseError && err.kind === 'busy') {
+      await this.requeueWhileBusy(job, err);
+      return;
+    }
     const retryable = err instanceof PoseError ? err.retryable : true;
     const reason = truncateForLog(err instanceof Error ? err.message : String(err), 1_000);
     const next = nextStateAfterFailure(job.attempts, config.jobMaxAttempts, retryable);
@@ -349,6 +357,30 @@ export class JobWorker {
             runAfter: new Date(now.getTime() + retryDelayMs(config.jobBackoffMs, job.attempts)),
           };
     if (await this.updateOwned(job, set)) await this.announce(job.videoId, job._id, next);
+  }
+
+  /**
+   * A busy pose service is backpressure, not a failure of the video: the job waits its turn without spending an
+   * attempt (e.g. after an API restart the pose service may still be finishing the interrupted attempt's calls).
+   */
+  private async requeueWhileBusy(job: JobDoc, err: PoseError): Promise<void> {
+    const { config } = this.deps;
+    this.log(`job ${job._id.toHexString()}: ${truncateForLog(err.message, 300)} -> waits (attempt not spent)`);
+    const set = {
+      state: 'queued' as const,
+      error: riderMessage('busy', true),
+      errorDetail: `waiting: ${truncateForLog(err.message, 500)}`,
+      progress: 0,
+      heartbeatAt: null,
+      workerId: null,
+      updatedAt: new Date(),
+      runAfter: new Date(Date.now() + Math.max(config.jobBackoffMs, 1_000)),
+    };
+    const res = await this.deps.collections.jobs.updateOne(
+      { _id: job._id, workerId: this.workerId, state: 'running' },
+      { $set: set, $inc: { attempts: -1 } },
+    );
+    if (res.matchedCount === 1) await this.announce(job.videoId, job._id, 'queued');
   }
 
   /** Re-queues (or fails, when out of attempts) running jobs whose heartbeat is older than jobStaleMs. */
