@@ -128,7 +128,7 @@ def test_restarting_the_api_mid_job_loses_nothing(stack: None, tmp_path: Path) -
     while (job := requests.get(f"{api}/api/jobs/{job_id}", timeout=5).json())["state"] not in ("done", "failed"):
         assert time.monotonic() < deadline, f"the job is still {job['state']} after the restart"
         time.sleep(1)
-    assert job["state"] == "done", job
+    assert job["state"] == "done", f"{job['state']}: {job.get('error')} ({job.get('errorDetail')})"
     # The new API process ran the job again (a graceful stop re-queues it without spending an attempt).
     assert datetime.fromisoformat(job["startedAt"].replace("Z", "+00:00")) > restarted_at, job
     frames = requests.get(f"{api}/api/videos/{video_id}/pose", timeout=30).json()["frames"]

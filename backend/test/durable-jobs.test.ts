@@ -45,6 +45,15 @@ describe('durable jobs', () => {
       assert.ok(calls[2]!.at - calls[1]!.at >= 95, `second retry after ${calls[2]!.at - calls[1]!.at} ms`);
     });
 
+    it('waits while the pose service is busy without spending attempts (backpressure, not failure)', async () => {
+      const busy = { status: 503, error: 'overloaded', detail: '2 pose requests already running; retry later' };
+      h.pose.failNext(busy, busy, busy, busy); // more busy answers than JOB_MAX_ATTEMPTS
+      const res = await h.upload(minimalMp4(13));
+      const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
+      assert.equal(job.state, 'done', JSON.stringify(job));
+      assert.equal(job.attempts, 1);
+    });
+
     it('fails the job with the reason after JOB_MAX_ATTEMPTS attempts', async () => {
       h.pose.failNext(500, 500, 500);
       const res = await h.upload(minimalMp4(12));
