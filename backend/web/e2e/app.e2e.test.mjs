@@ -327,6 +327,25 @@ describe('analysis view', () => {
     await close();
   });
 
+  test('without requestVideoFrameCallback the overlay follows currentTime and still draws the frame on screen', async () => {
+    const { page, errors, close } = await newPage();
+    // A browser without the per-frame callback (older Firefox, some WebViews).
+    await page.addInitScript(() => {
+      delete HTMLVideoElement.prototype.requestVideoFrameCallback;
+      delete HTMLVideoElement.prototype.cancelVideoFrameCallback;
+    });
+    await page.goto(`${base}/#/videos/v-rider`);
+    const states = await checkOverlayAtThreeTimes(page, pose, [0.5, 1.285, 2.4], assert);
+    assert.equal(states[0].clock, 'animation-frame');
+    // While playing, the drawn frame keeps up with the media time.
+    await page.evaluate(() => document.querySelector('video').play());
+    await page.waitForFunction(() => document.querySelector('video').currentTime > 2.6 || document.querySelector('video').ended);
+    const drawn = await page.evaluate(() => Number(document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex));
+    assert.ok(drawn >= 60, `the overlay followed playback to frame ${drawn}`);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('clicking a chart seeks the video to that time', async () => {
     const { page, close } = await newPage();
     await page.goto(`${base}/#/videos/v-rider`);
