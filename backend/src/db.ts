@@ -59,6 +59,16 @@ export interface DerivedFile {
   height: number | null;
   size: number | null;
   codec?: string | null;
+  /** The sprite strip's tiles: one row of `columns` tiles, tile i showing the frame at times[i]. */
+  layout?: SpriteLayout | null;
+}
+
+export interface SpriteLayout {
+  columns: number;
+  rows: number;
+  tileWidth: number;
+  tileHeight: number;
+  times: number[];
 }
 
 /** Seconds spent in each stage of the last successful job run. */

@@ -40,6 +40,8 @@ export function toVideo(video: VideoDoc, job: JobDoc | null) {
     probe: video.probe ? toProbeSummary(video.probe) : null,
     posterUrl: video.poster ? `/api/videos/${video._id.toHexString()}/poster` : null,
     spriteUrl: video.sprite ? `/api/videos/${video._id.toHexString()}/sprite` : null,
+    /** How to cut the sprite into scrub previews: tile i (left to right) shows the frame at times[i]. */
+    spriteLayout: video.sprite?.layout ?? null,
     /** True once /stream serves the browser-safe H.264 rendition rather than the original. */
     renditionReady: Boolean(video.rendition),
     timing: video.timing ?? null,

@@ -201,7 +201,17 @@ describe('ingest stage, rendition, poster and original', () => {
     assert.deepEqual([...poster.body.subarray(0, 3)], [0xff, 0xd8, 0xff]);
     const again = await request(h.url).get(`/api/videos/${videoId}/poster`).set('If-None-Match', String(poster.headers.etag));
     assert.equal(again.status, 304);
-    assert.equal((await h.http.get(`/api/videos/${videoId}/sprite`)).status, 404);
+    // The scrub strip: one row of tiles in display orientation, each with its frame's time.
+    assert.equal(video.spriteUrl, `/api/videos/${videoId}/sprite`);
+    assert.deepEqual(
+      { ...video.spriteLayout, times: video.spriteLayout.times.length },
+      { columns: 5, rows: 1, tileWidth: 60, tileHeight: 80, times: 5 },
+    );
+    const sprite = await bytesOf(request(h.url).get(`/api/videos/${videoId}/sprite`));
+    assert.equal(sprite.status, 200);
+    assert.equal(sprite.headers['content-type'], 'image/jpeg');
+    const tiles = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', path.join(h.uploadDir, `${videoId}.derived`, 'sprite.jpg')], { encoding: 'utf8' })).streams[0];
+    assert.deepEqual([tiles.width, tiles.height], [300, 80]);
 
     // Deleting the video removes its derived files too.
     assert.equal((await h.http.delete(`/api/videos/${videoId}`)).status, 204);

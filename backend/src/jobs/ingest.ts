@@ -44,7 +44,7 @@ export function toDerivedFile(uploadDir: string, videoId: ObjectId, f: ServiceFi
   if (name.startsWith('..') || path.isAbsolute(name) || !name.startsWith(`${dir}${path.sep}`)) {
     name = path.join(dir, path.basename(f.path));
   }
-  return { name, width: f.width, height: f.height, size: f.size, codec: f.codec ?? null };
+  return { name, width: f.width, height: f.height, size: f.size, codec: f.codec ?? null, ...(f.layout ? { layout: f.layout } : {}) };
 }
 
 /** The $set that records an ingest result on the video document. */

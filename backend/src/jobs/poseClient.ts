@@ -1,4 +1,4 @@
-import type { PoseFrame } from '../db.js';
+import type { PoseFrame, SpriteLayout } from '../db.js';
 import { truncateForLog } from '../text.js';
 import { kindForPoseStatus, type FailureKind, type RiderFacing } from './riderErrors.js';
 
@@ -56,6 +56,8 @@ export interface ServiceFile {
   height: number | null;
   size: number | null;
   codec?: string | null;
+  /** Sprite only: tile grid and the frame time each tile shows. */
+  layout?: SpriteLayout | null;
 }
 
 /** The pose service's POST /v1/ingest answer: the rendition, poster and optional sprite it wrote into out_dir. */
@@ -144,7 +146,12 @@ export function parseServiceProbe(body: unknown): ServiceProbe {
 
 function parseServiceFile(v: unknown, what: string): ServiceFile {
   if (!isObject(v) || typeof v.path !== 'string') throw new PoseError(`pose service ingest answered without ${what}.path`, true);
-  return { path: v.path, width: num(v.width), height: num(v.height), size: num(v.size), codec: str(v.codec) };
+  const columns = num(v.columns);
+  const tileWidth = num(v.tile_width);
+  const tileHeight = num(v.tile_height);
+  const times = Array.isArray(v.times) && v.times.every((t) => typeof t === 'number') ? (v.times as number[]) : null;
+  const layout = columns && tileWidth && tileHeight && times ? { columns, rows: num(v.rows) ?? 1, tileWidth, tileHeight, times } : null;
+  return { path: v.path, width: num(v.width), height: num(v.height), size: num(v.size), codec: str(v.codec), layout };
 }
 
 /** Checks a /v1/ingest answer. */

@@ -187,6 +187,8 @@ export class FakePoseService {
     await mkdir(outDir, { recursive: true });
     const rendition = path.join(outDir, 'rendition.mp4');
     const poster = path.join(outDir, 'poster.jpg');
+    const sprite = path.join(outDir, 'sprite.jpg');
+    let spriteInfo: Record<string, unknown> = {};
     const started = Date.now();
     const scale = "scale='if(gt(iw,ih),min(1080,iw),-2)':'if(gt(iw,ih),-2,min(1080,ih))'";
     // Written under temporary names and renamed, so an abandoned earlier attempt never leaves half a file.
@@ -195,8 +197,18 @@ export class FakePoseService {
       await run('ffmpeg', ['-v', 'error', '-y', '-i', file, '-map', '0:v:0', '-an', '-vf', scale, '-c:v', 'libx264', '-preset', 'veryfast',
         '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-fps_mode', 'passthrough', '-movflags', '+faststart', '-f', 'mp4', rendition + tmp]);
       await run('ffmpeg', ['-v', 'error', '-y', '-i', rendition + tmp, '-frames:v', '1', '-q:v', '4', '-f', 'image2', poster + tmp]);
+      // A scrub strip: up to 5 frames spread over the clip, one row of tiles, long side 80 px.
+      const n = probe.frame_count;
+      const picks = [...new Set(Array.from({ length: Math.min(5, n) }, (_, i) => Math.floor(((i + 0.5) * n) / Math.min(5, n))))];
+      const tileW = probe.display_width >= probe.display_height ? 80 : Math.round((80 * probe.display_width) / probe.display_height / 2) * 2;
+      const tileH = probe.display_width >= probe.display_height ? Math.round((80 * probe.display_height) / probe.display_width / 2) * 2 : 80;
+      await run('ffmpeg', ['-v', 'error', '-y', '-i', rendition + tmp, '-vf', `select='${picks.map((i) => `eq(n\\,${i})`).join('+')}',scale=${tileW}:${tileH},tile=${picks.length}x1`,
+        '-frames:v', '1', '-q:v', '5', '-f', 'image2', sprite + tmp]);
+      spriteInfo = { path: sprite, size: 0, columns: picks.length, rows: 1, count: picks.length, tile_width: tileW, tile_height: tileH, times: picks.map((i) => probe.frame_times[i]) };
       await rename(rendition + tmp, rendition);
       await rename(poster + tmp, poster);
+      await rename(sprite + tmp, sprite);
+      spriteInfo.size = (await stat(sprite)).size;
     } catch (err) {
       return this.json(res, 500, { error: 'ingest_failed', detail: String((err as Error).message).slice(0, 300) });
     }
@@ -205,7 +217,7 @@ export class FakePoseService {
       probe,
       rendition: { path: rendition, width: out?.display_width ?? null, height: out?.display_height ?? null, codec: 'h264', frame_count: out?.frame_count ?? null, size: (await stat(rendition)).size },
       poster: { path: poster, width: out?.display_width ?? null, height: out?.display_height ?? null, size: (await stat(poster)).size },
-      sprite: null,
+      sprite: spriteInfo,
       timing: { seconds: (Date.now() - started) / 1000 },
     });
   }
