@@ -286,7 +286,7 @@ class ComposeStack:
         return project_variables(self.stack, self.project)["STACK_NETWORK"]  # ports play no part in it
 
     def networks(self) -> dict[str, str]:
-        """Every network of this project: compose key -> engine name (the web, data and pose networks)."""
+        """Every network of this project: compose key -> engine name (web, data and pose; `network` is the web one)."""
         return {key: str(network.name or f"{self.project.name}_{key}") for key, network in (self.compose.config().networks or {}).items()}
 
     def image(self, service: str) -> str:
@@ -306,19 +306,33 @@ class ComposeStack:
             self.compose.build(list(services) or None, quiet=True)
         return time.perf_counter() - started
 
+    def replace_stale_networks(self) -> list[str]:
+        """Networks of this project that an older compose file made under another key (compose refuses to reuse
+        them: "has incorrect label com.docker.compose.network"): stop the containers (volumes stay), remove them."""
+        networks = self.networks()
+        stale = stale_networks(networks, {name: self.engine.network_labels(name) for name in networks.values()}, self.project.name)
+        if stale:
+            self.down(volumes=False)
+            for name in stale:
+                self.engine.remove_network(name)
+        return stale
+
     def up(self, timeout_s: int, services: Sequence[str] = ()) -> float:
         """`compose up --detach --wait`; on failure the unhealthy services' last log lines are in the error."""
         started = time.perf_counter()
+        self.replace_stale_networks()
         try:
             with engine_errors("compose up"):
                 self.compose.up(list(services) or None, detach=True, wait=True, wait_timeout=timeout_s, quiet=True)
-        except EngineError:
+        except EngineError as error:
             unhealthy = [s for s in self.states() if s.health not in ("healthy", "-") or s.state != "running"]
             tail: list[str] = []
             for service in unhealthy or self.states():
                 tail += [f"--- {service.name} ({service.state}, {service.health})", *self.logs(service.name, LOG_LINES_ON_FAILURE)]
             names = ", ".join(s.name for s in unhealthy) or "unknown"
-            raise EngineError(f"the stack did not become healthy within {timeout_s}s: {names} (their logs above)", log_tail=tail) from None
+            raise EngineError(
+                f"the stack did not become healthy within {timeout_s}s: {names} (their logs above; {error})", log_tail=tail
+            ) from None
         return time.perf_counter() - started
 
     def down(self, volumes: bool = False) -> None:
@@ -379,6 +393,16 @@ class ComposeStack:
             health = state.health.status if state.health else "-"
             result.append(ServiceState(name, str(state.status), str(health), urls.get(name), seconds_to_healthy(state)))
         return result
+
+
+def stale_networks(networks: Mapping[str, str], labels: Mapping[str, Mapping[str, str] | None], project: str) -> list[str]:
+    """Of a project's networks (compose key -> name), those that exist with this project's label but another key."""
+    stale = []
+    for key, name in networks.items():
+        found = labels.get(name)
+        if found and found.get("com.docker.compose.project") == project and found.get("com.docker.compose.network", key) != key:
+            stale.append(name)
+    return stale
 
 
 def seconds_to_healthy(state: Any) -> float | None:

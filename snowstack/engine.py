@@ -295,6 +295,17 @@ class Engine:
             oom_killed=bool(inspected.state.oom_killed),
         )
 
+    def network_labels(self, network: str) -> dict[str, str] | None:
+        """A network's labels, or None when it does not exist."""
+        if not self.client.network.exists(network):
+            return None
+        with engine_errors(f"inspecting network {network}"):
+            return dict(self.client.network.inspect(network).labels or {})
+
+    def remove_network(self, network: str) -> None:
+        with engine_errors(f"removing network {network}"):
+            self.client.network.remove(network)
+
     def network_gateway(self, network: str) -> str | None:
         """The host's address on a bridge network (what a container reaches the host through)."""
         with engine_errors(f"inspecting network {network}"):

@@ -15,7 +15,15 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
 from snowstack.accounts import ensure_accounts, plan_accounts
-from snowstack.compose import SECRET_FILES, ComposeProject, ensure_env_file, missing_env_lines, read_env_file, write_secret_files
+from snowstack.compose import (
+    SECRET_FILES,
+    ComposeProject,
+    ensure_env_file,
+    missing_env_lines,
+    read_env_file,
+    stale_networks,
+    write_secret_files,
+)
 from snowstack.engine import MemoryUsage, read_memory_cgroup
 from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
@@ -217,3 +225,14 @@ def test_memory_peaks_are_read_from_cgroup_v1_and_v2_layouts(tmp_path: Path) -> 
     (v2 / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
     assert read_memory_cgroup(tmp_path / "v2", "abc") == MemoryUsage(current=10, peak=30, oom_kills=1)
     assert read_memory_cgroup(tmp_path / "v2", "other") is None
+
+
+def test_a_network_an_older_compose_file_made_under_another_key_is_stale() -> None:
+    networks = {"snowboarding-network": "p-network", "data": "p-network-data", "pose": "p-network-pose"}
+    labels = {
+        "p-network": {"com.docker.compose.project": "p", "com.docker.compose.network": "web"},  # the key it had before
+        "p-network-data": {"com.docker.compose.project": "p", "com.docker.compose.network": "data"},
+        "p-network-pose": None,  # not created yet
+    }
+    assert stale_networks(networks, labels, "p") == ["p-network"]
+    assert stale_networks(networks, labels, "other-project") == []  # never another project's network

@@ -93,12 +93,12 @@ def test_each_service_reaches_only_the_services_it_needs(project: ComposeStack) 
     ]
     assert not wrong, wrong
     # Nor through the host: the published ports are bound to 127.0.0.1, which a container cannot reach.
-    web_gateway = project.engine.network_gateway(project.networks()["web"])
+    web_gateway = project.engine.network_gateway(project.network)
     assert web_gateway
     for target in ("mongodb", "pose-service", "mongo-express"):
         published = project.published_port(target)
         assert published and not connects(project, "frontend", web_gateway, published), f"frontend reaches {target} via the host"
-    web, data, pose = (project.networks()[key] for key in ("web", "data", "pose"))
+    web, data, pose = project.network, project.networks()["data"], project.networks()["pose"]
     assert set(facts["frontend"].addresses) == {web}
     assert set(facts["backend-api"].addresses) == {web, data, pose}
     assert set(facts["pose-service"].addresses) == {pose}
