@@ -280,6 +280,7 @@ class ComposeStack:
             project_directory=stack.compose_file.parent,
         )
         self.compose = self.engine.compose
+        self._networks_checked = False
 
     @property
     def network(self) -> str:
@@ -320,7 +321,9 @@ class ComposeStack:
     def up(self, timeout_s: int, services: Sequence[str] = ()) -> float:
         """`compose up --detach --wait`; on failure the unhealthy services' last log lines are in the error."""
         started = time.perf_counter()
-        self.replace_stale_networks()
+        if not self._networks_checked:  # once per command (~0.4 s)
+            self.replace_stale_networks()
+            self._networks_checked = True
         try:
             with engine_errors("compose up"):
                 self.compose.up(list(services) or None, detach=True, wait=True, wait_timeout=timeout_s, quiet=True)
