@@ -323,6 +323,22 @@ describe('analysis view', () => {
     assert.match(details, /24 fps · constant \(CFR\)/);
     assert.match(details, /0:03\.0/);
     assert.equal(await page.getAttribute('a[download]', 'href'), '/api/videos/v-rider/original');
+    // Scrub preview: hovering the scrubber at 60% shows the sprite tile for that time (1.8 s → tile of 1.75 s).
+    const scrubber = page.getByLabel('Position');
+    const sbox = await scrubber.boundingBox();
+    await page.mouse.move(sbox.x + sbox.width * 0.6, sbox.y + sbox.height / 2);
+    const tile = page.getByTestId('scrub-preview');
+    await tile.waitFor();
+    assert.equal(await tile.getAttribute('data-tile'), '3');
+    assert.match(await tile.getAttribute('style'), /background-position: -240px 0px/);
+    assert.equal(await page.evaluate(() => new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve(`${img.naturalWidth}x${img.naturalHeight}`);
+      img.onerror = () => resolve('error');
+      img.src = '/api/videos/v-rider/sprite';
+    })), '480x45');
+    await page.mouse.move(0, 0);
+    await tile.waitFor({ state: 'detached' });
     assert.deepEqual(errors, []);
     await close();
   });

@@ -17,16 +17,24 @@ const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
 /** Upload body consumption rate, so a browser sees several progress events over loopback. */
 const UPLOAD_BYTES_PER_SECOND = 6 * 1024 * 1024;
 
-/** A poster JPEG per fixture clip (the first frame), as the API's ingest stage makes them. */
+/** The fixture clips: 72 frames at 24 fps, 480×270. The sprite shows 6 of them, 80×45 each, one row. */
+export const SPRITE_LAYOUT = { columns: 6, rows: 1, tileWidth: 80, tileHeight: 45, times: [6, 18, 30, 42, 54, 66].map((i) => +(i / 24).toFixed(4)) };
+
+/** A poster JPEG (the first frame) and a scrub sprite per fixture clip, as the API's ingest stage makes them. */
 function makePosters() {
   const out = mkdtempSync(path.join(os.tmpdir(), 'fixture-posters-'));
   const posters = {};
+  const sprites = {};
+  const pick = [6, 18, 30, 42, 54, 66].map((i) => `eq(n\\,${i})`).join('+');
   for (const clip of ['rider.webm', 'reference.webm']) {
     const file = path.join(out, clip.replace('.webm', '.jpg'));
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, clip), '-frames:v', '1', '-q:v', '4', file]);
     posters[clip] = file;
+    const sprite = path.join(out, clip.replace('.webm', '-sprite.jpg'));
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, clip), '-vf', `select='${pick}',scale=80:45,tile=6x1`, '-frames:v', '1', '-q:v', '5', sprite]);
+    sprites[clip] = sprite;
   }
-  return posters;
+  return { posters, sprites };
 }
 
 const decodeMetadata = (header) => Object.fromEntries(
@@ -38,7 +46,7 @@ const decodeMetadata = (header) => Object.fromEntries(
 
 export function createFixtureApi() {
   const videos = read('videos.json');
-  const posters = makePosters();
+  const { posters, sprites } = makePosters();
   const tusUploads = new Map(); // id → {length, offset, meta}
   let tusSeq = 0;
   let dropNext = null; // fraction of the upload at which the next PATCH's connection is cut
@@ -53,7 +61,15 @@ export function createFixtureApi() {
     res.end(data);
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
-  const publicVideo = ({ _file, ...v }) => ({ ...v, posterUrl: v.status === 'done' || v.posterUrl ? `/api/videos/${v.id}/poster` : null });
+  const publicVideo = ({ _file, ...v }) => {
+    const ingested = v.status === 'done';
+    return {
+      ...v,
+      posterUrl: ingested ? `/api/videos/${v.id}/poster` : null,
+      spriteUrl: ingested ? `/api/videos/${v.id}/sprite` : null,
+      spriteLayout: ingested ? SPRITE_LAYOUT : null,
+    };
+  };
   const find = (id) => videos.find((v) => v.id === id);
   const findJob = (jobId) => videos.find((v) => v.job?.id === jobId);
 
@@ -220,11 +236,11 @@ export function createFixtureApi() {
     }
     if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1]);
     if (req.method === 'POST' && p === '/api/videos') return upload(req, res);
-    if ((m = /^\/api\/videos\/([^/]+)\/poster$/.exec(p))) {
+    if ((m = /^\/api\/videos\/([^/]+)\/(poster|sprite)$/.exec(p))) {
       const v = find(m[1]);
-      if (!v || !publicVideo(v).posterUrl) return fail(res, 404, 'not_found', 'no poster yet');
+      if (!v || !publicVideo(v).posterUrl) return fail(res, 404, 'not_found', `no ${m[2]} yet`);
       res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400' });
-      return createReadStream(posters[v._file]).pipe(res);
+      return createReadStream((m[2] === 'poster' ? posters : sprites)[v._file]).pipe(res);
     }
     if ((m = /^\/api\/videos\/([^/]+)(\/stream|\/pose|\/metrics)?$/.exec(p))) {
       const v = find(m[1]);

@@ -97,9 +97,13 @@ export interface Video {
   /** Poster JPEG, once the ingest stage made it. */
   posterUrl?: string | null;
   spriteUrl?: string | null;
+  /** How to cut the sprite into scrub previews: tile i (left to right) shows the frame at times[i]. */
+  spriteLayout?: SpriteLayout | null;
   /** True once /stream serves the browser-safe H.264 rendition. */
   renditionReady?: boolean;
 }
+
+export interface SpriteLayout { columns: number; rows: number; tileWidth: number; tileHeight: number; times: number[] }
 
 export interface VideoProbe {
   codec: string | null;

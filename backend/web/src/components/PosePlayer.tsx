@@ -1,5 +1,5 @@
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import type { PoseResponse } from '../api/types';
+import type { PoseResponse, SpriteLayout } from '../api/types';
 import { formatClock } from '../format';
 import { drawSkeleton, fitContain, frameAtTime, projectKeypoints, riderOf, stepTarget } from '../pose/skeleton';
 
@@ -24,6 +24,8 @@ interface Props {
   onLoadedDuration?: (d: number) => void;
   /** The video's display size (rotation applied), to size the stage before the browser has loaded it. */
   displaySize?: { width: number | null; height: number | null };
+  /** Scrub previews: the sprite strip and its layout, when the ingest made one. */
+  sprite?: { url: string; layout: SpriteLayout } | null;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -33,7 +35,7 @@ type FrameCallbackVideo = HTMLVideoElement & {
 
 /** Video with the rider's 2D skeleton drawn on a canvas in sync with the presented frame. */
 export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlayer(
-  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize },
+  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite },
   ref,
 ) {
   const videoRef = useRef<FrameCallbackVideo>(null);
@@ -44,6 +46,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   const [speed, setSpeed] = useState(1);
   const [error, setError] = useState<string | null>(null);
   const [waiting, setWaiting] = useState(true);
+  const [preview, setPreview] = useState<{ x: number; t: number } | null>(null);
   const lastTime = useRef(0);
   const props = useRef({ pose, showSkeleton, onFrame });
   props.current = { pose, showSkeleton, onFrame };
@@ -235,6 +238,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
           <button type="button" className="btn btn-icon" onClick={() => step(1)} aria-label="Next frame" title="Next frame (.)">
             ›
           </button>
+          <div className="scrubber-wrap">
+          {sprite && preview && <ScrubPreview sprite={sprite} at={preview} />}
           <input
             className="scrubber"
             type="range"
@@ -243,9 +248,17 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
             step={1 / fps}
             value={Math.min(time, duration || 0)}
             onChange={(e) => seek(Number(e.target.value))}
+            onPointerMove={(e) => {
+              if (!sprite || !duration) return;
+              const r = e.currentTarget.getBoundingClientRect();
+              const x = Math.max(0, Math.min(r.width, e.clientX - r.left));
+              setPreview({ x, t: (x / r.width) * duration });
+            }}
+            onPointerLeave={() => setPreview(null)}
             aria-label="Position"
             aria-valuetext={`${formatClock(time)} of ${formatClock(duration)}`}
           />
+          </div>
           <span className="time small" aria-hidden="true">
             {formatClock(time)} / {formatClock(duration)}
           </span>
@@ -270,3 +283,28 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     </div>
   );
 });
+
+/** The sprite tile for the time under the pointer, shown above the scrubber. */
+function ScrubPreview({ sprite, at }: { sprite: { url: string; layout: SpriteLayout }; at: { x: number; t: number } }) {
+  const { layout } = sprite;
+  const i = Math.max(0, frameAtTime(layout.times.map((t) => ({ t })), at.t));
+  const col = i % layout.columns;
+  const row = Math.floor(i / layout.columns);
+  return (
+    <div
+      className="scrub-preview"
+      data-testid="scrub-preview"
+      data-tile={i}
+      aria-hidden="true"
+      style={{
+        left: at.x,
+        width: layout.tileWidth,
+        height: layout.tileHeight,
+        backgroundImage: `url("${sprite.url}")`,
+        backgroundPosition: `-${col * layout.tileWidth}px -${row * layout.tileHeight}px`,
+      }}
+    >
+      <span>{formatClock(at.t)}</span>
+    </div>
+  );
+}

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
 import { listVideos, originalUrl, streamUrl } from '../api/client';
+import { apiUrl } from '../config';
 import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -146,6 +147,7 @@ function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; 
             showSkeleton={showSkeleton}
             onToggleSkeleton={setShowSkeleton}
             displaySize={{ width: video.width, height: video.height }}
+            sprite={video.spriteUrl && video.spriteLayout ? { url: apiUrl(video.spriteUrl), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
