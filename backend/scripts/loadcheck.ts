@@ -9,6 +9,7 @@
  *          --p99-ms 200 (target for both polls) --rss-growth-mb 150 (target) --json
  *          --pose-nice 10: with --local, the pose double (and the ffmpeg it runs) gets this nice level, as the pose
  *          container's CPU limit would keep it off the API's share; 0 lets it compete equally.
+ *          --api-cpu-prof DIR: with --local, the API writes a V8 CPU profile there (open it in Chrome DevTools).
  * Each poller, once per interval (with jitter), reads one job's status and the first library page, like an open
  * browser tab. The clip is a real 1 s H.264 MP4 (made by ffmpeg, so the upload-time probe accepts it) followed by a
  * `free` box that pads it to --upload-mb: the bytes are streamed and hashed in full, the analysis stays short.
@@ -19,6 +20,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
@@ -130,6 +132,16 @@ function upload(url: string, body: Blob, i: number) {
   return fetch(`${url}/api/videos`, { method: 'POST', body: form });
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux; 100 clock ticks per second). */
+async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size of a process in MB, from /proc (Linux). */
 async function rssMb(pid: number): Promise<number | null> {
   try {
@@ -149,6 +161,7 @@ interface RunOptions {
   seed: number;
   tailMs: number;
   apiPid: number | null;
+  mongoUri: string | null;
 }
 
 async function run(url: string, o: RunOptions) {
@@ -170,11 +183,33 @@ async function run(url: string, o: RunOptions) {
   };
   await sampleRss();
   const rssTimer = setInterval(() => void sampleRss(), 250);
+  const cpuBefore = o.apiPid === null ? null : await cpuSeconds(o.apiPid);
+  const loadBefore = os.loadavg()[0]!;
 
   const statusSamples: Sample[] = [];
   const listSamples: Sample[] = [];
   const uploadSamples: Sample[] = [];
   let polling = true;
+  // Where a stall comes from: /health answers without MongoDB (the API's own event loop), a direct ping is MongoDB alone.
+  const healthSamples: Sample[] = [];
+  const dbPings: number[] = [];
+  const probes = (async () => {
+    const { MongoClient } = await import('mongodb');
+    const client = o.mongoUri ? await new MongoClient(o.mongoUri, { maxPoolSize: 1 }).connect() : null;
+    while (polling) {
+      healthSamples.push(await timed(() => fetch(`${url}/health`)));
+      if (client) {
+        const t = performance.now();
+        await client.db('admin').command({ ping: 1 });
+        dbPings.push(performance.now() - t);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await client?.close();
+  })();
+  // The load generator's own stalls would show up as slow polls: measured, so they can be told apart.
+  const loaderLag = monitorEventLoopDelay({ resolution: 10 });
+  loaderLag.enable();
   const start = performance.now();
   const pollers = Array.from({ length: o.pollers }, async (_, i) => {
     // Spread the first polls over one interval, as tabs opened at different times would be.
@@ -196,9 +231,11 @@ async function run(url: string, o: RunOptions) {
   // Keep polling while the analyses of the new uploads run.
   await new Promise((r) => setTimeout(r, o.tailMs));
   polling = false;
-  await Promise.all(pollers);
+  await Promise.all([...pollers, probes]);
   const wall = performance.now() - start;
+  loaderLag.disable();
   clearInterval(rssTimer);
+  const cpuAfter = o.apiPid === null ? null : await cpuSeconds(o.apiPid);
   await sampleRss();
 
   const jobStates: Record<string, number> = {};
@@ -232,6 +269,11 @@ async function run(url: string, o: RunOptions) {
     memory,
     jobStates,
     timeline,
+    apiCpuS: cpuBefore !== null && cpuAfter !== null ? +(cpuAfter - cpuBefore).toFixed(1) : null,
+    machine: { cores: os.availableParallelism(), loadavg1Start: +loadBefore.toFixed(1), loadavg1End: +os.loadavg()[0]!.toFixed(1) },
+    apiHealthMaxMs: +Math.max(...healthSamples.map((s) => s.ms)).toFixed(1),
+    mongoPingMaxMs: dbPings.length ? +Math.max(...dbPings).toFixed(1) : null,
+    loaderLagMs: { p99: +(loaderLag.percentile(99) / 1e6).toFixed(1), max: +(loaderLag.max / 1e6).toFixed(1) },
     wallS: +(wall / 1000).toFixed(1),
     uploadsS: +((uploadsDone - start) / 1000).toFixed(1),
   };
@@ -240,6 +282,7 @@ async function run(url: string, o: RunOptions) {
 interface LocalStack {
   url: string;
   apiPid: number;
+  mongoUri: string;
   close(): Promise<void>;
 }
 
@@ -256,7 +299,7 @@ async function firstMatch(child: ChildProcess, pattern: RegExp, timeoutMs = 30_0
   }
 }
 
-async function startLocal(poseNice: number): Promise<LocalStack> {
+async function startLocal(poseNice: number, cpuProfDir: string | undefined): Promise<LocalStack> {
   const { startTestMongo } = await import('../test/support/secantus.js');
   const mongo = await startTestMongo();
   const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -275,7 +318,8 @@ async function startLocal(poseNice: number): Promise<LocalStack> {
     UPLOAD_DIR: uploadDir,
     MAX_UPLOAD_MB: '100',
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: backendDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], { cwd: backendDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -289,6 +333,7 @@ async function startLocal(poseNice: number): Promise<LocalStack> {
   return {
     url: `http://127.0.0.1:${port}`,
     apiPid: child.pid!,
+    mongoUri: mongo.uri,
     async close() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -317,6 +362,7 @@ async function main() {
       'p99-ms': { type: 'string', default: '200' },
       'rss-growth-mb': { type: 'string', default: '150' },
       'pose-nice': { type: 'string', default: '10' },
+      'api-cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -326,10 +372,11 @@ async function main() {
   }
   let url = values.url?.replace(/\/+$/, '') ?? '';
   let apiPid = values['api-pid'] ? Number(values['api-pid']) : null;
+  let mongoUri: string | null = null;
   let close = async () => undefined as void;
   if (values.local) {
-    const stack = await startLocal(Number(values['pose-nice']));
-    ({ url, apiPid } = stack);
+    const stack = await startLocal(Number(values['pose-nice']), values['api-cpu-prof']);
+    ({ url, apiPid, mongoUri } = stack);
     close = () => stack.close();
   }
   try {
@@ -341,6 +388,7 @@ async function main() {
       seed: Number(values.seed),
       tailMs: Number(values['tail-s']) * 1000,
       apiPid,
+      mongoUri,
     });
     const p99Target = Number(values['p99-ms']);
     const rssTarget = Number(values['rss-growth-mb']);
@@ -355,6 +403,8 @@ async function main() {
       if (result.memory) console.table([result.memory]);
       console.log(`wall ${result.wallS} s (uploads done after ${result.uploadsS} s); jobs: ${JSON.stringify(result.jobStates)}`);
       console.log(`worst poll latency by second of the run (s:ms): ${result.timeline}`);
+      console.log(`API CPU ${result.apiCpuS ?? '-'} s over the run; machine: ${result.machine.cores} cores, 1-min load average ${result.machine.loadavg1Start} → ${result.machine.loadavg1End}`);
+      console.log(`load generator event-loop delay: p99 ${result.loaderLagMs.p99} ms, max ${result.loaderLagMs.max} ms; slowest API /health ${result.apiHealthMaxMs} ms, slowest MongoDB ping ${result.mongoPingMaxMs ?? '-'} ms`);
       console.log(missed.length ? `MISSED: ${missed.join('; ')}` : `all targets met (p99 ≤ ${p99Target} ms, RSS growth ≤ ${rssTarget} MB, no errors)`);
     }
     if (missed.length) process.exitCode = 1;
