@@ -534,6 +534,7 @@ class ComposeFacts:
     error: str | None = None
     image_healthchecks: Mapping[str, bool] = field(default_factory=dict)  # service -> the image defines HEALTHCHECK
     contexts: Mapping[str, str] = field(default_factory=dict)  # stack service -> its context; paths relative to the stack root
+    talks_to: Mapping[str, Sequence[str]] = field(default_factory=dict)  # stack service -> the services it connects to
 
 
 def check_compose(facts: ComposeFacts) -> list[Check]:
@@ -562,7 +563,7 @@ def check_compose(facts: ComposeFacts) -> list[Check]:
     checks = [Check("compose file", Status.OK, f"{path}: parses ({len(services)} services)")]
     checks += [_compose_contexts(facts, services), _compose_gpu(facts, services), _compose_healthchecks(facts, services)]
     checks += [_compose_images(facts, services, raw_services), _compose_ports(facts, services, raw_services)]
-    checks += [_compose_secrets(facts, raw_services), _compose_hardening(facts, services)]
+    checks += [_compose_secrets(facts, raw_services), _compose_hardening(facts, services), _compose_networks(facts, services)]
     return checks
 
 
@@ -756,6 +757,38 @@ def _compose_secrets(facts: ComposeFacts, raw_services: Mapping[str, Any]) -> Ch
     return Check("compose secrets", Status.OK, "no secret in any environment; secrets are mounted files")
 
 
+def may_share_a_network(first: str, second: str, talks_to: Mapping[str, Sequence[str]]) -> bool:
+    """Networks by need: one talks to the other, or both talk to the same service (clients beside their server)."""
+    first_calls, second_calls = set(talks_to.get(first, ())), set(talks_to.get(second, ()))
+    return second in first_calls or first in second_calls or bool(first_calls & second_calls)
+
+
+def _compose_networks(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:
+    """Every pair that talks (stack.toml `talks_to`) shares a network; no pair that need not shares one."""
+    if not facts.talks_to:
+        return Check("compose networks", Status.OK, "no `talks_to` in the stack description: not checked")
+    networks = {name: set(service.get("networks") or {"default": None}) for name, service in services.items()}
+    problems = []
+    names = sorted(networks)
+    for index, first in enumerate(names):
+        for second in names[index + 1 :]:
+            shared = networks[first] & networks[second]
+            talk = second in facts.talks_to.get(first, ()) or first in facts.talks_to.get(second, ())
+            if shared and not may_share_a_network(first, second, facts.talks_to):
+                problems.append(f"{_where(facts, first, 'networks')}: {first} and {second} share {', '.join(sorted(shared))} with no need")
+            elif talk and not shared:
+                problems.append(f"{first} and {second} talk but share no network")
+    if problems:
+        return Check(
+            "compose networks",
+            Status.FAIL,
+            "; ".join(problems),
+            "put services on a network only with those they talk to (stack.toml `talks_to`) or beside a server they share",
+        )
+    pairs = sum(len(callees) for callees in facts.talks_to.values())
+    return Check("compose networks", Status.OK, f"{pairs} talking pairs share a network; no service reaches one it has no need of")
+
+
 def _compose_hardening(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:
     """Every service: all capabilities dropped, no privilege gain, a read-only root filesystem, memory and pids limits."""
     problems = []
@@ -932,7 +965,13 @@ def _shell_scripts(folders: Iterable[Path], root: Path) -> dict[str, str]:
     return scripts
 
 
-def gather_compose(path: Path, root: Path, contexts: Mapping[str, Path], dockerfiles: Mapping[str, Dockerfile]) -> ComposeFacts:
+def gather_compose(
+    path: Path,
+    root: Path,
+    contexts: Mapping[str, Path],
+    dockerfiles: Mapping[str, Dockerfile],
+    talks_to: Mapping[str, Sequence[str]] | None = None,
+) -> ComposeFacts:
     """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder."""
     from python_on_whales import DockerException
     from python_on_whales.utils import run
@@ -964,7 +1003,7 @@ def gather_compose(path: Path, root: Path, contexts: Mapping[str, Path], dockerf
                 healthchecks[name] = bool(inspected.config.healthcheck and inspected.config.healthcheck.test)
             except DockerException:
                 healthchecks[name] = False
-    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts)
+    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts, dict(talks_to or {}))
 
 
 def _defines_healthcheck(dockerfile: Dockerfile, target: str | None) -> bool:
@@ -991,7 +1030,12 @@ def lint(stack: Stack | None = None, engine: Engine | None = None) -> list[Check
             c.name: pool.submit(sent_files, engine, c.path) for c in contexts if c.path.is_dir() and any(c.path.iterdir())
         }
         compose: Future[ComposeFacts] = pool.submit(
-            gather_compose, stack.compose_file, root, {s.name: s.context for s in stack.services.values() if s.context}, dockerfiles
+            gather_compose,
+            stack.compose_file,
+            root,
+            {s.name: s.context for s in stack.services.values() if s.context},
+            dockerfiles,
+            {s.name: s.talks_to for s in stack.services.values()},
         )
 
         checks += _dockerfile_checks(stack, dockerfiles, hadolint)

@@ -57,6 +57,7 @@ class Service:
     bench_source: Path | None = None  # a source file `invoke bench-rebuild` edits (and restores) for a code change
     bench_probe: str | None = None  # an HTTP path whose body shows that edit once it is served (dev sync)
     bench_dependency: Path | None = None  # the requirements file the bench adds a pinned package to
+    talks_to: tuple[str, ...] = ()  # the services it opens connections to: compose gives each pair a network, no more
 
     @property
     def built(self) -> bool:
@@ -314,7 +315,9 @@ def _load_services(
     ports: dict[int, str] = {}
     for name in table.table:
         entry = table.sub(name)
-        entry.check_keys({"port", "health", "base", "gpu_base", "context", "upstream", "bench_source", "bench_probe", "bench_dependency"})
+        entry.check_keys(
+            {"port", "health", "base", "gpu_base", "context", "upstream", "bench_source", "bench_probe", "bench_dependency", "talks_to"}
+        )
         port = entry.get("port", int)
         if not 1 <= port <= 65535:
             raise entry.fail("port", f"{port} is not a TCP port (1-65535)")
@@ -345,8 +348,17 @@ def _load_services(
             bench_source=_bench_file(root, entry, "bench_source", context),
             bench_probe=_http_path(entry, "bench_probe"),
             bench_dependency=_bench_file(root, entry, "bench_dependency", context),
+            talks_to=_talks_to(entry, name, set(table.table)),
         )
     return result
+
+
+def _talks_to(entry: _Reader, name: str, services: set[str]) -> tuple[str, ...]:
+    callees = entry.get("talks_to", list, required=False, default=[])
+    for callee in callees:
+        if callee not in services or callee == name:
+            raise entry.fail("talks_to", f"names {callee!r}, which is not another service of this stack")
+    return tuple(callees)
 
 
 def _bench_file(root: Path, entry: _Reader, name: str, context: str | None) -> Path | None:

@@ -24,6 +24,8 @@ from pymongo.errors import OperationFailure
 
 from snowstack.compose import SECRET_FILES, ComposeStack
 from snowstack.engine import ContainerFacts
+from snowstack.lint import may_share_a_network
+from snowstack.stack import Stack, load_stack
 from snowstack.workflows import compose_stack
 
 pytestmark = [pytest.mark.engine, pytest.mark.stack]
@@ -50,24 +52,19 @@ def containers(project: ComposeStack) -> dict[str, ContainerFacts]:
 
 # --- networks by need ---------------------------------------------------------------------------------------
 
-# (from, to) -> reachable. The web server reaches the API only; the data network holds the API, MongoDB and
-# mongo-express; the pose service shares a network with its caller (the API) only.
-REACHABILITY = {
-    ("frontend", "backend-api"): True,
-    ("frontend", "mongodb"): False,
-    ("frontend", "mongo-express"): False,
-    ("frontend", "pose-service"): False,
-    ("backend-api", "mongodb"): True,
-    ("backend-api", "pose-service"): True,
-    ("mongo-express", "mongodb"): True,
-    ("mongo-express", "pose-service"): False,
-    ("mongo-express", "frontend"): False,
-    ("pose-service", "mongodb"): False,
-    ("pose-service", "mongo-express"): False,
-    ("pose-service", "frontend"): False,
-    ("mongodb", "pose-service"): False,
-    ("mongodb", "frontend"): False,
-}
+
+def expected_reachability(stack: Stack) -> dict[tuple[str, str], bool]:
+    """(from, to) -> reachable, from stack.toml's `talks_to`: a service reaches those it talks to, those that talk
+    to it, and the other clients of a server it talks to (they share that server's network); nothing else."""
+    talks_to = {name: service.talks_to for name, service in stack.services.items()}
+    return {(a, b): may_share_a_network(a, b, talks_to) for a in stack.services for b in stack.services if a != b}
+
+
+def test_the_description_keeps_the_web_server_and_the_pose_service_away_from_the_database() -> None:
+    reachable = expected_reachability(load_stack())
+    assert reachable["frontend", "backend-api"] and reachable["backend-api", "mongodb"] and reachable["backend-api", "pose-service"]
+    assert not any(reachable["frontend", other] for other in ("mongodb", "mongo-express", "pose-service"))
+    assert not reachable["pose-service", "mongodb"] and not reachable["pose-service", "mongo-express"]
 
 
 def connects(project: ComposeStack, service: str, host: str, port: int) -> bool:
@@ -80,7 +77,7 @@ def test_each_service_reaches_only_the_services_it_needs(project: ComposeStack) 
     facts = containers(project)
     ports = {name: service.port for name, service in project.stack.services.items()}
     probes: list[tuple[str, str, str, int, bool]] = []  # from, to, host, port, expected
-    for (source, target), expected in REACHABILITY.items():
+    for (source, target), expected in expected_reachability(project.stack).items():
         probes.append((source, target, target, ports[target], expected))
         if not expected:  # not just a missing DNS name: no address of the target answers either
             probes += [(source, target, address, ports[target], False) for address in facts[target].addresses.values()]

@@ -304,3 +304,27 @@ def test_scripts_that_install_dependencies_fail() -> None:
     assert check.status is Status.FAIL and "backend/web/setup:4" in check.detail
     assert lint.check_setup_scripts({"backend/run.sh": "#!/bin/sh\nexec node dist/server.js\n"}).status is Status.OK
     assert lint.is_shell_script("setup", "#!/usr/bin/env bash") and not lint.is_shell_script("x.py", "#!/usr/bin/env python3")
+
+
+TALKS_TO = {"frontend": ("backend-api",), "backend-api": ("mongodb", "pose-service"), "mongo-express": ("mongodb",)}
+
+
+def test_one_flat_network_fails_and_networks_by_need_pass() -> None:
+    names = ("frontend", "backend-api", "pose-service", "mongodb", "mongo-express")
+    flat = {name: {**HEALTHY, "networks": {"snowboarding-network": None}} for name in names}
+    check = rows(compose_facts(flat, talks_to=TALKS_TO))["compose networks"]
+    assert check.status is Status.FAIL
+    assert "frontend and mongodb share snowboarding-network with no need" in check.detail
+    assert "mongodb and pose-service share" in check.detail
+    by_need = {
+        "frontend": ["web"],
+        "backend-api": ["web", "data", "pose"],
+        "pose-service": ["pose"],
+        "mongodb": ["data"],
+        "mongo-express": ["data"],
+    }
+    segmented = {name: {**HEALTHY, "networks": dict.fromkeys(nets)} for name, nets in by_need.items()}
+    assert rows(compose_facts(segmented, talks_to=TALKS_TO))["compose networks"].status is Status.OK
+    cut_off = {**segmented, "pose-service": {**HEALTHY, "networks": {"other": None}}}
+    missing = rows(compose_facts(cut_off, talks_to=TALKS_TO))["compose networks"]
+    assert missing.status is Status.FAIL and "backend-api and pose-service talk but share no network" in missing.detail

@@ -79,6 +79,9 @@ def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Pat
         (('network = "n"', 'network = ""'), "project.network", "must not be empty"),
         (('network = "n"', 'netwrok = "n"'), "project.netwrok", "unknown key"),
         (('name = "p"\n', ""), "project.name", "is required"),
+        (('health = "/health"', 'health = "/health"\ntalks_to = ["db"]'), "services.web.talks_to", "not another service"),
+        (('health = "/health"', 'health = "/health"\ntalks_to = ["web"]'), "services.web.talks_to", "not another service"),
+        (('health = "/health"', 'health = "/health"\ntalks_to = "db"'), "services.web.talks_to", "must be"),
     ],
 )
 def test_mistakes_name_the_file_key_and_reason(tmp_path: Path, change: tuple[str, str], key: str, reason: str) -> None:
