@@ -258,3 +258,30 @@ function envOf(h: Harness): Record<string, string> {
     JOB_POLL_MS: '50',
   };
 }
+
+describe('a pose service that cannot be resolved', () => {
+  let h: Harness;
+  before(async () => {
+    // What a rider saw in the issue: `pose service unreachable: getaddrinfo ENOTFOUND pose-service`.
+    h = await startHarness({ env: { POSE_SERVICE_URL: 'http://pose-service.invalid:5000', JOB_MAX_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('tells the rider in plain words that the video will continue, then that it could not be reached', async () => {
+    const res = await h.upload(minimalMp4(51));
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    let job: Record<string, unknown> = {};
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !(job.state === 'queued' && job.error)) {
+      job = (await raw(h.api.port, 'GET', `/api/jobs/${res.body.jobId}`)).json();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(job.error, 'The analysis service is restarting; your video will continue automatically.');
+    assert.match(String(job.errorDetail), /ENOTFOUND pose-service\.invalid/);
+    const failed = await h.waitForJob(res.body.jobId, ['failed', 'done']);
+    assert.equal(failed.error, 'The analysis service could not be reached, even after several tries. Please try again later.');
+    assert.match(String(failed.errorDetail), /getaddrinfo ENOTFOUND .*attempt 2 of 2/);
+  });
+});
