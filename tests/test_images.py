@@ -47,7 +47,7 @@ def test_online_plan_uses_official_images_and_no_stand_ins() -> None:
     stack = load_stack()
     plan = plan_bootstrap(stack, offline=False, gpu=True, only=None, registry=None)
     assert plan.stand_ins == []
-    assert [spec.name for spec in plan.base] == ["base-node", "base-node-runtime", "base-python", "base-python-pose"]
+    assert [spec.name for spec in plan.base] == ["base-node", "base-node-runtime", "base-node-media", "base-python", "base-python-pose"]
     assert resolve_upstream(stack, offline=False)["mongo"] == stack.upstream["mongo"].official
 
 

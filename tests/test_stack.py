@@ -53,7 +53,7 @@ def test_the_repository_stack_loads_with_the_seed_targets() -> None:
     assert stack.targets["code_change_rebuild"].seed == 30
     assert stack.targets["pose_ready"].goal == 10
     order = [b.name for b in stack.base_images_in_build_order()]
-    assert set(order) == {"base-node", "base-node-runtime", "base-python", "base-python-pose"}
+    assert set(order) == {"base-node", "base-node-runtime", "base-node-media", "base-python", "base-python-pose"}
     assert stack.base_images["base-python-pose"].gpu and not stack.base_images["base-python"].gpu
 
 
