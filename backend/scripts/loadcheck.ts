@@ -47,6 +47,7 @@ function summarise(name: string, samples: Sample[], wallMs: number) {
     errors: failed.length,
     ...(reasons ? { error_kinds: reasons } : {}),
     p50_ms: +percentile(ms, 50).toFixed(1),
+    p95_ms: +percentile(ms, 95).toFixed(1),
     p99_ms: +percentile(ms, 99).toFixed(1),
     max_ms: +(ms.at(-1) ?? NaN).toFixed(1),
     per_s: +((samples.length / wallMs) * 1000).toFixed(1),
