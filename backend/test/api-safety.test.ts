@@ -285,3 +285,28 @@ describe('a pose service that cannot be resolved', () => {
     assert.match(String(failed.errorDetail), /getaddrinfo ENOTFOUND .*attempt 2 of 2/);
   });
 });
+
+describe('resumable uploads (tus) without CORS', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('answers same-origin tus requests without Access-Control headers and refuses foreign ones', async () => {
+    const port = h.api.port;
+    const self = `http://127.0.0.1:${port}`;
+    const meta = `role ${Buffer.from('rider').toString('base64')},filename ${Buffer.from('Überflug.mp4').toString('base64')}`;
+    const create = await raw(port, 'POST', '/api/uploads', { Origin: self, 'Tus-Resumable': '1.0.0', 'Upload-Length': '100', 'Upload-Metadata': meta });
+    assert.equal(create.status, 201, create.body);
+    const options = await raw(port, 'OPTIONS', '/api/uploads', { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'PATCH' });
+    const head = await raw(port, 'HEAD', String(create.headers.location), { Origin: 'http://evil.example', 'Tus-Resumable': '1.0.0' });
+    for (const res of [create, options, head]) assert.equal(res.headers['access-control-allow-origin'], undefined, JSON.stringify(res.headers));
+    const foreign = await raw(port, 'PATCH', String(create.headers.location), {
+      Origin: 'http://evil.example', 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream',
+    }, Buffer.alloc(100));
+    assert.equal(foreign.status, 403);
+  });
+});

@@ -59,6 +59,8 @@ export function tusUploads(deps: AppDeps): TusUploads {
     maxSize: deps.config.maxUploadBytes,
     // Location: /api/uploads/<id>, valid behind the web server's /api proxy whatever its public host.
     relativeLocation: true,
+    // No CORS: @tus/server would answer `Access-Control-Allow-Origin: *` without this; browsers reach us same-origin.
+    allowedOrigins: () => false,
     async onUploadCreate(_req, upload) {
       readTusMetadata(upload.metadata);
       return {};
