@@ -1,7 +1,7 @@
-// npm run test:e2e: build the app if dist/ is missing, then run the browser tests (Chromium, then Firefox) with
+// npm run test:e2e: build the app if dist/ is missing or stale, then run the browser tests (Chromium, then Firefox) with
 // node's test runner.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,8 +11,22 @@ if (!existsSync(chromium)) {
   console.error(`e2e: no Chromium at ${chromium}. Install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
   process.exit(1);
 }
-if (!existsSync(path.join(root, 'dist/index.html'))) {
-  console.log('e2e: dist/ missing, building first');
+/** The newest modification time under these paths (files or folders), in ms. */
+function newest(paths) {
+  let latest = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const stat = statSync(p);
+    latest = Math.max(latest, stat.mtimeMs);
+    if (stat.isDirectory()) latest = Math.max(latest, newest(readdirSync(p).map((name) => path.join(p, name))));
+  }
+  return latest;
+}
+// The browser tests run the built app: build it when it is missing or older than its sources.
+const built = path.join(root, 'dist/index.html');
+const sources = ['src', 'index.html', 'vite.config.ts', 'package-lock.json'].map((p) => path.join(root, p));
+if (!existsSync(built) || newest(sources) > statSync(built).mtimeMs) {
+  console.log(`e2e: dist/ ${existsSync(built) ? 'older than its sources' : 'missing'}, building first`);
   const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
