@@ -20,6 +20,8 @@ step "ruff"
 .venv/bin/ruff check .
 step "mypy (strict, automation library)"
 .venv/bin/mypy
+step "mypy (pose service: package, tests, benches)"
+(cd backend/pose-service && "$OLDPWD/.venv/bin/mypy" .)
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 run_pytest() {

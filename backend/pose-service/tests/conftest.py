@@ -3,6 +3,7 @@ a synthetic test video made from scikit-image's photos, and a real gunicorn serv
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -79,25 +80,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def gunicorn_url(upload_root: Path) -> Iterator[str]:
-    """A real gunicorn server (the image's command and config) on a free port, ready before tests use it."""
+@contextlib.contextmanager
+def running_gunicorn(upload_root: Path, log_path: Path) -> Iterator[tuple[str, int]]:
+    """A real gunicorn server (the image's command and config) on a free port, ready before it is handed out.
+
+    Yields its URL and pid; its output goes to `log_path` (a pipe nobody reads could fill and stall it).
+    """
+    import requests
+
     port = free_port()
     env = dict(os.environ, POSE_BIND=f"127.0.0.1:{port}", POSE_BACKEND="mediapipe", UPLOAD_ROOT=str(upload_root),
                POSE_WORKERS="1", POSE_MAX_INFLIGHT="2")  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=SERVICE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                cwd=SERVICE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    import requests
-
-    deadline = time.monotonic() + 120
     try:
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"gunicorn exited early:\n{out[-3000:]}")
+                pytest.fail(f"gunicorn exited early:\n{log_path.read_text(errors='replace')[-3000:]}")
             try:
                 if requests.get(f"{url}/ready", timeout=1).status_code == 200:
                     break
@@ -106,10 +108,16 @@ def gunicorn_url(upload_root: Path) -> Iterator[str]:
             time.sleep(0.2)
         else:
             pytest.fail("gunicorn never became ready")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_url(upload_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_gunicorn(upload_root, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as (url, _pid):
+        yield url

@@ -9,8 +9,6 @@ import io
 import logging
 import os
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -21,7 +19,7 @@ import cv2
 import psutil
 import pytest
 import requests
-from conftest import SERVICE_DIR, free_port, person_photos
+from conftest import person_photos, running_gunicorn
 
 from pose_service.imagesize import image_size
 from pose_service.logsafe import MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, install_log_truncation
@@ -129,33 +127,9 @@ class TreeRss:
 @pytest.fixture(scope="module")
 def server(upload_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
     """gunicorn with the image's config on a free port; its output goes to a file the test reads."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("logs") / "gunicorn.log"
-    env = dict(os.environ, POSE_BIND=f"127.0.0.1:{port}", POSE_BACKEND="mediapipe", UPLOAD_ROOT=str(upload_root),
-               POSE_WORKERS="1", POSE_MAX_INFLIGHT="2")  # fmt: skip
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                cwd=SERVICE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if requests.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # refused while binding, or slow while the model loads
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn never became ready")
-        yield url, proc.pid, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_gunicorn(upload_root, log_path) as (url, pid):
+        yield url, pid, log_path
 
 
 def test_oversized_images_and_json_are_refused_with_memory_staying_low(server: tuple[str, int, Path]) -> None:

@@ -1,34 +1,22 @@
 // Browser tests: Debian's Chromium (driven by playwright-core) against the BUILT app served by
 // server/serve.mjs, whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createAppServer } from '../server/serve.mjs';
-import { createFixtureApi } from './fixtureApi.mjs';
 import { checkOverlayAtThreeTimes } from './overlayCheck.mjs';
+import { root, shots, startServers } from './servers.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shots = path.join(root, 'test-results');
-mkdirSync(shots, { recursive: true });
-
-const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-const close = (server) => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
-
+let servers;
 let fixture;
-let app;
 let browser;
 let base;
 let apiBase;
 
 before(async () => {
-  fixture = createFixtureApi();
-  const apiPort = await listen(fixture.server);
-  apiBase = `http://127.0.0.1:${apiPort}`;
-  app = createAppServer({ distDir: path.join(root, 'dist'), apiTarget: apiBase });
-  base = `http://127.0.0.1:${await listen(app)}`;
+  servers = await startServers();
+  ({ fixture, base, apiBase } = servers);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -38,8 +26,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (app) await close(app);
-  if (fixture) await close(fixture.server);
+  await servers?.stop();
 });
 
 async function newPage(width = 1280, height = 720) {

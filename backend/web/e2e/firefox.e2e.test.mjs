@@ -2,33 +2,23 @@
 // app (server/serve.mjs) whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs). The same
 // playback and overlay checks as the Chromium suite: Firefox has its own decoders and its own frame clock.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { createAppServer } from '../server/serve.mjs';
-import { createFixtureApi } from './fixtureApi.mjs';
 import { checkOverlayAtThreeTimes, waitInPage } from './overlayCheck.mjs';
+import { root, shots, startServers } from './servers.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shots = path.join(root, 'test-results');
-mkdirSync(shots, { recursive: true });
 export const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 
-const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-const close = (server) => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
-
+let servers;
 let fixture;
-let app;
 let browser;
 let base;
 
 before(async () => {
-  fixture = createFixtureApi();
-  const apiBase = `http://127.0.0.1:${await listen(fixture.server)}`;
-  app = createAppServer({ distDir: path.join(root, 'dist'), apiTarget: apiBase });
-  base = `http://127.0.0.1:${await listen(app)}`;
+  servers = await startServers();
+  ({ fixture, base } = servers);
   browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
@@ -47,8 +37,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (app) await close(app);
-  if (fixture) await close(fixture.server);
+  await servers?.stop();
 });
 
 async function newPage() {
