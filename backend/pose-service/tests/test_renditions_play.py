@@ -58,7 +58,8 @@ def test_every_rendition_plays_in_chromium_and_firefox_at_its_display_size(clien
         resp = client.post("/v1/ingest", json={"path": str(path), "out_dir": str(out_dir)})
         assert resp.status_code == 200, f"{name}: {resp.get_data(as_text=True)}"
         expected[f"{served}/playback/derived/{name}/rendition.mp4"] = fit_within(*display, 1080)
-    run = subprocess.run(["node", str(HERE / "play_renditions.mjs"), *expected], capture_output=True, text=True, timeout=300)
+    command = ["node", str(HERE / "play_renditions.mjs"), *expected]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     results = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     assert len(results) == 2 * len(expected), run.stdout
