@@ -1,22 +1,11 @@
 import express, { type Express } from 'express';
-import type { Config } from './config.js';
-import type { Database } from './db.js';
+import type { AppDeps } from './deps.js';
 import { errorMiddleware, unknownRoute } from './errors.js';
-import type { JobEvents } from './jobs/events.js';
-import type { PoseClient } from './jobs/poseClient.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
 import { videosRouter } from './routes/videos.js';
 import { TUS_PATH, tusUploads } from './upload/tus.js';
 import { hostAllowList, sameOriginWrites, securityHeaders } from './requestGuards.js';
-
-export interface AppDeps {
-  config: Config;
-  db: Database;
-  pose: PoseClient;
-  events: JobEvents;
-  log: (msg: string, err?: unknown) => void;
-}
 
 /** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
 export function createApp(deps: AppDeps): Express {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 async function pingMongo(deps: AppDeps): Promise<{ ok: boolean; detail: string | null }> {
   try {

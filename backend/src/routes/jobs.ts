@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { ObjectId } from 'mongodb';
 import { BatchedLookup } from '../coalesce.js';
 import type { JobDoc } from '../db.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { toJob } from '../serialize.js';

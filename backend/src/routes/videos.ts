@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import type { Filter } from 'mongodb';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Container, DerivedFile, JobDoc, JobState, Role, VideoDoc } from '../db.js';
 import { derivedDirName } from '../derived.js';
 import { HttpError, notFound } from '../errors.js';

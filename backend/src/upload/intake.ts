@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Container, Role, VideoProbe } from '../db.js';
 import { HttpError } from '../errors.js';
 import { NotMediaError, probeUpload, refusalFor, type UploadProbe } from './probe.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server, type Upload } from '@tus/server';
 import type { RequestHandler } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Role } from '../db.js';
 import { HttpError } from '../errors.js';
 import { admitUpload, fingerprintFile } from './intake.js';
