@@ -9,12 +9,13 @@ from typing import Any
 
 from flask import Flask
 
-from .api import health_bp, pose_bp
 from .config import Config
 from .errors import register_error_handlers
 from .logsafe import install_log_truncation
-from .media_api import media_bp
 from .runtime import PoseRuntime
+from .views.health import health_bp
+from .views.media import media_bp
+from .views.pose import pose_bp
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None, *, start_runtime: bool = True) -> Flask:

@@ -7,22 +7,18 @@ from typing import cast
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .config import Config
-from .errors import ApiError
-from .inputs import json_object, resolve_output_dir, resolve_upload_path
-from .probe import probe_video
-from .rendition import ingest
+from ..errors import ApiError
+from ..inputs import json_object, resolve_output_dir, resolve_upload_path
+from ..probe import probe_video
+from ..rendition import ingest
+from .context import app_config
 
 media_bp = Blueprint("media", __name__, url_prefix="/v1")
 
 
-def _config() -> Config:
-    return cast(Config, current_app.extensions["pose_config"])
-
-
 @media_bp.post("/probe")
 def probe() -> Response:
-    cfg = _config()
+    cfg = app_config()
     body = json_object(cfg.max_json_bytes)
     path = resolve_upload_path(body.get("path"), cfg.upload_root)
     return jsonify(probe_video(str(path)).to_json())
@@ -30,7 +26,7 @@ def probe() -> Response:
 
 @media_bp.post("/ingest")
 def ingest_video() -> Response:
-    cfg = _config()
+    cfg = app_config()
     body = json_object(cfg.max_json_bytes)
     path = resolve_upload_path(body.get("path"), cfg.upload_root)
     out_dir = resolve_output_dir(body.get("out_dir"), cfg.upload_root)
