@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .engine import Engine
 from .errors import SnowstackError
+from .jsonl import append_record, read_records
 from .stack import BaseImage, Stack
 
 HASH_LABEL = "org.snowboarding.context-hash"
@@ -235,16 +236,11 @@ class Bootstrapper:
 
 
 def append_history(stack: Stack, record: BuildRecord) -> None:
-    stack.state_dir.mkdir(parents=True, exist_ok=True)
-    with (stack.state_dir / HISTORY_FILE).open("a", encoding="utf-8") as history:
-        history.write(json.dumps(record.__dict__) + "\n")
+    append_record(stack.state_dir / HISTORY_FILE, record.__dict__)
 
 
 def read_history(stack: Stack) -> list[BuildRecord]:
-    path = stack.state_dir / HISTORY_FILE
-    if not path.exists():
-        return []
-    return [BuildRecord(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+    return [BuildRecord(**entry) for entry in read_records(stack.state_dir / HISTORY_FILE)]
 
 
 def debian_mirror() -> str:

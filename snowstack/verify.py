@@ -32,7 +32,7 @@ class VerifyFailure(Exception):
 
 
 @dataclass(frozen=True)
-class Target:
+class VerifyTarget:
     """What the checks talk to: a base URL per service, the .env credentials, the expected pose device."""
 
     urls: Mapping[str, str]
@@ -57,7 +57,7 @@ def _expect(response: requests.Response, status: int, what: str) -> requests.Res
     return response
 
 
-def _url(target: Target, service: str) -> str:
+def _url(target: VerifyTarget, service: str) -> str:
     try:
         return target.urls[service]
     except KeyError:
@@ -67,7 +67,7 @@ def _url(target: Target, service: str) -> str:
 # --- the checks ---------------------------------------------------------------------------------------
 
 
-def check_pose_service(target: Target) -> str:
+def check_pose_service(target: VerifyTarget) -> str:
     base = _url(target, "pose-service")
     _expect(_get(f"{base}/ready"), 200, "/ready")
     info = _expect(_get(f"{base}/v1/info"), 200, "/v1/info").json()
@@ -86,7 +86,7 @@ def check_pose_service(target: Target) -> str:
     return f"{info['backend']}/{info['device']} ready; test photo: {len(persons)} person, {visible}/17 keypoints visible"
 
 
-def check_backend_api(target: Target) -> str:
+def check_backend_api(target: VerifyTarget) -> str:
     base = _url(target, "backend-api")
     ready = _get(f"{base}/health/ready")
     if ready.status_code != 200:
@@ -156,7 +156,7 @@ def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
         time.sleep(0.5)
 
 
-def check_frontend(target: Target) -> str:
+def check_frontend(target: VerifyTarget) -> str:
     base = _url(target, "frontend")
     page = _expect(_get(f"{base}/"), 200, "/")
     if 'id="root"' not in page.text:
@@ -179,7 +179,7 @@ def _script_paths(html: str) -> list[str]:
     return re.findall(r'<script[^>]*\ssrc="(/[^"]+)"', html)
 
 
-def check_mongodb(target: Target) -> str:
+def check_mongodb(target: VerifyTarget) -> str:
     user, password = target.env.get("MONGO_ROOT_USERNAME"), target.env.get("MONGO_ROOT_PASSWORD")
     uri = f"mongodb://{target.mongo_host}:{target.mongo_port}/"
     try:
@@ -203,7 +203,7 @@ def check_mongodb(target: Target) -> str:
     return f"authenticated ping ok; unauthenticated access refused; {_check_api_account(target, uri)}"
 
 
-def _check_api_account(target: Target, uri: str) -> str:
+def _check_api_account(target: VerifyTarget, uri: str) -> str:
     """The API's account works on its database and is refused everything else (the server enforces roles)."""
     user, password = target.env.get("MONGO_API_USERNAME"), target.env.get("MONGO_API_PASSWORD")
     if not user or not password:
@@ -233,7 +233,7 @@ def _check_api_account(target: Target, uri: str) -> str:
     return f"API account {user} limited to {database} (roles enforced)"
 
 
-def check_mongo_express(target: Target) -> str:
+def check_mongo_express(target: VerifyTarget) -> str:
     base = _url(target, "mongo-express")
     _expect(_get(f"{base}/"), 401, "without credentials")
     auth = (target.env.get("MONGO_EXPRESS_USERNAME", ""), target.env.get("MONGO_EXPRESS_PASSWORD", ""))
@@ -241,7 +241,7 @@ def check_mongo_express(target: Target) -> str:
     return "401 without credentials, 200 with"
 
 
-CHECKS: dict[str, Callable[[Target], str]] = {
+CHECKS: dict[str, Callable[[VerifyTarget], str]] = {
     "pose-service": check_pose_service,
     "backend-api": check_backend_api,
     "frontend": check_frontend,
@@ -250,7 +250,7 @@ CHECKS: dict[str, Callable[[Target], str]] = {
 }
 
 
-def run_check(name: str, check: Callable[[Target], str], target: Target, deadline_s: float) -> Check:
+def run_check(name: str, check: Callable[[VerifyTarget], str], target: VerifyTarget, deadline_s: float) -> Check:
     """Retry a check until it passes or its deadline passes; the last failure is the row's detail."""
     started = time.perf_counter()
     try:
@@ -265,7 +265,7 @@ def run_check(name: str, check: Callable[[Target], str], target: Target, deadlin
     return Check(name, Status.OK, detail, seconds=round(time.perf_counter() - started, 2))
 
 
-def verify(target: Target, deadline_s: float = 30.0, only: list[str] | None = None) -> list[Check]:
+def verify(target: VerifyTarget, deadline_s: float = 30.0, only: list[str] | None = None) -> list[Check]:
     """All checks in parallel (they are independent); results in the stack's service order."""
     names = [n for n in CHECKS if not only or n in only]
     with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:

@@ -185,13 +185,13 @@ def ensure_database_accounts(project: ComposeStack) -> list[str]:
 
 
 def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bool = False) -> list[Check]:
-    from .verify import CHECKS, Target
+    from .verify import CHECKS, VerifyTarget
     from .verify import verify as run_checks
 
     require_known("service", only or (), CHECKS, "--only")
     project = compose_stack()
     mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port
-    target = Target(
+    target = VerifyTarget(
         urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port, invoke=invoke_command(project.project)
     )
     started = time.perf_counter()

@@ -41,6 +41,7 @@ from snowstack.bench import (
     summarize,
 )
 from snowstack.engine import Engine
+from snowstack.errors import SnowstackError
 from snowstack.images import Bootstrapper, base_image_specs
 from snowstack.report import Status
 from snowstack.stack import Stack, Target, load_stack
@@ -237,7 +238,7 @@ def test_a_killed_bench_leaves_a_journal_the_next_run_restores(tmp_path: Path) -
 def test_a_file_someone_else_changed_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "index.html"
     path.write_text("v1\n")
-    with pytest.raises(bench.SnowstackError, match="changed during the bench"), SourceEdit(path, "v2\n", tmp_path / "journal"):
+    with pytest.raises(SnowstackError, match="changed during the bench"), SourceEdit(path, "v2\n", tmp_path / "journal"):
         path.write_text("someone's work\n")
     assert path.read_text() == "someone's work\n"
 
@@ -253,7 +254,7 @@ def rows(median: float) -> list[BenchRow]:
 
 
 def record(median: float) -> dict[str, object]:
-    host = bench.HostFacts(cpu_count=2, memory_bytes=24 << 30, load=(0.5, 0.4, 0.3))
+    host = bench.BenchHost(cpu_count=2, memory_bytes=24 << 30, load=(0.5, 0.4, 0.3))
     return bench.bench_record(rows(median), runs=3, commit="abc", engine_version="28.5.2", host=host)
 
 

@@ -21,7 +21,7 @@ from snowstack.compose import ComposeProject, invoke_command
 from snowstack.errors import UnknownNameError, require_known
 from snowstack.report import Status
 from snowstack.stack import load_stack
-from snowstack.verify import Target, VerifyFailure, run_check
+from snowstack.verify import VerifyFailure, VerifyTarget, run_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "tasks.py", *sorted((ROOT / "snowstack").glob("*.py"))]
@@ -79,10 +79,10 @@ def test_every_invoke_command_written_in_the_code_parses() -> None:
 def test_verify_fix_line_runs_as_written(isolated: bool) -> None:
     project = ComposeProject("snowboarding-test-x" if isolated else "snowboarding", isolated, ROOT)
 
-    def broken(target: Target) -> str:
+    def broken(target: VerifyTarget) -> str:
         raise VerifyFailure("down")
 
-    target = Target(urls={}, env={}, expect_gpu=False, invoke=invoke_command(project))
+    target = VerifyTarget(urls={}, env={}, expect_gpu=False, invoke=invoke_command(project))
     check = run_check("mongo-express", broken, target, deadline_s=0)
     assert check.status is Status.FAIL and check.fix
     assert check.fix.startswith("SNOWSTACK_PROJECT=snowboarding-test-x invoke" if isolated else "invoke logs")

@@ -14,7 +14,7 @@ import pytest
 
 from snowstack import lint
 from snowstack.engine import Engine
-from snowstack.report import Status
+from snowstack.report import Check, Status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 OURS = {"snowboarding/base-python:local", "snowboarding/base-node:local"}
@@ -193,7 +193,7 @@ def compose_facts(services: dict[str, Any], raw: dict[str, Any] | None = None, *
     )
 
 
-def rows(facts: lint.ComposeFacts) -> dict[str, lint.Check]:
+def rows(facts: lint.ComposeFacts) -> dict[str, Check]:
     return {check.name: check for check in lint.check_compose(facts)}
 
 
