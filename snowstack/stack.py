@@ -6,7 +6,9 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Self, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
 from .errors import StackFileError, require_known
 
@@ -145,55 +147,233 @@ def _topological_order(images: Mapping[str, BaseImage]) -> list[str]:
     return order
 
 
-# --- loading -------------------------------------------------------------------------------------------
+# --- loading: pydantic models of the file, then the objects above -------------------------------------
 
 
-class _Reader:
-    """Typed access to one TOML table that reports file, key and reason on every mistake."""
+class _Problem(ValueError):
+    """A rule a model checks about one of its keys: `key` is relative to the model that raises it."""
 
-    def __init__(self, path: Path, prefix: str, table: Any) -> None:
-        if not isinstance(table, dict):
-            raise StackFileError(path, prefix, f"must be a table, got {type(table).__name__}")
-        self.path, self.prefix, self.table = path, prefix, table
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, reason: str) -> StackFileError:
-        return StackFileError(self.path, self.key(name), reason)
-
-    def get(self, name: str, kind: type | tuple[type, ...], *, required: bool = True, default: Any = None) -> Any:
-        if name not in self.table:
-            if required:
-                raise self.fail(name, "is required")
-            return default
-        value = self.table[name]
-        # bool is an int in Python; a port of `true` is a mistake, not 1.
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self.fail(name, f"must be {_kind_name(kind)}, got a boolean")
-        if not isinstance(value, kind):
-            raise self.fail(name, f"must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
-        return value
-
-    def text(self, name: str, *, required: bool = True) -> Any:
-        value = self.get(name, str, required=required)
-        if value is not None and not value.strip():
-            raise self.fail(name, "must not be empty")
-        return value
-
-    def sub(self, name: str, *, required: bool = True) -> _Reader:
-        return _Reader(self.path, self.key(name), self.get(name, dict, required=required, default={}))
-
-    def check_keys(self, allowed: set[str]) -> None:
-        unknown = sorted(set(self.table) - allowed)
-        if unknown:
-            raise self.fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    def __init__(self, key: tuple[str, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.key, self.reason = key, reason
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+def _root(info: ValidationInfo) -> Path:
+    root: Path = info.context["root"] if info.context else Path()
+    return root
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _http_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} must be an HTTP path starting with '/'")
+    return value
+
+
+def _folder(value: str, info: ValidationInfo) -> str:
+    if not (_root(info) / value).is_dir():
+        raise ValueError(f"folder {_root(info) / value} does not exist")
+    return value
+
+
+def _pinned(value: str) -> str:
+    tag = value.rsplit("/", 1)[-1].partition(":")[2]
+    if not tag or tag == "latest":
+        raise ValueError(f"{value!r} must be pinned to a version tag (not latest)")
+    return value
+
+
+def _tcp_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{value} is not a TCP port (1-65535)")
+    return value
+
+
+def _seconds(value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"must be a positive number of seconds, got {value:g}")
+    return value
+
+
+_Text = Annotated[str, AfterValidator(_non_empty)]
+_HttpPath = Annotated[_Text, AfterValidator(_http_path)]
+_Folder = Annotated[_Text, AfterValidator(_folder)]
+_Seconds = Annotated[float, AfterValidator(_seconds)]
+
+
+class _Table(BaseModel):
+    # strict: a port of "8080" or `true` is a mistake, not 8080 or 1.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Project(_Table):
+    name: _Text
+    compose_file: _Text
+    network: _Text
+    state_dir: _Text
+
+
+class _Offline(_Table):
+    root_image: _Text
+    suite: _Text
+
+
+class _Upstream(_Table):
+    official: Annotated[_Text, AfterValidator(_pinned)]
+    offline: _Text | None = None
+    context: _Folder | None = None
+    parent: _Text | None = None
+
+    @model_validator(mode="after")
+    def _stand_in_is_whole(self) -> Self:
+        if (self.offline is None) != (self.context is None):
+            raise _Problem(("offline",), "an offline stand-in needs both `offline` (its image) and `context`")
+        return self
+
+
+class _BaseImage(_Table):
+    image: _Text
+    context: _Folder
+    parent: _Text | None = None
+    gpu: bool = False
+    upstream: dict[str, str] = {}  # build ARG -> upstream name
+
+
+class _Service(_Table):
+    port: Annotated[int, AfterValidator(_tcp_port)]
+    health: _HttpPath | None = None
+    base: _Text | None = None
+    gpu_base: _Text | None = None
+    context: _Folder | None = None
+    upstream: _Text | None = None
+    bench_source: _Text | None = None
+    bench_probe: _HttpPath | None = None
+    bench_dependency: _Text | None = None
+    talks_to: list[str] = []
+
+    @model_validator(mode="after")
+    def _built_or_upstream(self, info: ValidationInfo) -> Self:
+        if (self.context is None) == (self.upstream is None):
+            raise _Problem(("context",), "a service is either built (`context`) or runs an `upstream` image, not both or neither")
+        for key in ("bench_source", "bench_dependency"):
+            relative = getattr(self, key)
+            if relative is None:
+                continue
+            if self.context is None:
+                raise _Problem((key,), "only a built service (one with `context`) has source files to edit")
+            path = _root(info) / self.context / relative
+            if not path.is_file():
+                raise _Problem((key,), f"file {path} does not exist")
+        return self
+
+
+class _Target(_Table):
+    seed: _Seconds | None = None
+    goal: _Seconds | None = None
+
+    @model_validator(mode="after")
+    def _has_a_value(self) -> Self:
+        if self.seed is None and self.goal is None:
+            raise _Problem(("seed",), "a target needs `seed`, `goal` or both")
+        return self
+
+
+class _StackFile(_Table):
+    """stack.toml as written; the checks between tables (names that must exist, cycles, shared ports) run last."""
+
+    project: _Project
+    offline: _Offline
+    base_images: dict[str, _BaseImage]
+    services: dict[str, _Service]
+    upstream: dict[str, _Upstream] = {}
+    targets: dict[str, _Target] = {}
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        for name, image in self.upstream.items():
+            if image.parent is not None and (image.parent not in self.upstream or self.upstream[image.parent].offline is None):
+                raise _Problem(("upstream", name, "parent"), f"names {image.parent!r}, which is not an upstream image with a stand-in")
+        for name, base in self.base_images.items():
+            for arg, ref in base.upstream.items():
+                if ref not in self.upstream:
+                    raise _Problem(
+                        ("base_images", name, "upstream", arg), f"names upstream image {ref!r}, which [upstream] does not define"
+                    )
+            if base.parent is not None and base.parent not in self.base_images:
+                raise _Problem(("base_images", name, "parent"), f"names {base.parent!r}, which is not a base image")
+        for start in self.base_images:
+            seen, current = [start], self.base_images[start].parent
+            while current is not None:
+                if current in seen:
+                    cycle = " -> ".join([*seen[seen.index(current) :], current])
+                    raise _Problem(("base_images", start, "parent"), f"parents form a cycle: {cycle}")
+                seen.append(current)
+                current = self.base_images[current].parent
+        ports: dict[int, str] = {}
+        for name, service in self.services.items():
+            if service.port in ports:
+                raise _Problem(("services", name, "port"), f"{service.port} is already used by service {ports[service.port]!r}")
+            ports[service.port] = name
+            for key in ("base", "gpu_base"):
+                ref = getattr(service, key)
+                if ref is not None and ref not in self.base_images:
+                    raise _Problem(("services", name, key), f"names {ref!r}, which is not a base image")
+            if service.upstream is not None and service.upstream not in self.upstream:
+                raise _Problem(("services", name, "upstream"), f"names {service.upstream!r}, which [upstream] does not define")
+            for callee in service.talks_to:
+                if callee not in self.services or callee == name:
+                    raise _Problem(("services", name, "talks_to"), f"names {callee!r}, which is not another service of this stack")
+        return self
+
+
+_KINDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _first_problem(path: Path, error: ValidationError) -> StackFileError:
+    """The first problem pydantic found, as one line naming the file, the dotted key and the reason."""
+    # A misspelt key also makes the real one missing: name the misspelling.
+    details = sorted(error.errors(include_url=False), key=lambda detail: detail["type"] != "extra_forbidden")
+    first = details[0]
+    loc = tuple(str(part) for part in first["loc"])
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, _Problem):
+        loc, reason = loc + cause.key, cause.reason
+    elif isinstance(cause, ValueError):
+        reason = str(cause)
+    elif first["type"] == "missing":
+        reason = "is required"
+    elif first["type"] == "extra_forbidden":
+        reason = f"unknown key (allowed: {', '.join(sorted(_table_at(loc[:-1]).model_fields))})"
+    elif first["type"] in _KINDS:
+        value = first["input"]
+        got = "a boolean" if isinstance(value, bool) else f"{type(value).__name__} {value!r}"
+        reason = f"must be {_KINDS[first['type']]}, got {got}"
+    else:
+        reason = first["msg"]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return StackFileError(path, ".".join(loc), reason + more)
+
+
+def _table_at(loc: tuple[str, ...]) -> type[BaseModel]:
+    kind: Any = _StackFile
+    for part in loc:
+        is_model = isinstance(kind, type) and issubclass(kind, BaseModel)
+        kind = kind.model_fields[part].annotation if is_model else get_args(kind)[-1]  # dict[str, X]: X
+    table: type[BaseModel] = kind
+    return table
 
 
 def load_stack(path: Path | str = DEFAULT_STACK_FILE) -> Stack:
@@ -206,193 +386,44 @@ def load_stack(path: Path | str = DEFAULT_STACK_FILE) -> Stack:
     except tomllib.TOMLDecodeError as error:
         raise StackFileError(path, "(syntax)", str(error)) from None
     root = path.parent
-    doc = _Reader(path, "", data)
-    doc.check_keys({"project", "base_images", "upstream", "services", "targets", "offline"})
+    try:
+        file = _StackFile.model_validate(data, context={"root": root})
+    except ValidationError as error:
+        raise _first_problem(path, error) from None
 
-    project = doc.sub("project")
-    project.check_keys({"name", "compose_file", "network", "state_dir"})
-    offline = doc.sub("offline")
-    offline.check_keys({"root_image", "suite"})
+    def folder(relative: str | None) -> Path | None:
+        return root / relative if relative is not None else None
 
-    upstream = _load_upstream(root, doc.sub("upstream", required=False))
-    base_images = _load_base_images(root, doc.sub("base_images"), upstream)
-    services = _load_services(root, doc.sub("services"), base_images, upstream)
-    targets = _load_targets(doc.sub("targets", required=False))
+    def in_context(service: _Service, relative: str | None) -> Path | None:
+        return root / service.context / relative if service.context is not None and relative is not None else None
 
     return Stack(
         root=root,
-        name=project.text("name"),
-        compose_file=root / project.text("compose_file"),
-        network=project.text("network"),
-        state_dir=root / project.text("state_dir"),
-        base_images=base_images,
-        upstream=upstream,
-        services=services,
-        targets=targets,
-        offline_root_image=offline.text("root_image"),
-        offline_suite=offline.text("suite"),
-    )
-
-
-def _folder(root: Path, reader: _Reader, name: str) -> Path:
-    folder: Path = root / reader.text(name)
-    if not folder.is_dir():
-        raise reader.fail(name, f"folder {folder} does not exist")
-    return folder
-
-
-def _load_upstream(root: Path, table: _Reader) -> dict[str, UpstreamImage]:
-    result = {}
-    for name in table.table:
-        entry = table.sub(name)
-        entry.check_keys({"official", "offline", "context", "parent"})
-        context = entry.text("context", required=False)
-        result[name] = UpstreamImage(
-            name=name,
-            official=_pinned(entry, "official"),
-            offline=entry.text("offline", required=False),
-            context=_folder(root, entry, "context") if context else None,
-            parent=entry.text("parent", required=False),
-        )
-        if (result[name].offline is None) != (context is None):
-            raise entry.fail("offline", "an offline stand-in needs both `offline` (its image) and `context`")
-    for name, image in result.items():
-        if image.parent is not None and (image.parent not in result or result[image.parent].offline is None):
-            raise StackFileError(
-                table.path, f"upstream.{name}.parent", f"names {image.parent!r}, which is not an upstream image with a stand-in"
+        name=file.project.name,
+        compose_file=root / file.project.compose_file,
+        network=file.project.network,
+        state_dir=root / file.project.state_dir,
+        base_images={
+            name: BaseImage(name, b.image, root / b.context, b.parent, b.gpu, dict(b.upstream)) for name, b in file.base_images.items()
+        },
+        upstream={name: UpstreamImage(name, u.official, u.offline, folder(u.context), u.parent) for name, u in file.upstream.items()},
+        services={
+            name: Service(
+                name=name,
+                port=s.port,
+                health=s.health,
+                base=s.base,
+                gpu_base=s.gpu_base,
+                context=folder(s.context),
+                upstream=s.upstream,
+                bench_source=in_context(s, s.bench_source),
+                bench_probe=s.bench_probe,
+                bench_dependency=in_context(s, s.bench_dependency),
+                talks_to=tuple(s.talks_to),
             )
-    return result
-
-
-def _pinned(reader: _Reader, name: str) -> str:
-    image = str(reader.text(name))
-    tag = image.rsplit("/", 1)[-1].partition(":")[2]
-    if not tag or tag == "latest":
-        raise reader.fail(name, f"{image!r} must be pinned to a version tag (not latest)")
-    return image
-
-
-def _load_base_images(root: Path, table: _Reader, upstream: Mapping[str, UpstreamImage]) -> dict[str, BaseImage]:
-    result: dict[str, BaseImage] = {}
-    for name in table.table:
-        entry = table.sub(name)
-        entry.check_keys({"image", "context", "parent", "gpu", "upstream"})
-        upstream_args = entry.sub("upstream", required=False)
-        for arg, ref in upstream_args.table.items():
-            if ref not in upstream:
-                raise upstream_args.fail(arg, f"names upstream image {ref!r}, which [upstream] does not define")
-        result[name] = BaseImage(
-            name=name,
-            image=entry.text("image"),
-            context=_folder(root, entry, "context"),
-            parent=entry.text("parent", required=False),
-            gpu=entry.get("gpu", bool, required=False, default=False),
-            upstream_args=dict(upstream_args.table),
-        )
-    for name, image in result.items():
-        if image.parent is not None and image.parent not in result:
-            raise StackFileError(table.path, f"base_images.{name}.parent", f"names {image.parent!r}, which is not a base image")
-    _reject_cycles(table, result)
-    return result
-
-
-def _reject_cycles(table: _Reader, images: Mapping[str, BaseImage]) -> None:
-    for start in images:
-        seen = [start]
-        current = images[start].parent
-        while current is not None:
-            if current in seen:
-                cycle = " -> ".join([*seen[seen.index(current) :], current])
-                raise StackFileError(table.path, f"base_images.{start}.parent", f"parents form a cycle: {cycle}")
-            seen.append(current)
-            current = images[current].parent
-
-
-def _load_services(
-    root: Path, table: _Reader, base_images: Mapping[str, BaseImage], upstream: Mapping[str, UpstreamImage]
-) -> dict[str, Service]:
-    result = {}
-    ports: dict[int, str] = {}
-    for name in table.table:
-        entry = table.sub(name)
-        entry.check_keys(
-            {"port", "health", "base", "gpu_base", "context", "upstream", "bench_source", "bench_probe", "bench_dependency", "talks_to"}
-        )
-        port = entry.get("port", int)
-        if not 1 <= port <= 65535:
-            raise entry.fail("port", f"{port} is not a TCP port (1-65535)")
-        if port in ports:
-            raise entry.fail("port", f"{port} is already used by service {ports[port]!r}")
-        ports[port] = name
-        health = entry.text("health", required=False)
-        if health is not None and not health.startswith("/"):
-            raise entry.fail("health", f"{health!r} must be an HTTP path starting with '/'")
-        for key in ("base", "gpu_base"):
-            ref = entry.text(key, required=False)
-            if ref is not None and ref not in base_images:
-                raise entry.fail(key, f"names {ref!r}, which is not a base image")
-        ref = entry.text("upstream", required=False)
-        if ref is not None and ref not in upstream:
-            raise entry.fail("upstream", f"names {ref!r}, which [upstream] does not define")
-        context = entry.text("context", required=False)
-        if (context is None) == (ref is None):
-            raise entry.fail("context", "a service is either built (`context`) or runs an `upstream` image, not both or neither")
-        result[name] = Service(
-            name=name,
-            port=port,
-            health=health,
-            base=entry.text("base", required=False),
-            gpu_base=entry.text("gpu_base", required=False),
-            context=_folder(root, entry, "context") if context else None,
-            upstream=ref,
-            bench_source=_bench_file(root, entry, "bench_source", context),
-            bench_probe=_http_path(entry, "bench_probe"),
-            bench_dependency=_bench_file(root, entry, "bench_dependency", context),
-            talks_to=_talks_to(entry, name, set(table.table)),
-        )
-    return result
-
-
-def _talks_to(entry: _Reader, name: str, services: set[str]) -> tuple[str, ...]:
-    callees = entry.get("talks_to", list, required=False, default=[])
-    for callee in callees:
-        if callee not in services or callee == name:
-            raise entry.fail("talks_to", f"names {callee!r}, which is not another service of this stack")
-    return tuple(callees)
-
-
-def _bench_file(root: Path, entry: _Reader, name: str, context: str | None) -> Path | None:
-    """A file inside the service's build context, named relative to that context."""
-    relative = entry.text(name, required=False)
-    if relative is None:
-        return None
-    if context is None:
-        raise entry.fail(name, "only a built service (one with `context`) has source files to edit")
-    path: Path = root / context / relative
-    if not path.is_file():
-        raise entry.fail(name, f"file {path} does not exist")
-    return path
-
-
-def _http_path(entry: _Reader, name: str) -> str | None:
-    path: str | None = entry.text(name, required=False)
-    if path is not None and not path.startswith("/"):
-        raise entry.fail(name, f"{path!r} must be an HTTP path starting with '/'")
-    return path
-
-
-def _load_targets(table: _Reader) -> dict[str, Target]:
-    result = {}
-    for name in table.table:
-        entry = table.sub(name)
-        entry.check_keys({"seed", "goal"})
-        values = {}
-        for key in ("seed", "goal"):
-            value = entry.get(key, (int, float), required=False)
-            if value is not None and value <= 0:
-                raise entry.fail(key, f"must be a positive number of seconds, got {value}")
-            values[key] = float(value) if value is not None else None
-        if values["seed"] is None and values["goal"] is None:
-            raise entry.fail("seed", "a target needs `seed`, `goal` or both")
-        result[name] = Target(name=name, **values)
-    return result
+            for name, s in file.services.items()
+        },
+        targets={name: Target(name, t.seed, t.goal) for name, t in file.targets.items()},
+        offline_root_image=file.offline.root_image,
+        offline_suite=file.offline.suite,
+    )

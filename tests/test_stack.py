@@ -82,6 +82,9 @@ def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Pat
         (('health = "/health"', 'health = "/health"\ntalks_to = ["db"]'), "services.web.talks_to", "not another service"),
         (('health = "/health"', 'health = "/health"\ntalks_to = ["web"]'), "services.web.talks_to", "not another service"),
         (('health = "/health"', 'health = "/health"\ntalks_to = "db"'), "services.web.talks_to", "must be"),
+        (('context = "a"\n', 'context = "a"\nupstream = { X = "nope" }\n'), "base_images.a.upstream.X", "does not define"),
+        (('suite = "bookworm"', 'suite = "bookworm"\n[targets.t]\nseed = "1"'), "targets.t.seed", "must be a number"),
+        (("port = 8080", "port = 8080\n[services.web.probe]"), "services.web.probe", "unknown key (allowed: base, "),
     ],
 )
 def test_mistakes_name_the_file_key_and_reason(tmp_path: Path, change: tuple[str, str], key: str, reason: str) -> None:
