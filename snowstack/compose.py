@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from rich.table import Table
 
 from .engine import Engine, engine_errors
@@ -235,13 +236,11 @@ def write_compose_variables(project: ComposeProject, variables: Mapping[str, str
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
+    """A `.env` file's variables, parsed by Compose's rules (quotes, `export `, comments); a line without `=` is skipped.
+
+    `${VAR}` stays literal where Compose would substitute it: the values become secret files, not Compose input.
+    """
+    return {key: value for key, value in dotenv_values(path, interpolate=False).items() if value is not None}
 
 
 @dataclass(frozen=True)

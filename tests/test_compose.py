@@ -74,6 +74,49 @@ def test_env_file_is_created_once_private_and_kept(tmp_path: Path) -> None:
         ensure_env_file(fake)
 
 
+# Compose's .env rules (docs.docker.com/compose/how-tos/environment-variables/variable-interpolation/#env-file-syntax),
+# with what Compose yields for each line of the file below:
+#   - a line starting with `#` is a comment; a blank line is ignored; `export ` before the name is dropped;
+#   - an unquoted value is trimmed; ` #` (space first) starts an inline comment, `#` inside a word does not;
+#   - a quoted value keeps everything between its quotes, `#` included; a comment may follow the closing quote;
+#   - a double-quoted value expands escapes (`\n`); a single-quoted one is literal (`$X` stays `$X`);
+#   - unquoted and double-quoted `${VAR}` is substituted. Not here: the values become secret files, not Compose input,
+#     so a generated or typed password keeps its `$` (the old reader did the same).
+ENV_FILE = """\
+# MongoDB accounts
+PLAIN=snowboard
+export EXPORTED=yes
+  SPACED =  padded value
+DOUBLE="two words # not a comment"
+DOUBLE_COMMENTED="quoted" # a comment after the quote
+SINGLE='it is $LITERAL'
+ESCAPED="line\\nnext"
+INLINE=abc # an inline comment
+HASH=abc#def
+EMPTY=
+NOT_A_VARIABLE
+REFERENCE=${PLAIN}
+"""
+
+
+def test_env_file_is_read_by_composes_rules(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(ENV_FILE)
+    assert read_env_file(path) == {
+        "PLAIN": "snowboard",
+        "EXPORTED": "yes",
+        "SPACED": "padded value",
+        "DOUBLE": "two words # not a comment",
+        "DOUBLE_COMMENTED": "quoted",
+        "SINGLE": "it is $LITERAL",
+        "ESCAPED": "line\nnext",
+        "INLINE": "abc",
+        "HASH": "abc#def",
+        "EMPTY": "",
+        "REFERENCE": "${PLAIN}",  # Compose: "snowboard" (see above)
+    }
+
+
 def test_ports_in_stack_toml_match_the_container_ports_the_compose_file_publishes() -> None:
     stack = load_stack()
     text = stack.compose_file.read_text()
