@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 from .report import Check, Status
 
@@ -146,14 +146,20 @@ def _check_ingest(base: str, video_id: str, uploaded_sha256: str) -> str:
 
 
 def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
-    give_up = time.monotonic() + deadline_s
-    while True:
-        job: dict[str, Any] = _expect(_get(f"{base}/api/jobs/{job_id}"), 200, "job").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        if time.monotonic() > give_up:
-            raise VerifyFailure(f"job {job_id} still {job['state']} after {deadline_s:.0f}s")
-        time.sleep(0.5)
+    """Poll the job every 0.5 s until it is done or failed; one still running after `deadline_s` is a failure."""
+
+    def still_running(job: dict[str, Any]) -> bool:
+        return job["state"] not in ("done", "failed")
+
+    def give_up(attempt: RetryCallState) -> dict[str, Any]:
+        assert attempt.outcome is not None  # tenacity gives up only after an answer
+        raise VerifyFailure(f"job {job_id} still {attempt.outcome.result()['state']} after {deadline_s:.0f}s")
+
+    poll = Retrying(
+        stop=stop_after_delay(deadline_s), wait=wait_fixed(0.5), retry=retry_if_result(still_running), retry_error_callback=give_up
+    )
+    job: dict[str, Any] = poll(lambda: _expect(_get(f"{base}/api/jobs/{job_id}"), 200, "job").json())
+    return job
 
 
 def check_frontend(target: VerifyTarget) -> str:
