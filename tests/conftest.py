@@ -20,6 +20,7 @@ if os.environ[PROJECT_VARIABLE] == load_stack().name:
     raise pytest.UsageError(f"{PROJECT_VARIABLE} names the user's own stack: unset it to run the tests on an isolated project")
 
 FIXTURE_STACK = Path(__file__).parent / "fixtures" / "busybox-stack"
+FIXTURE_NAME = "snowstack-fixture"  # as written in the fixture's files
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 
 
@@ -48,8 +49,18 @@ def fixture_stack(tmp_path: Path, engine: Engine) -> Iterator[Stack]:
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
     root = tmp_path / "stack"
     shutil.copytree(FIXTURE_STACK, root)
+    # Its project, network and image names carry this checkout's test project name, like the real stack's: two
+    # clones testing at once on one engine never build, start or remove each other's fixture.
+    for path in root.rglob("*"):
+        if path.is_file():
+            path.write_text(path.read_text().replace(FIXTURE_NAME, fixture_name()))
     shutil.copy(BUSYBOX, root / "base-a" / "busybox")
     stack = load_stack(root / "stack.toml")
     yield stack
-    for image in [*(b.image for b in stack.base_images.values()), "snowstack-fixture/back:test", "snowstack-fixture/front:test"]:
+    for image in [*(b.image for b in stack.base_images.values()), *(f"{fixture_name()}/{s}:test" for s in stack.services)]:
         engine.remove_image(image)
+
+
+def fixture_name() -> str:
+    """The busybox stack's name for this checkout (`snowstack-fixture-<hash>`)."""
+    return f"{FIXTURE_NAME}-{os.environ[PROJECT_VARIABLE].rsplit('-', 1)[-1]}"

@@ -308,7 +308,8 @@ def test_base_builds_come_from_bootstraps_history(tmp_path: Path) -> None:
 def prepare_fixture(stack: Stack) -> Stack:
     """The fixture with a deps stage in `back`, a watch sync section on `front` and the bench keys in stack.toml."""
     root = stack.root
-    (root / "back" / "Dockerfile").write_text(DEPS_DOCKERFILE)
+    base_b = stack.base_images["base-b"].image  # this checkout's name for it (see conftest.fixture_stack)
+    (root / "back" / "Dockerfile").write_text(DEPS_DOCKERFILE.replace("snowstack-fixture/base-b:test", base_b))
     (root / "back" / "requirements.txt").write_text("a==1\n")
     compose = (root / "compose.yml").read_text()
     watch = "    develop:\n      watch:\n        - action: sync\n          path: ./front\n          target: /www\n"
@@ -344,7 +345,7 @@ def test_bench_on_the_fixture_stack_rebuilds_only_the_edited_copy_and_restores_e
             _, steps = project.build(["back"])
         report = cache_report(steps, ["back"])
         assert report.rebuilt == ("[runtime 1/1] COPY index.html /www/index.html",)
-        assert report.base == ("[deps 1/3] FROM docker.io/snowstack-fixture/base-b:test",)
+        assert report.base == (f"[deps 1/3] FROM docker.io/{stack.base_images['base-b'].image}",)
         assert "[deps 2/3] COPY requirements.txt /deps/requirements.txt" in report.cached
         assert "[deps 3/3] RUN cat /deps/requirements.txt > /deps/installed" in report.cached
 
