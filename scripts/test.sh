@@ -13,6 +13,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 SNOWSTACK_PROJECT=$(env -u SNOWSTACK_PROJECT .venv/bin/python -c 'from snowstack.compose import suite_project_name; from snowstack.stack import load_stack; print(suite_project_name(load_stack()))')
 export SNOWSTACK_PROJECT
 GUARD=$(mktemp)
+# However the run ends, a user stack the guard seeded (CI) does not outlive it.
+trap '.venv/bin/python tests/user_stack_guard.py release "$GUARD" || true; rm -f "$GUARD"' EXIT
 step "user-stack guard: snapshot of the user's own stack"
 .venv/bin/python tests/user_stack_guard.py snapshot "$GUARD" ${CI:+--seed}
 

@@ -2,12 +2,13 @@
 
     python tests/user_stack_guard.py snapshot FILE [--seed]   before the suite
     python tests/user_stack_guard.py check FILE               after it: exit 1 naming every difference
+    python tests/user_stack_guard.py release FILE             on any exit: takes a seeded stack down (idempotent)
 
 The user's stack is the compose project named in stack.toml (what `invoke up` runs with SNOWSTACK_PROJECT
 unset). The snapshot holds its containers (id, start time, restarts), volumes, network, and through its API
 every video with the SHA-256 of its stored file, its pose frames and metrics. With --seed (CI, where no user
 stack exists) it first brings that stack up and analyses a clip in it, as a developer's machine would have,
-and `check` takes it down again afterwards.
+and `check` (or, when the suite stopped early, `release`) takes it down again afterwards.
 """
 
 from __future__ import annotations
@@ -129,6 +130,13 @@ def seed(engine: Engine, project: str, network: str) -> None:
         sys.exit(f"user-stack guard: the seeded clip failed: {job.get('error')}")
 
 
+def release(path: Path, recorded: dict[str, Any]) -> None:
+    """Take down the stack the guard seeded (CI's stand-in for a user's), once."""
+    invoke("down", "--volumes")
+    path.write_text(json.dumps({**recorded, "seeded": False}, indent=2))
+    print("user-stack guard: the seeded user stack is down")
+
+
 def snapshot_port(engine: Engine, project: str) -> int:
     for container in engine.client.container.list(filters=[("label", f"com.docker.compose.project={project}")]):
         if container.config.labels.get("com.docker.compose.service") == "backend-api":
@@ -139,7 +147,7 @@ def snapshot_port(engine: Engine, project: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["snapshot", "check"])
+    parser.add_argument("action", choices=["snapshot", "check", "release"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--seed", action="store_true", help="bring a user stack up with one analysed clip if none runs")
     args = parser.parse_args()
@@ -155,10 +163,15 @@ def main() -> None:
         print(f"user-stack guard: {len(state['containers'])} containers, {len(state['volumes'])} volumes, "
               f"{len(state['videos'] or {})} videos of project {project!r} recorded{' (seeded)' if seeded else ''}")
         return
-    recorded = json.loads(args.file.read_text())
+    text = args.file.read_text() if args.file.is_file() else ""
+    if args.action == "release":
+        if text and json.loads(text)["seeded"]:
+            release(args.file, json.loads(text))
+        return
+    recorded = json.loads(text)
     problems = differences(recorded["state"], snapshot(engine, project, network))
     if recorded["seeded"]:
-        invoke("down", "--volumes")
+        release(args.file, recorded)
     if problems:
         sys.exit("user-stack guard: the tests touched the user's stack:\n  " + "\n  ".join(problems))
     print(f"user-stack guard: project {project!r} untouched ({len(recorded['state']['videos'] or {})} videos, same hashes)")
