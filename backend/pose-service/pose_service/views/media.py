@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from typing import cast
+from flask import Blueprint, Response, jsonify
 
-from flask import Blueprint, Response, current_app, jsonify
-
-from ..errors import ApiError
 from ..inputs import json_object, resolve_output_dir, resolve_upload_path
 from ..probe import probe_video
 from ..rendition import ingest
-from .context import app_config
+from .context import app_config, bounded_slot
 
 media_bp = Blueprint("media", __name__, url_prefix="/v1")
 
@@ -30,19 +26,9 @@ def ingest_video() -> Response:
     body = json_object(cfg.max_json_bytes)
     path = resolve_upload_path(body.get("path"), cfg.upload_root)
     out_dir = resolve_output_dir(body.get("out_dir"), cfg.upload_root)
-    slots = cast(threading.BoundedSemaphore, current_app.extensions["ingest_slots"])
-    if not slots.acquire(blocking=False):
-        raise ApiError(
-            503,
-            "overloaded",
-            f"{cfg.max_ingests} ingest(s) already running; retry later",
-            {"Retry-After": str(cfg.retry_after_s)},
-        )
-    try:
+    with bounded_slot("ingest_slots", f"{cfg.max_ingests} ingest(s)"):
         facts = probe_video(str(path))
         reply = ingest(path, out_dir, facts, ffmpeg=cfg.ffmpeg_bin, max_side=cfg.rendition_max_side,
                        preset=cfg.rendition_preset, crf=cfg.rendition_crf, timeout_s=cfg.ingest_timeout_s,
                        threads=cfg.rendition_threads)  # fmt: skip
         return jsonify(reply)
-    finally:
-        slots.release()

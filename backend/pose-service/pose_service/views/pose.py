@@ -5,18 +5,17 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..errors import ApiError
 from ..inputs import json_object, resolve_upload_path
 from ..media import decode_image, sniff_video
 from ..pipeline import analyse_video
 from ..validation import parse_sampling
-from .context import app_config, app_runtime
+from .context import app_config, app_runtime, bounded_slot
 
 pose_bp = Blueprint("pose", __name__, url_prefix="/v1")
 
@@ -31,18 +30,8 @@ def bounded(view: F) -> F:
         rt, cfg = app_runtime(), app_config()
         if not rt.ready:
             raise ApiError(503, "not_ready", f"model {rt.status}: {rt.detail}", {"Retry-After": "2"})
-        slots = cast(threading.BoundedSemaphore, current_app.extensions["pose_slots"])
-        if not slots.acquire(blocking=False):
-            raise ApiError(
-                503,
-                "overloaded",
-                f"{cfg.max_inflight} pose requests already running; retry later",
-                {"Retry-After": str(cfg.retry_after_s)},
-            )
-        try:
+        with bounded_slot("pose_slots", f"{cfg.max_inflight} pose requests"):
             return view(*args, **kwargs)
-        finally:
-            slots.release()
 
     return cast(F, wrapper)
 
