@@ -29,6 +29,7 @@ class Account:
 ACCOUNTS = (
     Account("MONGO_API_USERNAME", "MONGO_API_PASSWORD"),
     Account("MONGO_EXPRESS_DB_USERNAME", "MONGO_EXPRESS_DB_PASSWORD"),
+    Account("MONGO_POSE_USERNAME", "MONGO_POSE_PASSWORD"),  # the pose workers (they own the jobs' transitions)
 )
 
 

@@ -192,6 +192,7 @@ SECRET_FILES = {
     "mongo_api_password": "MONGO_API_PASSWORD",
     "mongo_express_db_password": "MONGO_EXPRESS_DB_PASSWORD",
     "mongo_express_password": "MONGO_EXPRESS_PASSWORD",
+    "mongodb_pose_password": "MONGO_POSE_PASSWORD",  # the pose workers' account
     "admin_password": "ADMIN_PASSWORD",  # the web app's first admin (the API reads ADMIN_PASSWORD_FILE)
 }
 

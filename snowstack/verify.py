@@ -206,28 +206,39 @@ def check_mongodb(target: VerifyTarget) -> str:
         raise VerifyFailure(f"unauthenticated probe failed oddly: {error}") from None
     else:
         raise VerifyFailure("unauthenticated listDatabases succeeded: auth is off")
-    return f"authenticated ping ok; unauthenticated access refused; {_check_api_account(target, uri)}"
+    return f"authenticated ping ok; unauthenticated access refused; {_check_service_accounts(target, uri)}"
 
 
-def _check_api_account(target: VerifyTarget, uri: str) -> str:
-    """The API's account works on its database and is refused everything else (the server enforces roles)."""
-    user, password = target.env.get("MONGO_API_USERNAME"), target.env.get("MONGO_API_PASSWORD")
-    if not user or not password:
-        raise VerifyFailure("MONGO_API_USERNAME/MONGO_API_PASSWORD missing from the project's .env: run invoke up")
-    database = "snowboarding"
-    api: MongoClient[dict[str, Any]] = MongoClient(
+def _check_service_accounts(target: VerifyTarget, uri: str) -> str:
+    """Every service's account (API, pose workers, mongo-express) works on its database and is refused everything
+    else: the server enforces roles."""
+    from .accounts import ACCOUNTS
+
+    users = []
+    for account in ACCOUNTS:
+        user, password = target.env.get(account.user_variable), target.env.get(account.password_variable)
+        if not user or not password:
+            missing = f"{account.user_variable}/{account.password_variable}"
+            raise VerifyFailure(f"{missing} missing from the project's .env: run {target.invoke} up")
+        _check_account(uri, user, password, account.database)
+        users.append(user)
+    return f"accounts {', '.join(users)} limited to their database (roles enforced)"
+
+
+def _check_account(uri: str, user: str, password: str, database: str) -> None:
+    client: MongoClient[dict[str, Any]] = MongoClient(
         uri, username=user, password=password, authSource=database, serverSelectionTimeoutMS=3000
     )
-    with api:
+    with client:
         try:
-            api[database].list_collection_names()
+            client[database].list_collection_names()
         except PyMongoError as error:
-            raise VerifyFailure(f"the API's account {user} cannot use {database}: {error}") from None
+            raise VerifyFailure(f"the account {user} cannot use {database}: {error}") from None
         allowed = []
         for what, attempt in (
-            ("listDatabases", lambda: api.admin.command("listDatabases")),
-            ("reading admin", lambda: api.admin.list_collection_names()),
-            ("createUser", lambda: api[database].command("createUser", "verify-probe", pwd="x", roles=[])),
+            ("listDatabases", lambda: client.admin.command("listDatabases")),
+            ("reading admin", lambda: client.admin.list_collection_names()),
+            ("createUser", lambda: client[database].command("createUser", "verify-probe", pwd="x", roles=[])),
         ):
             try:
                 attempt()
@@ -235,8 +246,7 @@ def _check_api_account(target: VerifyTarget, uri: str) -> str:
             except OperationFailure:
                 continue
     if allowed:
-        raise VerifyFailure(f"the API's account {user} is allowed {', '.join(allowed)}: this server does not enforce roles")
-    return f"API account {user} limited to {database} (roles enforced)"
+        raise VerifyFailure(f"the account {user} is allowed {', '.join(allowed)}: this server does not enforce roles")
 
 
 def check_mongo_express(target: VerifyTarget) -> str:

@@ -79,7 +79,8 @@ def stand_in(tmp_path: Path) -> dict[str, str]:
     pytest.importorskip("secantus")
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    for name, value in (("root", "root-secret-1234"), ("api", "api-secret-1234"), ("express", "express-secret-1234")):
+    passwords = {"root": "root-secret-1234", "api": "api-secret-1234", "express": "express-secret-1234", "pose": "pose-secret-1234"}
+    for name, value in passwords.items():
         (secrets / name).write_text(value)
     bin_dir = tmp_path / "bin"  # `standin-create-user` on PATH, as the image installs it
     bin_dir.mkdir()
@@ -98,6 +99,8 @@ def stand_in(tmp_path: Path) -> dict[str, str]:
         "MONGO_API_PASSWORD_FILE": str(secrets / "api"),
         "MONGO_EXPRESS_DB_USERNAME": "mongo-express",
         "MONGO_EXPRESS_DB_PASSWORD_FILE": str(secrets / "express"),
+        "MONGO_POSE_USERNAME": "snowboarding-pose",
+        "MONGO_POSE_PASSWORD_FILE": str(secrets / "pose"),
     }
 
 
@@ -129,6 +132,7 @@ def test_the_stand_in_reads_file_secrets_runs_the_init_script_and_enforces_roles
             assert sorted((u["user"], json.dumps(u["roles"])) for u in users) == [
                 ("mongo-express", json.dumps([{"role": "readWrite", "db": "snowboarding"}])),
                 ("snowboarding-api", json.dumps([{"role": "readWrite", "db": "snowboarding"}])),
+                ("snowboarding-pose", json.dumps([{"role": "readWrite", "db": "snowboarding"}])),
             ]
         api: MongoClient[dict[str, object]] = MongoClient(
             uri, username="snowboarding-api", password="api-secret-1234", authSource="snowboarding", serverSelectionTimeoutMS=5000
@@ -139,6 +143,15 @@ def test_the_stand_in_reads_file_secrets_runs_the_init_script_and_enforces_roles
                 api.other.things.insert_one({"ok": False})
             with pytest.raises(OperationFailure, match="not authorized"):
                 api.admin.command("listDatabases")
+        pose: MongoClient[dict[str, object]] = MongoClient(
+            uri, username="snowboarding-pose", password="pose-secret-1234", authSource="snowboarding", serverSelectionTimeoutMS=5000
+        )
+        with pose:  # the workers claim tasks with findOneAndUpdate; nothing outside the app's database
+            pose.snowboarding.tasks.insert_one({"state": "queued", "seq": 0})
+            claimed = pose.snowboarding.tasks.find_one_and_update({"state": "queued"}, {"$set": {"state": "running"}})
+            assert claimed is not None and claimed["seq"] == 0
+            with pytest.raises(OperationFailure, match="not authorized"):
+                pose.other.things.insert_one({"ok": False})
     finally:
         server.terminate()
         try:
@@ -150,6 +163,7 @@ def test_the_stand_in_reads_file_secrets_runs_the_init_script_and_enforces_roles
             log.close()
     output = (tmp_path / "stand-in.log").read_text()
     assert "create-users.sh: snowboarding-api has readWrite on snowboarding" in output, output
+    assert "create-users.sh: snowboarding-pose has readWrite on snowboarding" in output, output
 
 
 def test_the_stand_in_refuses_a_password_given_twice_like_the_official_image(stand_in: dict[str, str]) -> None:
@@ -159,11 +173,19 @@ def test_the_stand_in_refuses_a_password_given_twice_like_the_official_image(sta
 
 
 def test_accounts_are_created_only_where_missing_and_take_the_env_passwords() -> None:
-    env = {"MONGO_API_USERNAME": "api", "MONGO_API_PASSWORD": "p1", "MONGO_EXPRESS_DB_USERNAME": "me", "MONGO_EXPRESS_DB_PASSWORD": "p2"}
+    env = {
+        "MONGO_API_USERNAME": "api",
+        "MONGO_API_PASSWORD": "p1",
+        "MONGO_EXPRESS_DB_USERNAME": "me",
+        "MONGO_EXPRESS_DB_PASSWORD": "p2",
+        "MONGO_POSE_USERNAME": "pose",
+        "MONGO_POSE_PASSWORD": "p3",
+    }
     changes = plan_accounts(env, existing=["me", "someone-else"])
     assert [(c.command, c.user, c.database, c.password, c.roles) for c in changes] == [
         ("createUser", "api", "snowboarding", "p1", (("readWrite", "snowboarding"),)),
         ("updateUser", "me", "snowboarding", "p2", (("readWrite", "snowboarding"),)),
+        ("createUser", "pose", "snowboarding", "p3", (("readWrite", "snowboarding"),)),
     ]
     with pytest.raises(SnowstackError, match="MONGO_API_PASSWORD is empty"):
         plan_accounts({**env, "MONGO_API_PASSWORD": ""}, existing=[])
@@ -189,8 +211,10 @@ def test_up_gives_a_volume_from_before_the_accounts_its_accounts(stand_in: dict[
             "MONGO_API_PASSWORD": "api-secret-1234",
             "MONGO_EXPRESS_DB_USERNAME": "mongo-express",
             "MONGO_EXPRESS_DB_PASSWORD": "express-secret-1234",
+            "MONGO_POSE_USERNAME": "snowboarding-pose",
+            "MONGO_POSE_PASSWORD": "pose-secret-1234",
         }
-        assert ensure_accounts("127.0.0.1", port, env) == ["snowboarding-api", "mongo-express"]
+        assert ensure_accounts("127.0.0.1", port, env) == ["snowboarding-api", "mongo-express", "snowboarding-pose"]
         assert ensure_accounts("127.0.0.1", port, {**env, "MONGO_API_PASSWORD": "rotated-1234"}) == []
         api: MongoClient[dict[str, object]] = MongoClient(
             f"mongodb://127.0.0.1:{port}/",

@@ -131,12 +131,13 @@ def test_every_container_runs_unprivileged_on_a_read_only_root_with_limits(proje
         assert scratch.exit_code == 0, (name, scratch.output)
 
 
-def test_the_api_and_mongo_express_use_accounts_limited_to_the_app_database(project: ComposeStack) -> None:
+def test_the_api_the_workers_and_mongo_express_use_accounts_limited_to_the_app_database(project: ComposeStack) -> None:
     env = project.env
     port = project.published_port("mongodb")
     for user, password in (
         (env["MONGO_API_USERNAME"], env["MONGO_API_PASSWORD"]),
         (env["MONGO_EXPRESS_DB_USERNAME"], env["MONGO_EXPRESS_DB_PASSWORD"]),
+        (env["MONGO_POSE_USERNAME"], env["MONGO_POSE_PASSWORD"]),
     ):
         client: MongoClient[dict[str, Any]] = MongoClient(
             f"mongodb://127.0.0.1:{port}/", username=user, password=password, authSource="snowboarding", serverSelectionTimeoutMS=5000
@@ -171,7 +172,7 @@ def test_no_secret_is_in_any_container_environment_label_or_image(project: Compo
         "pose-service": [],
         "backend-api": ["mongo_api_password"],
         "frontend": [],
-        "mongodb": ["mongo_api_password", "mongo_express_db_password", "mongo_root_password"],
+        "mongodb": ["mongo_api_password", "mongo_express_db_password", "mongo_root_password", "mongodb_pose_password"],
         "mongo-express": ["mongo_express_db_password", "mongo_express_password"],
     }
     read = project.engine.compose_exec("backend-api", ["cat", "/run/secrets/mongo_api_password"])

@@ -16,3 +16,5 @@ create_user() {  # DATABASE USER PASSWORD_FILE ROLE
 
 create_user "${MONGO_APP_DATABASE:?}" "${MONGO_API_USERNAME:?}" "${MONGO_API_PASSWORD_FILE:?}" readWrite
 create_user "${MONGO_APP_DATABASE:?}" "${MONGO_EXPRESS_DB_USERNAME:?}" "${MONGO_EXPRESS_DB_PASSWORD_FILE:?}" readWrite
+# The pose workers claim tasks and write frames, media and metrics (the work queue, docs/contracts.md).
+create_user "${MONGO_APP_DATABASE:?}" "${MONGO_POSE_USERNAME:?}" "${MONGO_POSE_PASSWORD_FILE:?}" readWrite
