@@ -12,7 +12,7 @@ from invoke.tasks import task
 from snowstack import doctor as doctor_
 from snowstack.cli import user_errors
 from snowstack.engine import Engine, buildkit_exports
-from snowstack.errors import require_known
+from snowstack.errors import SnowstackError, require_known
 from snowstack.report import Status, console, emit_checks, print_json
 from snowstack.stack import load_stack
 
@@ -97,6 +97,7 @@ def lint(c: Context, json: bool = False) -> None:
         "offline": "use the offline stand-ins even if a registry answers",
         "online": "use the official images even if the registry probe fails",
         "skip_lint": "do not run lint before bootstrapping",
+        "workers": "pose worker containers (default: one per CPU core; one on the GPU profile)",
         "json": "print the result as JSON",
     }
 )
@@ -108,12 +109,15 @@ def up(
     offline: bool = False,
     online: bool = False,
     skip_lint: bool = False,
+    workers: int = 0,
     json: bool = False,
 ) -> None:
     """Bootstrap if needed, build the services, start the stack and wait until every service is healthy."""
     from snowstack.workflows import up as run
 
-    run(dev=dev, timeout=timeout, offline=offline, online=online, skip_lint=skip_lint, as_json=json)
+    if workers < 0:
+        raise SnowstackError(f"--workers {workers}: give 1 or more (leave it out for one per CPU core)")
+    run(dev=dev, timeout=timeout, offline=offline, online=online, skip_lint=skip_lint, workers=workers or None, as_json=json)
 
 
 @task(

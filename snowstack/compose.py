@@ -64,6 +64,14 @@ def compose_files(stack: Stack, profile: Profile) -> list[Path]:
     return files
 
 
+def default_workers(profile: Profile) -> int:
+    """How many pose workers `invoke up` starts without --workers: one per core on the CPU profile (each worker
+    analyses on one core), one on the GPU profile (every worker loads the model into the one reserved GPU)."""
+    import psutil
+
+    return 1 if profile.gpu else max(1, psutil.cpu_count() or 1)
+
+
 def compose_variables(stack: Stack, profile: Profile) -> dict[str, str]:
     """Image variables the compose file reads (`MONGO_IMAGE`…), from stack.toml's upstream table."""
     refs = resolve_upstream(stack, profile.offline)
@@ -133,6 +141,20 @@ def reserved_ports(project: ComposeProject, services: Sequence[str]) -> dict[str
     if chosen != kept:
         write_private(path, json.dumps(chosen, indent=2))
     return chosen
+
+
+def chosen_workers(project: ComposeProject, profile: Profile, workers: int | None) -> int:
+    """The pose worker count: `workers` when given (then kept in the project's state folder), else the kept one,
+    else the profile's default; so `invoke ps` or `verify` after `up --workers 1` do not scale the workers back."""
+    path = project.state_dir / "workers"
+    if workers is not None:
+        if workers < 1:
+            raise SnowstackError(f"--workers {workers}: give at least 1 (the stack needs a pose worker to analyse videos)")
+        if not path.is_file() or path.read_text().strip() != str(workers):
+            write_private(path, str(workers))
+        return workers
+    kept = path.read_text().strip() if path.is_file() else ""
+    return int(kept) if kept.isdigit() and int(kept) > 0 else default_workers(profile)
 
 
 def free_port(exclude: set[int]) -> int:
@@ -257,9 +279,11 @@ class ServiceState:
 class ComposeStack:
     """One compose project for a profile: the engine bound to its files, env file and variables."""
 
-    def __init__(self, stack: Stack, profile: Profile, project: ComposeProject | None = None) -> None:
+    def __init__(self, stack: Stack, profile: Profile, project: ComposeProject | None = None, workers: int | None = None) -> None:
+        """`workers`: the pose worker replicas (POSE_WORKERS); None keeps the count the last `up` chose."""
         self.stack, self.profile = stack, profile
         self.project = project or compose_project(stack)
+        self.workers = chosen_workers(self.project, profile, workers)
         self.env_file, _ = ensure_env_file(stack, self.project)
         secrets = write_secret_files(self.project, read_env_file(self.env_file))
         ports = reserved_ports(self.project, [n for n, s in stack.services.items() if s.port]) if self.project.isolated else None
@@ -267,6 +291,7 @@ class ComposeStack:
             **compose_variables(stack, profile),
             **project_variables(stack, self.project, ports),
             "SECRETS_DIR": str(secrets.resolve()),
+            "POSE_WORKERS": str(self.workers),
         }
         self.variables_file = write_compose_variables(self.project, variables)
         os.environ.update(COMPOSE_BUILD_ENV)
@@ -363,6 +388,8 @@ class ComposeStack:
 
     def published_port(self, service: str) -> int | None:
         port = self.stack.services[service].port
+        if port is None:
+            return None
         for container in self.compose.ps(all=True):
             if container.config.labels.get("com.docker.compose.service") != service:
                 continue
@@ -383,19 +410,24 @@ class ComposeStack:
         return urls
 
     def states(self) -> list[ServiceState]:
-        by_service = {}
+        """One row per service, and one per replica of a scaled one (`pose-worker #2`); a missing service is absent."""
+        by_service: dict[str, list[Any]] = {}
         for container in self.compose.ps(all=True):
-            by_service[container.config.labels.get("com.docker.compose.service", container.name)] = container
+            labels = container.config.labels
+            by_service.setdefault(labels.get("com.docker.compose.service", container.name), []).append(container)
         urls = self.urls()
         result = []
         for name in self.stack.services:
-            container = by_service.get(name)
-            if container is None:
+            containers = sorted(by_service.get(name, []), key=lambda c: int(c.config.labels.get("com.docker.compose.container-number", 0)))
+            if not containers:
                 result.append(ServiceState(name, "absent", "-", None, None))
-                continue
-            state = container.state
-            health = state.health.status if state.health else "-"
-            result.append(ServiceState(name, str(state.status), str(health), urls.get(name), seconds_to_healthy(state)))
+            scaled = len(containers) > 1 or "worker" in self.stack.services[name].roles
+            for container in containers:
+                number = container.config.labels.get("com.docker.compose.container-number", "?")
+                state = container.state
+                health = state.health.status if state.health else "-"
+                shown = f"{name} #{number}" if scaled else name
+                result.append(ServiceState(shown, str(state.status), str(health), urls.get(name), seconds_to_healthy(state)))
         return result
 
 

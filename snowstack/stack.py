@@ -45,12 +45,19 @@ class BaseImage:
     upstream_args: Mapping[str, str] = field(default_factory=dict)  # build ARG -> upstream name
 
 
+# What a service is for, so that code asks for "the workers" or "the GPU services" instead of testing names:
+#   gpu     its compose entry reserves the GPU in the GPU profile (lint checks that exactly these do)
+#   worker  the pose workers: no port, scaled by POSE_WORKERS (`invoke up --workers N`); verify's workers check and
+#           `invoke bench-analysis` find them by this role
+ROLES = ("gpu", "worker")
+
+
 @dataclass(frozen=True)
 class Service:
     """A compose service: where it listens and how to tell it is healthy."""
 
     name: str
-    port: int
+    port: int | None  # None: it listens on nothing (a worker pulls its work)
     health: str | None = None
     base: str | None = None
     gpu_base: str | None = None
@@ -60,6 +67,8 @@ class Service:
     bench_probe: str | None = None  # an HTTP path whose body shows that edit once it is served (dev sync)
     bench_dependency: Path | None = None  # the requirements file the bench adds a pinned package to
     talks_to: tuple[str, ...] = ()  # the services it opens connections to: compose gives each pair a network, no more
+    roles: tuple[str, ...] = ()  # see ROLES
+    image_of: str | None = None  # runs the image another (built) service of the stack builds, with its own command
 
     @property
     def built(self) -> bool:
@@ -114,8 +123,14 @@ class Stack:
         return self.services[name]
 
     def built_services(self) -> list[str]:
-        """The services whose images we build (the others run an upstream image)."""
+        """The services whose images we build (the others run an upstream image or another service's image)."""
         return [name for name, service in self.services.items() if service.built]
+
+    def with_role(self, role: str) -> list[str]:
+        """The services that have `role` (see ROLES), in the description's order."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        return [name for name, service in self.services.items() if role in service.roles]
 
 
 def _with_ancestors(images: Mapping[str, BaseImage], names: Iterable[str]) -> set[str]:
@@ -245,7 +260,7 @@ class _BaseImage(_Table):
 
 
 class _Service(_Table):
-    port: Annotated[int, AfterValidator(_tcp_port)]
+    port: Annotated[int, AfterValidator(_tcp_port)] | None = None
     health: _HttpPath | None = None
     base: _Text | None = None
     gpu_base: _Text | None = None
@@ -255,11 +270,21 @@ class _Service(_Table):
     bench_probe: _HttpPath | None = None
     bench_dependency: _Text | None = None
     talks_to: list[str] = []
+    roles: list[str] = []
+    image_of: _Text | None = None
 
     @model_validator(mode="after")
     def _built_or_upstream(self, info: ValidationInfo) -> Self:
-        if (self.context is None) == (self.upstream is None):
-            raise _Problem(("context",), "a service is either built (`context`) or runs an `upstream` image, not both or neither")
+        if sum(key is not None for key in (self.context, self.upstream, self.image_of)) != 1:
+            raise _Problem(
+                ("context",),
+                "a service is built (`context`), runs an `upstream` image or runs another service's image (`image_of`): exactly one",
+            )
+        for role in self.roles:
+            if role not in ROLES:
+                raise _Problem(("roles",), f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        if self.port is None and "worker" not in self.roles:
+            raise _Problem(("port",), "is required (only a service with the `worker` role listens on nothing)")
         for key in ("bench_source", "bench_dependency"):
             relative = getattr(self, key)
             if relative is None:
@@ -316,9 +341,12 @@ class _StackFile(_Table):
                 current = self.base_images[current].parent
         ports: dict[int, str] = {}
         for name, service in self.services.items():
-            if service.port in ports:
+            if service.port is not None and service.port in ports:
                 raise _Problem(("services", name, "port"), f"{service.port} is already used by service {ports[service.port]!r}")
-            ports[service.port] = name
+            if service.port is not None:
+                ports[service.port] = name
+            if service.image_of is not None and (service.image_of not in self.services or self.services[service.image_of].context is None):
+                raise _Problem(("services", name, "image_of"), f"names {service.image_of!r}, which is not a service this stack builds")
             for key in ("base", "gpu_base"):
                 ref = getattr(service, key)
                 if ref is not None and ref not in self.base_images:
@@ -420,6 +448,8 @@ def load_stack(path: Path | str = DEFAULT_STACK_FILE) -> Stack:
                 bench_probe=s.bench_probe,
                 bench_dependency=in_context(s, s.bench_dependency),
                 talks_to=tuple(s.talks_to),
+                roles=tuple(s.roles),
+                image_of=s.image_of,
             )
             for name, s in file.services.items()
         },

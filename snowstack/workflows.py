@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from . import doctor as doctor_
-from .compose import ComposeStack, Profile, ServiceState, invoke_command, states_table
+from .compose import ComposeStack, Profile, ServiceState, default_workers, invoke_command, states_table
 from .engine import Engine
 from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
@@ -128,9 +128,18 @@ def _export_ca(facts: doctor_.HostFacts) -> None:
 
 
 def up(
-    *, offline: bool = False, online: bool = False, dev: bool = False, timeout: int = 300, as_json: bool = False, skip_lint: bool = False
+    *,
+    offline: bool = False,
+    online: bool = False,
+    dev: bool = False,
+    timeout: int = 300,
+    as_json: bool = False,
+    skip_lint: bool = False,
+    workers: int | None = None,
 ) -> list[ServiceState]:
-    """Bootstrap what is missing or stale, build the services, start them and wait until all are healthy."""
+    """Bootstrap what is missing or stale, build the services, start them and wait until all are healthy.
+
+    `workers`: pose worker replicas; None starts the profile's default (one per core on the CPU profile)."""
     started = time.perf_counter()
     stack = load_stack()
     engine = Engine()
@@ -146,9 +155,10 @@ def up(
         stack=stack,
         facts=facts,
     )
-    project = ComposeStack(stack, profile)
+    project = ComposeStack(stack, profile, workers=workers or default_workers(profile))
     if not as_json:
-        console.print(f"[bold]profile:[/] {profile.describe()}  [dim]({', '.join(p.name for p in project.files)})[/]")
+        files = ", ".join(p.name for p in project.files)
+        console.print(f"[bold]profile:[/] {profile.describe()}, {project.workers} pose worker(s)  [dim]({files})[/]")
     with console.status("compose build"):
         build_s = project.build()
     with console.status(f"compose up --wait (timeout {timeout}s)"):
@@ -165,6 +175,7 @@ def up(
                 "profile": profile,
                 "build_seconds": round(build_s, 2),
                 "up_seconds": round(up_s, 2),
+                "workers": project.workers,
                 "total_seconds": round(total, 2),
                 "services": states,
             }

@@ -207,10 +207,15 @@ def test_missing_compose_file_is_a_fail_with_the_fix() -> None:
 
 
 def test_gpu_reservation_on_the_wrong_service_fails() -> None:
-    wrong = rows(compose_facts({"pose-service": {**HEALTHY}, "backend-api": {**HEALTHY, **GPU}}))["compose gpu"]
+    roles = {"gpu_services": ("pose-service", "pose-worker")}
+    wrong = rows(compose_facts({"pose-service": {**HEALTHY, **GPU}, "backend-api": {**HEALTHY, **GPU}}, **roles))["compose gpu"]
     assert wrong.status is Status.FAIL and "backend-api" in wrong.detail
-    right = rows(compose_facts({"pose-service": {**HEALTHY, **GPU}, "backend-api": {**HEALTHY}}))["compose gpu"]
-    assert right.status is Status.OK
+    services = {"pose-service": {**HEALTHY, **GPU}, "pose-worker": {**HEALTHY, **GPU}, "backend-api": {**HEALTHY}}
+    assert rows(compose_facts(services, **roles))["compose gpu"].status is Status.OK
+    lacking = rows(compose_facts({**services, "pose-worker": {**HEALTHY}}, **roles))["compose gpu"]
+    assert lacking.status is Status.FAIL and "pose-worker has the `gpu` role but reserves no GPU" in lacking.detail
+    cpu_only = rows(compose_facts({name: {**HEALTHY} for name in services}, **roles))["compose gpu"]
+    assert cpu_only.status is Status.WARN
 
 
 def test_third_party_latest_or_untagged_image_fails_and_a_pinned_default_passes() -> None:
@@ -286,9 +291,15 @@ def test_real_compose_parser_passes_the_good_file_and_catches_the_bad_one(engine
     for folder in ("pose-service", "api"):
         (tmp_path / folder).mkdir()
     contexts = {"pose-service": tmp_path / "pose-service", "backend-api": tmp_path / "api"}
-    good = {c.name: c for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-good.yml", tmp_path, contexts, {}))}
+    good = {
+        c.name: c
+        for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-good.yml", tmp_path, contexts, {}, None, ["pose-service"]))
+    }
     assert {name: c.status for name, c in good.items()} == {name: Status.OK for name in good}, good
-    bad = {c.name: c for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-bad.yml", tmp_path, contexts, {}))}
+    bad = {
+        c.name: c
+        for c in lint.check_compose(lint.gather_compose(tmp_path / "compose-bad.yml", tmp_path, contexts, {}, None, ["pose-service"]))
+    }
     for rule in ("compose gpu", "compose healthcheck", "compose images", "compose ports", "compose secrets", "compose hardening"):
         assert bad[rule].status is Status.FAIL, rule
     assert "compose-bad.yml:13" in bad["compose secrets"].detail  # file:line from the raw text

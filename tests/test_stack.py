@@ -85,6 +85,14 @@ def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Pat
         (('context = "a"\n', 'context = "a"\nupstream = { X = "nope" }\n'), "base_images.a.upstream.X", "does not define"),
         (('suite = "bookworm"', 'suite = "bookworm"\n[targets.t]\nseed = "1"'), "targets.t.seed", "must be a number"),
         (("port = 8080", "port = 8080\n[services.web.probe]"), "services.web.probe", "unknown key (allowed: base, "),
+        (("port = 8080\n", ""), "services.web.port", "only a service with the `worker` role"),
+        (('health = "/health"', 'health = "/health"\nroles = ["boss"]'), "services.web.roles", "unknown role 'boss'"),
+        (('health = "/health"', 'health = "/health"\nimage_of = "web"'), "services.web.context", "exactly one"),
+        (
+            ('base = "b"\ncontext = "a"\n', 'base = "b"\ncontext = "a"\n[services.w]\nimage_of = "x"\nroles = ["worker"]\n'),
+            "services.w.image_of",
+            "not a",
+        ),
     ],
 )
 def test_mistakes_name_the_file_key_and_reason(tmp_path: Path, change: tuple[str, str], key: str, reason: str) -> None:
@@ -122,3 +130,13 @@ def test_stand_ins_build_after_the_stand_ins_they_start_from() -> None:
     assert order.index("node") < order.index("mongo-express")
     assert order.index("python") < order.index("mongo")
     assert "cuda" not in order
+
+
+def test_a_worker_runs_another_services_image_listens_on_nothing_and_is_found_by_role(tmp_path: Path) -> None:
+    worker = '\n[services.worker]\nimage_of = "web"\nroles = ["worker", "gpu"]\ntalks_to = ["web"]\n'
+    stack = load_stack(write(tmp_path, MINIMAL + worker))
+    assert stack.services["worker"].port is None and stack.services["worker"].image_of == "web"
+    assert stack.with_role("worker") == ["worker"] and stack.with_role("gpu") == ["worker"]
+    assert stack.built_services() == ["web"]  # its image is web's: built once
+    with pytest.raises(ValueError, match="unknown role"):
+        stack.with_role("boss")

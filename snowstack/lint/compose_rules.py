@@ -67,6 +67,7 @@ class ComposeFacts:
     image_healthchecks: Mapping[str, bool] = field(default_factory=dict)  # service -> the image defines HEALTHCHECK
     contexts: Mapping[str, str] = field(default_factory=dict)  # stack service -> its context; paths relative to the stack root
     talks_to: Mapping[str, Sequence[str]] = field(default_factory=dict)  # stack service -> the services it connects to
+    gpu_services: Sequence[str] = ()  # the stack services with the `gpu` role: exactly these reserve the GPU
 
 
 def check_compose(facts: ComposeFacts) -> list[Check]:
@@ -136,23 +137,36 @@ def _compose_contexts(facts: ComposeFacts, services: Mapping[str, Any]) -> Check
 
 
 def _compose_gpu(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:
+    """The GPU is reserved by exactly the services stack.toml gives the `gpu` role (in the GPU profile's file)."""
     reserved = [name for name, service in services.items() if _gpu_reserved(service)]
-    wrong = [name for name in reserved if name != "pose-service"]
+    expected = [name for name in facts.gpu_services if name in services]
+    wanted = ", ".join(expected) or "no service"
+    wrong = [name for name in reserved if name not in expected]
     if wrong:
         return Check(
             "compose gpu",
             Status.FAIL,
-            "; ".join(f"{_where(facts, n, 'devices')}: GPU reserved for {n}" for n in wrong),
-            "reserve the GPU (deploy.resources.reservations.devices, driver nvidia) on pose-service only",
+            "; ".join(f"{_where(facts, n, 'devices')}: GPU reserved for {n}, which has no `gpu` role" for n in wrong),
+            f"reserve the GPU (deploy.resources.reservations.devices, driver nvidia) on {wanted} only (stack.toml `roles`)",
         )
+    if not expected:
+        return Check("compose gpu", Status.OK, "no service has the `gpu` role and none reserves the GPU")
     if not reserved:
         return Check(
             "compose gpu",
             Status.WARN,
-            f"{facts.path}: no GPU reservation: pose-service runs on the CPU backend",
-            "on GPU hosts reserve it on pose-service: deploy.resources.reservations.devices [{driver: nvidia, capabilities: [gpu]}]",
+            f"{facts.path}: no GPU reservation: {wanted} run on the CPU backend",
+            f"on GPU hosts reserve it on {wanted}: deploy.resources.reservations.devices [{{driver: nvidia, capabilities: [gpu]}}]",
         )
-    return Check("compose gpu", Status.OK, "GPU reserved for pose-service only")
+    lacking = [name for name in expected if name not in reserved]
+    if lacking:
+        return Check(
+            "compose gpu",
+            Status.FAIL,
+            "; ".join(f"{_where(facts, n)}: {n} has the `gpu` role but reserves no GPU" for n in lacking),
+            "reserve it: deploy.resources.reservations.devices [{driver: nvidia, capabilities: [gpu]}]",
+        )
+    return Check("compose gpu", Status.OK, f"GPU reserved for {wanted} only")
 
 
 def _compose_healthchecks(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:

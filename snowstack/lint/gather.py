@@ -83,6 +83,7 @@ def gather_compose(
     contexts: Mapping[str, Path],
     dockerfiles: Mapping[str, Dockerfile],
     talks_to: Mapping[str, Sequence[str]] | None = None,
+    gpu_services: Sequence[str] = (),
 ) -> ComposeFacts:
     """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder."""
     from python_on_whales import DockerException
@@ -115,7 +116,7 @@ def gather_compose(
                 healthchecks[name] = bool(inspected.config.healthcheck and inspected.config.healthcheck.test)
             except DockerException:
                 healthchecks[name] = False
-    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts, dict(talks_to or {}))
+    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts, dict(talks_to or {}), tuple(gpu_services))
 
 
 def _defines_healthcheck(dockerfile: Dockerfile, target: str | None) -> bool:
@@ -148,6 +149,7 @@ def lint(stack: Stack | None = None, engine: Engine | None = None) -> list[Check
             {s.name: s.context for s in stack.services.values() if s.context},
             dockerfiles,
             {s.name: s.talks_to for s in stack.services.values()},
+            stack.with_role("gpu"),
         )
 
         checks += _dockerfile_checks(stack, dockerfiles, hadolint)
