@@ -41,6 +41,8 @@ class PoseBackend(ABC):
 
     name: str = "base"
     device: str = "cpu"
+    # 1 when the model follows a single person (its track id then means nothing across tracker restarts).
+    max_persons: int | None = None
 
     @abstractmethod
     def load(self) -> None:

@@ -30,6 +30,7 @@ def _world_array(landmark_list: Any) -> np.ndarray:
 class MediaPipeBackend(PoseBackend):
     name = "mediapipe"
     device = "cpu"
+    max_persons = 1
 
     def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5):
         if model_complexity != 1:

@@ -1,0 +1,54 @@
+"""The segment plan: how a video's analysed frames are cut into segment tasks (pure, unit-tested)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..pipeline import FRAMES_PER_CHUNK
+
+# A segment shorter than this spends more on start-up (seek, warm-up, claim) than it gains by spreading out.
+MIN_SEGMENT_S = 2.0
+# Longer than this and a lost worker costs too much redone work, and partial results come too slowly.
+MAX_SEGMENT_S = 10.0
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """`count` segments of `length` analysed frames (the last one may be shorter) over `frames` frames."""
+
+    frames: int
+    length: int
+    count: int
+
+    def bounds(self, i: int) -> tuple[int, int]:
+        """Analysed-frame ordinals [start, end) of segment i (0-based)."""
+        if not 0 <= i < self.count:
+            raise IndexError(f"segment {i} of {self.count}")
+        return i * self.length, min((i + 1) * self.length, self.frames)
+
+
+def plan_segments(
+    frames: int,
+    analysed_fps: float,
+    live_workers: int,
+    min_s: float = MIN_SEGMENT_S,
+    max_s: float = MAX_SEGMENT_S,
+    grid: int = FRAMES_PER_CHUNK,
+) -> SegmentPlan:
+    """Segments of whole grid blocks: enough to keep every live worker busy, each ≥ min_s and ≤ max_s of footage.
+
+    The bounds are in blocks of `grid` analysed frames, so a segment's tracker restarts exactly where the
+    single pass restarts its own (pipeline.track_on_grid): cutting never changes a keypoint. When min_s and
+    max_s disagree with the grid (a block is longer than max_s at a low frame rate), one block wins.
+    """
+    if frames <= 0:
+        return SegmentPlan(frames=0, length=grid, count=0)
+    fps = analysed_fps if analysed_fps > 0 and math.isfinite(analysed_fps) else 30.0
+    blocks = math.ceil(frames / grid)
+    min_blocks = max(1, math.ceil(min_s * fps / grid - 1e-9))
+    max_blocks = max(min_blocks, math.floor(max_s * fps / grid + 1e-9))
+    per = math.ceil(blocks / max(1, live_workers))
+    per = min(max(per, min_blocks), max_blocks, blocks)
+    length = per * grid
+    return SegmentPlan(frames=frames, length=length, count=math.ceil(frames / length))

@@ -1,0 +1,104 @@
+"""The segment task: pose over analysed frames [frameStart, frameEnd) on the fixed grid (pipeline.track_on_grid),
+each finished block written at once as a pose_frames chunk (partial results), then the job's counters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from ..media import analysis_scale, decode_frames
+from ..pipeline import WARMUP_FRAMES, track_on_grid
+from .context import InputError, WorkerContext
+from .queue import utcnow
+from .results import chunk_doc
+
+Doc = dict[str, Any]
+
+
+def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -> Doc:
+    video = ctx.video(task)
+    path, probe = ctx.probe(video)
+    indices = ctx.sampled(probe)
+    start, end = int(task["frameStart"]), int(task["frameEnd"])
+    if end > len(indices):
+        raise InputError(
+            "internal", f"segment [{start}, {end}) is beyond the {len(indices)} analysed frames", permanent=True
+        )
+    first = max(0, start - WARMUP_FRAMES)
+    wanted = indices[first:end]
+    ordinal_of = {index: first + i for i, index in enumerate(wanted)}
+    max_side = ctx.settings.pose.analysis_max_side
+    to_display = 1.0 / analysis_scale(probe.coded_width, probe.coded_height, max_side)
+    started = time.perf_counter()
+    decoded = decode_frames(str(path), probe, wanted, max_side)
+    frames = 0
+    for block in track_on_grid(ctx.backend, decoded, ordinal_of, start, end, to_display, should_stop):
+        if not block.frames:
+            continue  # nothing decoded here (a corrupt stretch): the single pass has no frames there either
+        frames += len(block.frames)
+        doc = chunk_doc(task["videoId"], block)
+        if not ctx.queue.still_ours(task):
+            return {"frames": frames, "abandoned": True}
+        ctx.db["pose_frames"].replace_one({"videoId": task["videoId"], "chunk": block.chunk}, doc, upsert=True)
+    seconds = time.perf_counter() - started
+    if not ctx.queue.still_ours(task):
+        return {"frames": frames, "abandoned": True}
+    count_segment(ctx, task, end - start)
+    return {
+        "frames": frames,
+        "seconds": round(seconds, 3),
+        "framesPerSecond": round(frames / seconds, 2) if seconds > 0 else None,
+        "backend": ctx.backend.name,
+        "maxPersons": ctx.backend.max_persons,
+    }
+
+
+def count_segment(ctx: WorkerContext, task: Doc, frames: int) -> None:
+    """Count the segment on the job once (segmentsDoneSeqs guards a redo), move progress forward, and let the
+    update that completes the count insert the finish task (insert_once makes a repeat harmless)."""
+    now = utcnow()
+    jobs = ctx.db["jobs"]
+    job = jobs.find_one_and_update(
+        {"_id": task["jobId"], "segmentsDoneSeqs": {"$ne": task["seq"]}},
+        {
+            "$inc": {"framesDone": frames, "segmentsDone": 1},
+            "$addToSet": {"segmentsDoneSeqs": task["seq"]},
+            "$set": {"updatedAt": now},
+        },
+        return_document=ReturnDocument.AFTER,
+    ) or jobs.find_one({"_id": task["jobId"]})
+    if job is None:
+        ctx.video(task)  # raises VideoGone
+        return
+    total = job.get("framesTotal") or 0
+    if total:
+        progress = min(1.0, job["framesDone"] / total)
+        jobs.update_one(
+            {"_id": job["_id"], "progress": {"$lt": progress}, "state": "running"}, {"$set": {"progress": progress}}
+        )
+    if job.get("segmentsTotal") is not None and job["segmentsDone"] >= job["segmentsTotal"]:
+        ctx.queue.insert_once(
+            {
+                "jobId": task["jobId"],
+                "videoId": task["videoId"],
+                "kind": "finish",
+                "seq": job["segmentsTotal"] + 1,
+                "state": "queued",
+                "priority": task["priority"],
+                "attempts": 0,
+                "lost": 0,
+                "runAfter": now,
+                "workerId": None,
+                "leaseUntil": None,
+                "heartbeatAt": None,
+                "errorKind": None,
+                "errorDetail": None,
+                "result": None,
+                "createdAt": now,
+                "updatedAt": now,
+                "finishedAt": None,
+            }
+        )
