@@ -10,11 +10,12 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from snowstack import doctor as doctor_
-from snowstack.cli import user_errors
+from snowstack.cli import VerbTask, user_errors
 from snowstack.engine import Engine, buildkit_exports
 from snowstack.errors import SnowstackError, require_known
 from snowstack.report import Status, console, emit_checks, print_json
 from snowstack.stack import load_stack
+from snowstack.users import NAMED_ACTIONS
 
 
 @task(help={"json": "print the checks as JSON instead of a table"})
@@ -216,6 +217,27 @@ def bench_rebuild(
             console.print(f"[dim]plot:[/] {path}")
     if outcome.failed:
         raise Exit(code=1)
+
+
+@task(
+    klass=VerbTask,
+    positional=["action", "name"],
+    named=NAMED_ACTIONS,
+    help={
+        "action": "add, list, reset or remove",
+        "name": "the account's username (add, reset, remove)",
+        "role": "add: rider, coach or admin",
+        "riders": "add --role coach: the riders the coach follows, comma-separated (a,b)",
+        "transfer": "remove: give the user's videos to the admin (without it, a user who owns videos is not removed)",
+        "json": "print the result as JSON",
+    },
+)
+@user_errors
+def user(c: Context, action: str, name: str = "", role: str = "", riders: str = "", transfer: bool = False, json: bool = False) -> None:
+    """Web app accounts, as the .env admin: user add NAME --role R [--riders a,b] | list | reset NAME | remove NAME [--transfer]."""
+    from snowstack.users import user as run
+
+    run(action, name, role=role, riders=riders, transfer=transfer, as_json=json)
 
 
 @task(help={"timeout": "seconds to wait for every service to be healthy"})

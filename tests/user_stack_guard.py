@@ -6,7 +6,9 @@
 
 The user's stack is the compose project named in stack.toml (what `invoke up` runs with SNOWSTACK_PROJECT
 unset). The snapshot holds its containers (id, start time, restarts), volumes, network, and through its API
-every video with the SHA-256 of its stored file, its pose frames and metrics. With --seed (CI, where no user
+every video with the SHA-256 of its stored file, its pose frames and metrics. It reads the API signed in as the
+user's first admin (ADMIN_USERNAME / ADMIN_PASSWORD of backend/.env); an API from before accounts existed is read
+as it was, without signing in. With --seed (CI, where no user
 stack exists) it first brings that stack up and analyses a clip in it, as a developer's machine would have,
 and `check` (or, when the suite stopped early, `release`) takes it down again afterwards.
 """
@@ -29,7 +31,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from snowstack.compose import PROJECT_VARIABLE  # noqa: E402
+from snowstack.apiclient import ApiClient, ApiError, NoSignInError, sign_in_as_admin  # noqa: E402
+from snowstack.compose import PROJECT_VARIABLE, read_env_file  # noqa: E402
 from snowstack.engine import Engine  # noqa: E402
 from snowstack.stack import load_stack  # noqa: E402
 
@@ -59,30 +62,54 @@ def snapshot(engine: Engine, project: str, network: str) -> dict[str, Any]:
         "containers": containers,
         "volumes": volumes,
         "network": bool(engine.client.network.exists(network)),
-        "videos": videos(f"http://127.0.0.1:{api_port}") if api_port and containers["backend-api"]["status"] == "running" else None,
+        "videos": videos(user_api(f"http://127.0.0.1:{api_port}"))
+        if api_port and containers["backend-api"]["status"] == "running"
+        else None,
     }
+
+
+def user_api(api: str, env_file: Path | None = None) -> ApiClient:
+    """The user's API, signed in as their first admin (credentials from `env_file`, default the user's backend/.env);
+    a stack from before accounts existed needs (and has) no sign-in.
+
+    The guard only reads `.env`: it never adds the variables `invoke up` would.
+    """
+    path = (env_file or load_stack().compose_file.parent / ".env").resolve()
+    env = read_env_file(path) if path.is_file() else {}
+    env_file = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    if env.get("ADMIN_PASSWORD"):
+        try:
+            return sign_in_as_admin(api, env, env_file)
+        except NoSignInError:
+            return ApiClient(api)
+        except ApiError as error:
+            sys.exit(f"user-stack guard: cannot read the user's stack: {error}")
+    client = ApiClient(api)
+    if client.get("/api/videos", params={"limit": 1}, timeout=30).status_code == 401:
+        sys.exit(f"user-stack guard: the user's API asks for a sign-in but {env_file} has no ADMIN_PASSWORD: run `invoke up`")
+    return client
 
 
 def digest(response: requests.Response) -> str:
     return f"{response.status_code}:{hashlib.sha256(response.content).hexdigest()}"
 
 
-def videos(api: str) -> dict[str, Any]:
+def videos(api: ApiClient) -> dict[str, Any]:
     """Each video's record, and hashes of what the API serves for it (file, pose frames, metrics)."""
     found: dict[str, Any] = {}
     page = 1
     while True:
-        listing = requests.get(f"{api}/api/videos", params={"page": page, "limit": 50}, timeout=30).json()
+        listing = api.get("/api/videos", params={"page": page, "limit": 50}, timeout=30).json()
         for video in listing["items"]:
-            base = f"{api}/api/videos/{video['id']}"
-            original = requests.get(f"{base}/original", timeout=120)
+            base = f"/api/videos/{video['id']}"
+            original = api.get(f"{base}/original", timeout=120)
             found[video["id"]] = {
                 "title": video.get("title"),
                 "sha256": video.get("sha256"),
                 "status": video.get("status"),
-                "file": digest(original if original.status_code == 200 else requests.get(f"{base}/stream", timeout=120)),
-                "pose": digest(requests.get(f"{base}/pose", timeout=120)),
-                "metrics": digest(requests.get(f"{base}/metrics", timeout=60)),
+                "file": digest(original if original.status_code == 200 else api.get(f"{base}/stream", timeout=120)),
+                "pose": digest(api.get(f"{base}/pose", timeout=120)),
+                "metrics": digest(api.get(f"{base}/metrics", timeout=60)),
             }
         if page * listing["limit"] >= listing["total"]:
             return found
@@ -117,12 +144,12 @@ def invoke(*args: str) -> None:
 def seed(engine: Engine, project: str, network: str) -> None:
     """A user's stack holding one analysed clip (CI has none of its own)."""
     invoke("up", "--skip-lint", "--timeout", "600")
-    api = f"http://127.0.0.1:{snapshot_port(engine, project)}"
+    api = user_api(f"http://127.0.0.1:{snapshot_port(engine, project)}")
     with CLIP.open("rb") as clip:
-        created = requests.post(f"{api}/api/videos", files={"video": (CLIP.name, clip, "video/webm")}, data={"role": "rider"}, timeout=60)
+        created = api.post("/api/videos", files={"video": (CLIP.name, clip, "video/webm")}, data={"role": "rider"}, timeout=60)
     created.raise_for_status()
     deadline = time.monotonic() + 300
-    while (job := requests.get(f"{api}/api/jobs/{created.json()['jobId']}", timeout=10).json())["state"] not in ("done", "failed"):
+    while (job := api.get(f"/api/jobs/{created.json()['jobId']}", timeout=10).json())["state"] not in ("done", "failed"):
         if time.monotonic() > deadline:
             sys.exit(f"user-stack guard: the seeded clip is still {job['state']} after 300 s")
         time.sleep(1)
