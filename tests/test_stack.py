@@ -140,3 +140,11 @@ def test_a_worker_runs_another_services_image_listens_on_nothing_and_is_found_by
     assert stack.built_services() == ["web"]  # its image is web's: built once
     with pytest.raises(ValueError, match="unknown role"):
         stack.with_role("boss")
+
+
+def test_the_repository_stack_has_scaled_pose_workers_on_the_gpu_beside_the_pose_service() -> None:
+    stack = load_stack()
+    assert stack.with_role("worker") == ["pose-worker"]
+    assert set(stack.with_role("gpu")) == {"pose-service", "pose-worker"}
+    worker = stack.services["pose-worker"]
+    assert worker.port is None and worker.image_of == "pose-service" and worker.talks_to == ("mongodb",)
