@@ -80,6 +80,7 @@ def test_each_service_reaches_only_the_services_it_needs(project: ComposeStack) 
     for (source, target), expected in expected_reachability(project.stack).items():
         port = ports[target]
         if port is None:  # a pose worker listens on nothing: there is nothing of it to reach
+            continue
         probes.append((source, target, target, port, expected))
         if not expected:  # not just a missing DNS name: no address of the target answers either
             probes += [(source, target, address, port, False) for address in facts[target].addresses.values()]
