@@ -1,6 +1,6 @@
 """The one way Python talks to the API as a user: sign in over HTTP, keep the session cookie, send the CSRF token.
 
-Every Python client of the API (`invoke user`, `invoke verify`, the whole-stack tests, the user-stack guard) signs
+Every Python client of the API (the `user` and `verify` tasks, the whole-stack tests, the user-stack guard) signs
 in here, so the session contract of docs/contracts.md ("Accounts") is written once on this side.
 """
 

@@ -177,7 +177,7 @@ def sign_in_facts(project: ComposeStack, frontend_url: str | None) -> dict[str, 
 
 
 def user(action: str, name: str = "", *, role: str = "", riders: str = "", transfer: bool = False, as_json: bool = False) -> Any:
-    """`invoke user ACTION [NAME]`: checks the request, signs in as the admin, acts and reports; returns what it printed."""
+    """The user task (ACTION, NAME): checks the request, signs in as the admin, acts and reports; returns what it printed."""
     from .workflows import compose_stack
 
     check_request(action, name, role, riders)
