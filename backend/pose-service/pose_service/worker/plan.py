@@ -15,7 +15,8 @@ MAX_SEGMENT_S = 10.0
 
 @dataclass(frozen=True)
 class SegmentPlan:
-    """`count` segments of `length` analysed frames (the last one may be shorter) over `frames` frames."""
+    """`count` segments of `length` analysed frames over `frames` frames; the last one takes the remainder
+    (shorter, or up to a minimum segment longer: a tail too short to be worth a task joins the one before)."""
 
     frames: int
     length: int
@@ -25,7 +26,7 @@ class SegmentPlan:
         """Analysed-frame ordinals [start, end) of segment i (0-based)."""
         if not 0 <= i < self.count:
             raise IndexError(f"segment {i} of {self.count}")
-        return i * self.length, min((i + 1) * self.length, self.frames)
+        return i * self.length, self.frames if i == self.count - 1 else (i + 1) * self.length
 
 
 def plan_segments(
@@ -51,4 +52,7 @@ def plan_segments(
     per = math.ceil(blocks / max(1, live_workers))
     per = min(max(per, min_blocks), max_blocks, blocks)
     length = per * grid
-    return SegmentPlan(frames=frames, length=length, count=math.ceil(frames / length))
+    count = math.ceil(frames / length)
+    if count > 1 and frames - (count - 1) * length < min_s * fps:
+        count -= 1
+    return SegmentPlan(frames=frames, length=length, count=count)

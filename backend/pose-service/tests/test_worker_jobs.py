@@ -1,0 +1,222 @@
+"""The pose worker end to end in this process (the Worker loop in a thread, as `python -m pose_service.worker`
+runs it), on a real MongoDB-wire server and real MediaPipe: segmented results equal the single pass, a corrupt
+upload fails as 'undecodable' after its attempts, and deleting a job's tasks stops the worker within a second."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from bson import ObjectId
+from conftest import person_photos, write_pan_zoom_video
+from mongo_server import MongoServer, submit_video, wait_for
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from pose_service.config import Config
+from pose_service.pipeline import analyse_video
+from pose_service.runtime import PoseRuntime
+from pose_service.tracking import BlockPoses, join_blocks
+from pose_service.validation import parse_sampling
+from pose_service.worker.context import WorkerContext
+from pose_service.worker.loop import Worker
+from pose_service.worker.queue import TaskQueue
+from pose_service.worker.results import frames_from_json, join_metrics
+from pose_service.worker.settings import WorkerSettings
+from pose_service.worker.store import MediaStore
+
+POSE_CONFIG = Config(backend="mediapipe")
+
+
+@pytest.fixture(scope="module")
+def mongo() -> Iterator[MongoServer]:
+    server = MongoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def db(mongo: MongoServer) -> Iterator[Database]:
+    client: MongoClient = MongoClient(mongo.uri, tz_aware=True)
+    name = f"w{ObjectId()}"
+    yield client[name]
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def runtime() -> PoseRuntime:
+    rt = PoseRuntime(POSE_CONFIG)
+    rt.start(background=False)
+    assert rt.ready, rt.detail
+    return rt
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """250 analysed frames: three tracker blocks (100, 100, 50), so it can be cut into 1, 2 or 3 segments."""
+    return write_pan_zoom_video(tmp_path_factory.mktemp("clips") / "astronaut.mp4", person_photos()["astronaut"], 250)
+
+
+@pytest.fixture(scope="module")
+def reference(runtime: PoseRuntime, clip: Path) -> dict[str, Any]:
+    """The single pass: POST /v1/pose/video's body for the clip."""
+    return analyse_video(runtime, str(clip), parse_sampling({}, POSE_CONFIG.max_frames_limit), 1280)
+
+
+@contextlib.contextmanager
+def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime, **overrides: Any) -> Iterator[Worker]:
+    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, pose=POSE_CONFIG, **overrides)
+    client: MongoClient = MongoClient(mongo.uri, **settings.client_options())
+    wdb = client[db.name]
+    assert runtime.backend is not None
+    workdir = Path(tempfile.mkdtemp(prefix="worker-test-"))
+    worker = Worker(WorkerContext(wdb, TaskQueue(wdb, settings), MediaStore(wdb), runtime.backend, settings, workdir))
+    thread = threading.Thread(target=worker.run, name="worker")
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(60)
+        client.close()
+        assert not thread.is_alive(), "the worker did not stop"
+        assert not workdir.exists(), "the worker's temp folder is removed on exit"
+
+
+def job_of(db: Database, job_id: ObjectId) -> dict[str, Any]:
+    job = db.jobs.find_one({"_id": job_id})
+    assert job is not None
+    return job
+
+
+def wait_job_end(db: Database, job_id: ObjectId, timeout: float = 300) -> dict[str, Any]:
+    wait_for(lambda: job_of(db, job_id)["state"] in ("done", "failed"), timeout, "the job to end", every=0.2)
+    return job_of(db, job_id)
+
+
+def close(a: Any, b: Any, tol: float, where: str) -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            close(a[k], b[k], tol, f"{where}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        if a and all(isinstance(v, (int, float)) or v is None for v in a + b):
+            x = np.array([np.nan if v is None else v for v in a], dtype=float)
+            y = np.array([np.nan if v is None else v for v in b], dtype=float)
+            np.testing.assert_allclose(x, y, atol=tol, equal_nan=True, err_msg=where)
+        else:
+            for i, (u, v) in enumerate(zip(a, b, strict=True)):
+                close(u, v, tol, f"{where}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, abs=tol), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize(("segments", "max_s"), [(1, 10.0), (2, 6.7), (3, 3.4)])
+def test_segmented_analysis_equals_the_single_pass(
+    mongo: MongoServer,
+    db: Database,
+    runtime: PoseRuntime,
+    clip: Path,
+    reference: dict[str, Any],
+    segments: int,
+    max_s: float,
+) -> None:
+    with running_worker(mongo, db, runtime, segment_min_s=1.0, segment_max_s=max_s):
+        video_id, job_id = submit_video(db, clip)
+        job = wait_job_end(db, job_id)
+    assert job["state"] == "done", job.get("errorDetail")
+    assert (job["segmentsTotal"], job["segmentsDone"], job["framesTotal"], job["framesDone"]) == (
+        segments,
+        segments,
+        250,
+        250,
+    )
+    assert job["progress"] == 1.0 and job["attempts"] == 0 and job["stage"] is None
+    tasks = list(db.tasks.find({"jobId": job_id}).sort("seq", 1))
+    assert [t["kind"] for t in tasks] == ["ingest"] + ["segment"] * segments + ["finish"]
+    assert all(t["state"] == "done" for t in tasks)
+
+    # Every frame's keypoints, boxes, scores and track ids: identical to the one pass, as stored JSON.
+    chunks = list(db.pose_frames.find({"videoId": video_id}).sort("chunk", 1))
+    assert [c["chunk"] for c in chunks] == [0, 1, 2]
+    stored = [f for c in chunks for f in c["frames"]]
+    assert len(stored) == len(reference["frames"]) == 250
+    for got, want in zip(stored, reference["frames"], strict=True):
+        assert got == want, f"frame {want['index']} differs"
+    assert db.videos.find_one({"_id": video_id})["riderTrackId"] == reference["rider_track_id"] == 1
+
+    # The metrics, read back from the split documents, equal the one pass's within rounding.
+    head = db.metrics.find_one({"_id": video_id})
+    series = list(db.metric_series.find({"videoId": video_id}))
+    assert head["frames"] == 250 and head["seriesChunks"] == len(series) == 1
+    close(join_metrics(head, series), reference["metrics"], 0.05, "metrics")
+
+    video = db.videos.find_one({"_id": video_id})
+    assert video["status"] == "done"
+    assert video["probe"]["source"] == "ingest" and video["frameCount"] == 250
+    files = {f["metadata"]["kind"]: f for f in db["media.files"].find({"metadata.videoId": video_id})}
+    assert set(files) == {"original", "rendition", "poster", "sprite"}
+    assert video["rendition"]["fileId"] == files["rendition"]["_id"]
+    assert video["sprite"]["layout"]["columns"] >= 1
+    assert video["timing"]["poseS"] > 0
+
+
+def test_the_join_on_real_mediapipe_output_keeps_one_rider_without_the_single_person_shortcut(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, clip: Path
+) -> None:
+    with running_worker(mongo, db, runtime, segment_min_s=1.0, segment_max_s=3.4):
+        video_id, job_id = submit_video(db, clip)
+        assert wait_job_end(db, job_id)["state"] == "done"
+    chunks = list(db.pose_frames.find({"videoId": video_id}).sort("chunk", 1))
+    blocks = [BlockPoses(frames_from_json(c["warmup"]), frames_from_json(c["frames"])) for c in chunks]
+    assert [len(b.warmup) for b in blocks] == [0, 8, 8]
+    assert join_blocks(blocks, single_person=False) == [{1: 1}, {1: 1}, {1: 1}]
+
+
+def test_a_corrupt_upload_fails_as_undecodable_after_its_attempts(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, tmp_path: Path
+) -> None:
+    bad = tmp_path / "corrupt.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(200_000))
+    with running_worker(mongo, db, runtime, backoff_s=0.2, max_attempts=3):
+        video_id, job_id = submit_video(db, bad)
+        job = wait_job_end(db, job_id, 60)
+    assert job["state"] == "failed" and job["errorKind"] == "undecodable" and job["attempts"] == 3
+    assert "attempt 3 of 3" in job["errorDetail"]
+    task = db.tasks.find_one({"jobId": job_id})
+    assert (task["state"], task["attempts"], task["lost"]) == ("failed", 3, 0)
+    assert db.videos.find_one({"_id": video_id})["status"] == "failed"
+
+
+def test_deleting_a_jobs_tasks_stops_the_worker_within_a_second(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, tmp_path: Path
+) -> None:
+    long_clip = write_pan_zoom_video(tmp_path / "long.mp4", person_photos()["astronaut"], 600)
+    with running_worker(mongo, db, runtime, segment_max_s=30.0) as worker:
+        video_id, job_id = submit_video(db, long_clip)
+        wait_for(lambda: db.pose_frames.count_documents({"videoId": video_id}) >= 1, 300, "the first chunk")
+        assert worker.current is not None and worker.current["kind"] == "segment"
+        # What DELETE /api/videos/:id does first: the tasks, then the video and its job.
+        deleted = time.monotonic()
+        db.tasks.delete_many({"jobId": job_id})
+        db.jobs.delete_one({"_id": job_id})
+        db.videos.delete_one({"_id": video_id})
+        wait_for(lambda: worker.current is None, 5, "the worker to drop the task", every=0.02)
+        stopped_after = time.monotonic() - deleted
+        assert stopped_after < 1.0, f"the worker went on for {stopped_after:.2f} s"
+        # It removed what it had written for the deleted video (pose frames, derived media).
+        wait_for(lambda: db.pose_frames.count_documents({"videoId": video_id}) == 0, 5, "its frames to go")
+        assert db["media.files"].count_documents({"metadata.videoId": video_id, "metadata.kind": "rendition"}) == 0
