@@ -1,10 +1,11 @@
 // Browser tests: Debian's Chromium (driven by playwright-core) against the BUILT app served by
-// server/serve.mjs, whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs).
+// server/serve.mjs, whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs). Every page is
+// signed in as the rider who owns the recorded videos; e2e/accounts.e2e.test.mjs tests the accounts themselves.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
 import { checkOverlayAtThreeTimes } from './overlayCheck.mjs';
 import { root, shots, startServers } from './servers.mjs';
 
@@ -13,62 +14,19 @@ let fixture;
 let browser;
 let base;
 let apiBase;
+let newPage;
 
 before(async () => {
   servers = await startServers();
   ({ fixture, base, apiBase } = servers);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
+  newPage = pageFactory(browser, base); // signed in as ana (the fixture videos' owner) unless told otherwise
 });
 
 after(async () => {
   await browser?.close();
   await servers?.stop();
 });
-
-async function newPage(width = 1280, height = 720) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // Every page must run under serve.mjs's Content-Security-Policy without a single violation.
-  const csp = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|create|frame)/i.test(m.text())) csp.push(m.text());
-  });
-  await context.exposeBinding('__cspViolation', (_src, v) => csp.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`));
-  });
-  return {
-    page,
-    errors,
-    csp,
-    close: async () => {
-      await context.close();
-      assert.deepEqual(csp, [], 'no Content-Security-Policy violations');
-    },
-  };
-}
-
-async function shot(page, name) {
-  // Full-page captures show a sticky header wherever the page was scrolled to: start at the top.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForTimeout(100);
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
-
-/** Wait until the rider video has a decoded frame and the overlay has drawn a pose frame. */
-async function waitForPlayer(page, nth = 0) {
-  await page.waitForFunction((i) => {
-    const v = document.querySelectorAll('video')[i];
-    const c = document.querySelectorAll('[data-testid="skeleton-canvas"]')[i];
-    return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
-  }, nth, { timeout: 15000 });
-}
 
 async function seekAndWait(page, t) {
   await page.evaluate((t) => new Promise((resolve) => {

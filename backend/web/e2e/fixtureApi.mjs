@@ -4,12 +4,17 @@
 // Resumable uploads speak the tus protocol like the API (POST/HEAD/PATCH/DELETE under /api/uploads); a test can
 // make the next PATCH drop its connection part-way (POST /__fixture/drop {"atFraction": 0.5}).
 // Posters are made from the fixture clips with Debian's ffmpeg when the double starts.
+// Accounts (issue 16) come from e2e/fixtureAccounts.mjs: every /api route but POST /api/session and
+// /api/shared/... needs the sb_session cookie (401 otherwise) and, to change anything, X-CSRF-Token (403); videos
+// are owned (ana owns the recorded ones, ben one more); share links open one analysis. Test controls:
+// POST /__fixture/sessions/expire (every session ends), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset.
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createAccounts } from './fixtureAccounts.mjs';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
@@ -45,7 +50,11 @@ const decodeMetadata = (header) => Object.fromEntries(
 );
 
 export function createFixtureApi() {
-  const videos = read('videos.json');
+  const accounts = createAccounts();
+  const videos = read('videos.json').map((v) => ({ ...v, ownerId: 'u-ana' }));
+  // Another rider's analysed run: the browser tests check ana never sees it.
+  videos.push({ ...videos.find((v) => v.id === 'v-rider'), id: 'v-ben', title: 'Ben — frontside 180', ownerId: 'u-ben',
+    job: { ...videos.find((v) => v.id === 'v-rider').job, id: 'j-ben', videoId: 'v-ben' } });
   const { posters, sprites } = makePosters();
   const tusUploads = new Map(); // id → {length, offset, meta}
   let tusSeq = 0;
@@ -61,14 +70,21 @@ export function createFixtureApi() {
     res.end(data);
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
-  const publicVideo = ({ _file, ...v }) => {
+  const publicVideo = ({ _file, ownerId, ...v }) => {
     const ingested = v.status === 'done';
     return {
       ...v,
+      owner: accounts.ownerOf(ownerId),
       posterUrl: ingested ? `/api/videos/${v.id}/poster` : null,
       spriteUrl: ingested ? `/api/videos/${v.id}/sprite` : null,
       spriteLayout: ingested ? SPRITE_LAYOUT : null,
     };
+  };
+  /** The share page's view of a video: no owner, media under /api/shared/<token>/. */
+  const sharedVideo = (v, t) => {
+    const { owner, ...rest } = publicVideo(v);
+    const ingested = v.status === 'done';
+    return { ...rest, posterUrl: ingested ? `/api/shared/${t}/poster` : null, spriteUrl: ingested ? `/api/shared/${t}/sprite` : null };
   };
   const find = (id) => videos.find((v) => v.id === id);
   const findJob = (jobId) => videos.find((v) => v.job?.id === jobId);
@@ -93,17 +109,17 @@ export function createFixtureApi() {
     createReadStream(file).pipe(res);
   }
 
-  function addVideo({ name, role, title, size }) {
+  function addVideo({ name, role, title, size, ownerId }) {
     const now = new Date().toISOString();
     const id = `v-up-${++seq}`;
     const ext = path.extname(name).toLowerCase().slice(1);
     const job = { id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null };
-    videos.unshift({ id, title, role, originalName: name, size, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, probe: null, _file: 'rider.webm' });
+    videos.unshift({ id, title, role, originalName: name, size, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, probe: null, _file: 'rider.webm', ownerId });
     return { videoId: id, jobId: job.id };
   }
 
   /** tus (https://tus.io) creation, HEAD, PATCH and termination, as the API's /api/uploads speaks it. */
-  function tus(req, res, id) {
+  function tus(req, res, id, user) {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...tusHeaders, 'tus-version': '1.0.0', 'tus-extension': 'creation,termination' });
       return res.end();
@@ -116,12 +132,12 @@ export function createFixtureApi() {
       const ext = path.extname(meta.filename ?? '').toLowerCase().slice(1);
       if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_type', `“${meta.filename}” is not an MP4, MOV, WebM or MKV video.`);
       const uid = `u${++tusSeq}`;
-      tusUploads.set(uid, { length, offset: 0, meta });
+      tusUploads.set(uid, { length, offset: 0, meta, ownerId: user.id });
       res.writeHead(201, { ...tusHeaders, location: `/api/uploads/${uid}` });
       return res.end();
     }
     const u = tusUploads.get(id);
-    if (!u) {
+    if (!u || (u.ownerId !== user.id && user.role !== 'admin')) {
       req.resume();
       return fail(res, 404, 'not_found', 'no such upload');
     }
@@ -162,13 +178,13 @@ export function createFixtureApi() {
         return res.end();
       }
       tusUploads.delete(id);
-      const body = JSON.stringify(addVideo({ name: u.meta.filename, role: u.meta.role, title: u.meta.title ?? null, size: u.length }));
+      const body = JSON.stringify(addVideo({ name: u.meta.filename, role: u.meta.role, title: u.meta.title ?? null, size: u.length, ownerId: u.ownerId }));
       res.writeHead(200, { ...tusHeaders, 'upload-offset': u.offset, 'content-type': 'application/json' });
       res.end(body);
     });
   }
 
-  function upload(req, res) {
+  function upload(req, res, user) {
     // Read slowly and look only at the part headers: enough to answer like the API does.
     const chunks = [];
     let total = 0;
@@ -187,20 +203,29 @@ export function createFixtureApi() {
       if (role !== 'rider' && role !== 'reference') return fail(res, 400, 'invalid_role', 'role must be "rider" or "reference".');
       const ext = path.extname(file[1]).toLowerCase().slice(1);
       if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_media_type', `“${file[1]}” is not an MP4, MOV, WebM or MKV video.`);
-      const added = addVideo({ name: file[1], role, title, size: total });
+      const added = addVideo({ name: file[1], role, title, size: total, ownerId: user.id });
       json(res, 202, added);
     });
   }
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://fixture');
-    const p = url.pathname;
-    log.push(`${req.method} ${p}`);
+  const readBody = (req) => new Promise((resolve) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => resolve(body));
+  });
+  const parseJson = (text) => {
+    try {
+      return JSON.parse(text || 'null');
+    } catch {
+      return null;
+    }
+  };
+
+  /** Test controls: not part of the API, never behind the session gate. */
+  function control(req, res, p) {
     let m;
     if (req.method === 'POST' && (m = /^\/__fixture\/jobs\/([^/]+)$/.exec(p))) {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
+      readBody(req).then((body) => {
         const v = findJob(m[1]);
         if (!v) return fail(res, 404, 'not_found', 'no such job');
         v.job = { ...v.job, ...JSON.parse(body || '{}'), updatedAt: new Date().toISOString() };
@@ -212,40 +237,93 @@ export function createFixtureApi() {
         }
         json(res, 200, { listeners: streams.get(v.job.id)?.size ?? 0 });
       });
-      return;
-    }
-    if (req.method === 'GET' && p === '/api/videos') {
-      const role = url.searchParams.get('role');
-      const status = url.searchParams.get('status');
-      const page = Number(url.searchParams.get('page') ?? 1);
-      const limit = Number(url.searchParams.get('limit') ?? 20);
-      const all = videos.filter((v) => (!role || v.role === role) && (!status || v.status === status));
-      return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
+      return true;
     }
     if (req.method === 'POST' && p === '/__fixture/drop') {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
+      readBody(req).then((body) => {
         dropNext = JSON.parse(body || '{}').atFraction ?? 0.5;
         json(res, 200, { dropNext });
       });
-      return;
+      return true;
     }
     if (req.method === 'GET' && p === '/__fixture/uploads') {
-      return json(res, 200, [...tusUploads.entries()].map(([id, u]) => ({ id, offset: u.offset, length: u.length, patches: u.patches ?? 0 })));
+      json(res, 200, [...tusUploads.entries()].map(([id, u]) => ({ id, offset: u.offset, length: u.length, patches: u.patches ?? 0 })));
+      return true;
     }
-    if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1]);
-    if (req.method === 'POST' && p === '/api/videos') return upload(req, res);
+    if (req.method === 'POST' && p === '/__fixture/sessions/expire') {
+      accounts.expireSessions();
+      json(res, 200, { sessions: 0 });
+      return true;
+    }
+    if (req.method === 'POST' && p === '/__fixture/auth-disabled') {
+      readBody(req).then((body) => json(res, 200, { authDisabled: accounts.setAuthDisabled(JSON.parse(body || '{}').on) }));
+      return true;
+    }
+    if (req.method === 'POST' && p === '/__fixture/attempts/reset') {
+      accounts.resetAttempts();
+      json(res, 200, {});
+      return true;
+    }
+    return false;
+  }
+
+  /** GET /api/shared/:token[/stream|poster|sprite|pose|metrics]: public, read-only, one analysis. */
+  function shared(req, res, t, what) {
+    const id = accounts.sharedVideoId(t);
+    const v = id && find(id);
+    if (!v || req.method !== 'GET') return fail(res, 404, 'not_found', 'This share link does not exist or was revoked.');
+    if (!what) return json(res, 200, { video: sharedVideo(v, t) });
+    if (what === 'stream') return stream(req, res, v);
+    if (what === 'poster' || what === 'sprite') {
+      if (v.status !== 'done') return fail(res, 404, 'not_found', `no ${what} yet`);
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400' });
+      return createReadStream((what === 'poster' ? posters : sprites)[v._file]).pipe(res);
+    }
+    if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
+    return json(res, 200, read(`${what}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
+  }
+
+  /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
+  function api(req, res, url, p, user) {
+    let m;
+    if (req.method === 'GET' && p === '/api/videos') {
+      const role = url.searchParams.get('role');
+      const status = url.searchParams.get('status');
+      const owner = url.searchParams.get('owner');
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const ownerId = owner ? accounts.users.find((u) => u.username === owner)?.id ?? '-' : null;
+      const all = videos.filter((v) => accounts.mayRead(user, v) && (!ownerId || v.ownerId === ownerId) && (!role || v.role === role) && (!status || v.status === status));
+      return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
+    }
+    if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1], user);
+    if (req.method === 'POST' && p === '/api/videos') return upload(req, res, user);
+    if ((m = /^\/api\/videos\/([^/]+)\/shares(?:\/([^/]+))?$/.exec(p))) {
+      const v = find(m[1]);
+      if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
+      const refusal = accounts.changeRefusal(user, v);
+      if (refusal) return fail(res, ...refusal);
+      if (req.method === 'POST' && !m[2]) return json(res, 201, accounts.createShare(v, v.ownerId));
+      if (req.method === 'GET' && !m[2]) return json(res, 200, { items: accounts.sharesOf(v.id).map((s) => ({ id: s.id, url: null, createdAt: s.createdAt })) });
+      if (req.method === 'DELETE' && m[2]) {
+        if (!accounts.revoke(v.id, m[2])) return fail(res, 404, 'not_found', `No share ${m[2]}.`);
+        res.writeHead(204);
+        return res.end();
+      }
+      return fail(res, 405, 'method_not_allowed', req.method);
+    }
     if ((m = /^\/api\/videos\/([^/]+)\/(poster|sprite)$/.exec(p))) {
       const v = find(m[1]);
-      if (!v || !publicVideo(v).posterUrl) return fail(res, 404, 'not_found', `no ${m[2]} yet`);
+      if (!v || !accounts.mayRead(user, v) || !publicVideo(v).posterUrl) return fail(res, 404, 'not_found', `no ${m[2]} yet`);
       res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400' });
       return createReadStream((m[2] === 'poster' ? posters : sprites)[v._file]).pipe(res);
     }
     if ((m = /^\/api\/videos\/([^/]+)(\/stream|\/pose|\/metrics)?$/.exec(p))) {
       const v = find(m[1]);
-      if (!v) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
+      if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
       if (req.method === 'DELETE' && !m[2]) {
+        const refusal = accounts.changeRefusal(user, v);
+        if (refusal) return fail(res, ...refusal);
         videos.splice(videos.indexOf(v), 1);
         res.writeHead(204);
         return res.end();
@@ -257,7 +335,7 @@ export function createFixtureApi() {
     }
     if ((m = /^\/api\/jobs\/([^/]+)(\/events)?$/.exec(p))) {
       const v = findJob(m[1]);
-      if (!v) return fail(res, 404, 'not_found', `No job ${m[1]}.`);
+      if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No job ${m[1]}.`);
       if (!m[2]) return json(res, 200, v.job);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       sendEvent(res, v.job);
@@ -268,8 +346,26 @@ export function createFixtureApi() {
       return;
     }
     fail(res, 404, 'not_found', `No route ${req.method} ${p} in the fixture API.`);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://fixture');
+    const p = url.pathname;
+    log.push(`${req.method} ${p}`);
+    if (control(req, res, p)) return;
+    let m;
+    if ((m = /^\/api\/shared\/([^/]+)(?:\/(stream|poster|sprite|pose|metrics))?$/.exec(p))) return shared(req, res, m[1], m[2]);
+    const helpers = { json, fail };
+    // Session routes read a JSON body; the rest stream theirs (tus), so the gate runs before any body is read.
+    const jsonBody = p.startsWith('/api/session') || (p === '/api/users' && req.method !== 'GET');
+    const body = jsonBody ? parseJson(await readBody(req)) : null;
+    if (accounts.sessionRoute(req, res, p, body, helpers) !== null) return;
+    const user = accounts.gate(req, res, p, helpers);
+    if (!user) return req.resume();
+    if (accounts.accountRoute(req, res, p, user, body, helpers) !== null) return;
+    api(req, res, url, p, user);
   });
-  return { server, log, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
+  return { server, log, accounts, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,10 +1,15 @@
 import { useState } from 'react';
+import { shareTokenOf } from './api/shared';
+import { Brand } from './components/Brand';
 import { Library } from './components/Library';
 import { EmptyState } from './components/States';
 import { UploadPanel } from './components/UploadPanel';
+import { AuthOffBanner, UserMenu } from './components/UserMenu';
 import { hrefFor, useRoute } from './router';
 import { AnalysisView } from './views/AnalysisView';
 import { CompareView } from './views/CompareView';
+import { SharedView } from './views/SharedView';
+import { SessionGate, useSession } from './session/SessionContext';
 
 function Home() {
   const [refreshKey, setRefreshKey] = useState(0);
@@ -16,26 +21,31 @@ function Home() {
   );
 }
 
+/** The public share page (/shared/<token>) needs no account; everything else is behind sign-in. */
 export function App() {
+  const token = shareTokenOf(window.location.pathname);
+  if (token) return <SharedView token={token} />;
+  return (
+    <SessionGate>
+      <SignedInApp />
+    </SessionGate>
+  );
+}
+
+function SignedInApp() {
   const route = useRoute();
+  const session = useSession();
   return (
     <>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
       <header className="topbar">
-        <a className="brand" href={hrefFor.home()}>
-          <svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
-            <rect width="32" height="32" rx="8" fill="#0f1b33" />
-            <path d="M6 22 L26 10" stroke="#38bdf8" strokeWidth="4" strokeLinecap="round" />
-            <circle cx="19" cy="8" r="2.6" fill="#fde047" />
-          </svg>
-          <span>
-            Pose<strong>Lab</strong>
-          </span>
-        </a>
+        <Brand href={hrefFor.home()} />
         <span className="topbar-tag muted small">snowboard motion analysis</span>
+        <UserMenu />
       </header>
+      <AuthOffBanner authDisabled={session?.session.authDisabled} />
       <main id="main" tabIndex={-1}>
         {route.name === 'home' && <Home />}
         {route.name === 'analysis' && <AnalysisView key={route.id} id={route.id} />}

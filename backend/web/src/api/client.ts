@@ -1,20 +1,42 @@
 import { apiUrl } from '../config';
 import { toApiError } from './errors';
+import { csrfHeaders, loadSession, sessionLost, type User } from './session';
 import type { Job, Metrics, PoseResponse, Role, Video, VideoPage, JobState } from './types';
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  let res: Response;
+async function send(path: string, init?: RequestInit): Promise<Response> {
   try {
-    res = await fetch(apiUrl(path), { headers: { Accept: 'application/json' }, ...init });
+    // The session is a cookie; state-changing requests also carry the session's CSRF token (read per request).
+    return await fetch(apiUrl(path), {
+      credentials: 'include',
+      ...init,
+      headers: { Accept: 'application/json', ...csrfHeaders(init?.method), ...(init?.headers as Record<string, string> | undefined) },
+    });
   } catch {
     throw toApiError(0, null);
   }
-  if (!res.ok) throw toApiError(res.status, await res.text().catch(() => ''));
+}
+
+/**
+ * One API call. 401 means the session ended (expired, signed out elsewhere): the app goes back to sign-in
+ * (`sessionLost`) and the caller gets the error. A 403 `csrf_failed` (the session was renewed in another tab)
+ * re-reads the session's token and retries once.
+ */
+export async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  let res = await send(path, init);
+  if (res.status === 403 && init?.method && init.method !== 'GET') {
+    const body = await res.clone().text().catch(() => '');
+    if (toApiError(403, body).code === 'csrf_failed' && (await loadSession().catch(() => null))) res = await send(path, init);
+  }
+  if (!res.ok) {
+    const err = toApiError(res.status, await res.text().catch(() => ''));
+    if (res.status === 401 && err.code === 'unauthenticated') sessionLost();
+    throw err;
+  }
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
-export interface ListQuery { page?: number; limit?: number; role?: Role | ''; status?: JobState | '' }
+export interface ListQuery { page?: number; limit?: number; role?: Role | ''; status?: JobState | ''; owner?: string | '' }
 
 export function listVideos(q: ListQuery = {}): Promise<VideoPage> {
   const params = new URLSearchParams();
@@ -22,6 +44,7 @@ export function listVideos(q: ListQuery = {}): Promise<VideoPage> {
   params.set('limit', String(q.limit ?? 50));
   if (q.role) params.set('role', q.role);
   if (q.status) params.set('status', q.status);
+  if (q.owner) params.set('owner', q.owner);
   return request<VideoPage>(`/api/videos?${params}`);
 }
 
@@ -33,3 +56,14 @@ export const deleteVideo = (id: string) => request<void>(`/api/videos/${encodeUR
 
 export const streamUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/stream`);
 export const originalUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/original`);
+
+// Share links (issue 16): read-only access to one analysis by an unguessable token.
+export interface CreatedShare { token: string; url: string; createdAt: string }
+export interface ShareItem { id: string; url?: string | null; createdAt: string }
+const sharesPath = (id: string) => `/api/videos/${encodeURIComponent(id)}/shares`;
+export const createShare = (id: string) => request<CreatedShare>(sharesPath(id), { method: 'POST' });
+export const listShares = (id: string) => request<{ items: ShareItem[] }>(sharesPath(id));
+export const revokeShare = (id: string, shareId: string) => request<void>(`${sharesPath(id)}/${encodeURIComponent(shareId)}`, { method: 'DELETE' });
+
+// Accounts (admin only): the owner picker lists them.
+export const listUsers = () => request<{ items: User[] }>('/api/users');

@@ -101,6 +101,8 @@ export interface Video {
   spriteLayout?: SpriteLayout | null;
   /** True once /stream serves the browser-safe H.264 rendition. */
   renditionReady?: boolean;
+  /** Who uploaded it (issue 16); absent on the public share page and from APIs without accounts. */
+  owner?: { id: string; username: string } | null;
 }
 
 export interface SpriteLayout { columns: number; rows: number; tileWidth: number; tileHeight: number; times: number[] }

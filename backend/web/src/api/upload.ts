@@ -1,6 +1,7 @@
 import * as tus from 'tus-js-client';
 import { apiUrl } from '../config';
 import { ApiError, toApiError } from './errors';
+import { csrfHeaders, currentSession, loadSession, nextSignIn, sessionLost } from './session';
 import type { Role } from './types';
 
 export interface UploadResult { videoId: string; jobId: string }
@@ -12,6 +13,8 @@ export interface UploadProgress {
   resumedFrom?: number;
   /** True while the connection is down and the upload waits to retry. */
   retrying?: boolean;
+  /** True while the session has ended (401): the upload is paused and resumes once its owner signs in again. */
+  waitingForSignIn?: boolean;
 }
 export interface UploadHandle { promise: Promise<UploadResult>; abort: () => void }
 
@@ -63,6 +66,8 @@ export function resultFromBody(body: string): UploadResult {
  * Uploads with the tus protocol (resumable): a dropped connection is retried and resumes at the last byte the
  * server holds; after a page reload, choosing the same file again resumes it too (the upload URL is remembered
  * in localStorage under the file's name, type, size and modification time).
+ * Every tus request carries the session's CSRF token. When the session ends mid-upload (401), the app goes back
+ * to sign-in and the upload pauses; it resumes at the server's offset once the same user signs in again.
  */
 export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) => void): UploadHandle {
   let upload: tus.Upload | null = null;
@@ -72,12 +77,19 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
     rejectOuter = reject;
     let resumedFrom: number | undefined;
     let retrying = false;
+    let csrfRenewed = false;
+    const owner = currentSession()?.user.id ?? null;
     upload = new tus.Upload(input.file, {
       endpoint: apiUrl(UPLOAD_ENDPOINT),
       metadata: uploadMetadata(input),
       chunkSize: CHUNK_BYTES,
       retryDelays: RETRY_DELAYS_MS,
       storeFingerprintForResuming: true,
+      onBeforeRequest(req) {
+        // Read per request: a session renewed by a sign-in after a 401 has a new token.
+        for (const [k, v] of Object.entries(csrfHeaders(req.getMethod()))) req.setHeader(k, v);
+        if (apiUrl('') !== '') (req.getUnderlyingObject() as XMLHttpRequest).withCredentials = true;
+      },
       removeFingerprintOnSuccess: true,
       onShouldRetry(err, attempt, options) {
         const status = err.originalResponse?.getStatus() ?? 0;
@@ -104,7 +116,30 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
         }
       },
       onError(err) {
-        reject(aborted ? new ApiError(0, 'aborted', 'Upload cancelled.') : errorFromTus(err));
+        if (aborted) return reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+        const refusal = errorFromTus(err);
+        const u = upload as tus.Upload;
+        if (refusal.status === 401 && refusal.code === 'unauthenticated') {
+          sessionLost();
+          onProgress({ fraction: lastFraction, resumedFrom, waitingForSignIn: true });
+          void nextSignIn().then((session) => {
+            if (aborted) return;
+            if (owner !== null && session.user.id !== owner) {
+              reject(new ApiError(401, 'signed_in_as_other', 'Signed in as someone else, so this upload stopped. Sign in as its owner and choose the file again to resume it.'));
+              return;
+            }
+            onProgress({ fraction: lastFraction, resumedFrom });
+            u.start(); // asks the server for its offset (HEAD) and sends the rest
+          });
+          return;
+        }
+        if (refusal.status === 403 && refusal.code === 'csrf_failed' && !csrfRenewed) {
+          // The session was renewed elsewhere (another tab signed in again): read its token and go on once.
+          csrfRenewed = true;
+          loadSession().then((s) => (s && !aborted ? u.start() : reject(refusal)), () => reject(refusal));
+          return;
+        }
+        reject(refusal);
       },
     });
     let lastFraction = 0;

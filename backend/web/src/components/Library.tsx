@@ -6,6 +6,9 @@ import type { Job, Role, Video } from '../api/types';
 import { formatClock } from '../format';
 import { useAsync } from '../hooks';
 import { hrefFor } from '../router';
+import { mayChange, showsOwners } from '../session/access';
+import { useSession } from '../session/SessionContext';
+import { OwnerPicker } from './OwnerPicker';
 import { EmptyState, ErrorDetails, ErrorState, LoadingState } from './States';
 import { StatusChip } from './StatusChip';
 import { Thumbnail } from './Thumbnail';
@@ -35,6 +38,8 @@ function useLiveVideo(video: Video, onChange: (v: Video) => void, onGone: (id: s
 
 function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v: Video) => void; onDeleted: (id: string) => void }) {
   useLiveVideo(video, onChange, onDeleted);
+  const user = useSession()?.session.user;
+  const readOnly = !mayChange(video.owner, user);
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -64,6 +69,11 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
         <div className="video-card-title" title={label}>
           {label}
         </div>
+        {showsOwners(user) && video.owner && (
+          <div className="muted small video-card-owner" data-testid="video-owner">
+            {video.owner.id === user?.id ? 'yours' : `by ${video.owner.username}`}
+          </div>
+        )}
         <div className="video-card-meta">
           <StatusChip state={video.status} progress={video.job?.progress} />
           <span className="muted small">{new Date(video.createdAt).toLocaleDateString()}</span>
@@ -105,9 +115,11 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
                   Compare
                 </a>
               )}
-              <button type="button" className="btn btn-sm btn-quiet" onClick={() => setConfirming(true)} aria-label={`Delete ${label}`}>
-                Delete
-              </button>
+              {!readOnly && (
+                <button type="button" className="btn btn-sm btn-quiet" onClick={() => setConfirming(true)} aria-label={`Delete ${label}`}>
+                  Delete
+                </button>
+              )}
             </>
           )}
         </div>
@@ -118,7 +130,9 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
 
 export function Library({ refreshKey }: { refreshKey: number }) {
   const [role, setRole] = useState<Role | ''>('');
-  const [state, reload, update] = useAsync(() => listVideos({ role, limit: 100 }), [role, refreshKey]);
+  const session = useSession();
+  const [owner, setOwner] = useState('');
+  const [state, reload, update] = useAsync(() => listVideos({ role, owner, limit: 100 }), [role, owner, refreshKey, session?.epoch]);
 
   return (
     <section className="panel library" aria-labelledby="library-h">
@@ -126,6 +140,7 @@ export function Library({ refreshKey }: { refreshKey: number }) {
         <h2 id="library-h" className="panel-title">
           Library {state.status === 'ready' && <span className="count">{state.data.total}</span>}
         </h2>
+        {session && <OwnerPicker user={session.session.user} value={owner} onChange={setOwner} />}
         <div className="filters" role="group" aria-label="Filter by role">
           {(
             [

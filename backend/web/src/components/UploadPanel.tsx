@@ -55,11 +55,13 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
     const handle = uploadVideo({ file, role, title }, (p) =>
       patch(key, {
         progress: p.fraction,
-        note: p.retrying
-          ? 'Connection lost · retrying…'
-          : p.resumedFrom !== undefined && p.resumedFrom > 0
-            ? `Resumed at ${Math.round(p.resumedFrom * 100)}%`
-            : undefined,
+        note: p.waitingForSignIn
+          ? 'Paused · sign in again to continue'
+          : p.retrying
+            ? 'Connection lost · retrying…'
+            : p.resumedFrom !== undefined && p.resumedFrom > 0
+              ? `Resumed at ${Math.round(p.resumedFrom * 100)}%`
+              : undefined,
       }),
     );
     setItems((xs) => [

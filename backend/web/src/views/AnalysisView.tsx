@@ -3,6 +3,7 @@ import { listVideos, originalUrl, streamUrl } from '../api/client';
 import { apiUrl } from '../config';
 import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
+import { ShareDialog } from '../components/ShareDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { StatusChip } from '../components/StatusChip';
 import { SummaryCards } from '../components/SummaryCards';
@@ -11,6 +12,8 @@ import { formatClock } from '../format';
 import { useAsync } from '../hooks';
 import { riderOf } from '../pose/skeleton';
 import { hrefFor } from '../router';
+import { mayChange, showsOwners } from '../session/access';
+import { useSession } from '../session/SessionContext';
 import { useAnalysis } from './useAnalysis';
 
 const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
@@ -120,7 +123,10 @@ function ReferencePicker({ riderId }: { riderId: string }) {
   );
 }
 
-function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; metrics: Metrics }) {
+/** Where the player reads the clip and its scrub sprite; the share page passes its /api/shared/<token>/... URLs. */
+export interface AnalysisMedia { stream: string; sprite: string | null }
+
+export function Analysed({ video, pose, metrics, media }: { video: Video; pose: PoseResponse; metrics: Metrics; media?: AnalysisMedia }) {
   const player = useRef<PosePlayerHandle>(null);
   const [cursor, setCursor] = useState(0);
   const [frameIdx, setFrameIdx] = useState(-1);
@@ -140,14 +146,14 @@ function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; 
         <div className="analysis-main">
           <PosePlayer
             ref={player}
-            src={streamUrl(video.id)}
+            src={media?.stream ?? streamUrl(video.id)}
             pose={pose}
             label={video.title || video.originalName}
             onFrame={onFrame}
             showSkeleton={showSkeleton}
             onToggleSkeleton={setShowSkeleton}
             displaySize={{ width: video.width, height: video.height }}
-            sprite={video.spriteUrl && video.spriteLayout ? { url: apiUrl(video.spriteUrl), layout: video.spriteLayout } : null}
+            sprite={video.spriteLayout && (media ? media.sprite : video.spriteUrl) ? { url: media?.sprite ?? apiUrl(video.spriteUrl!), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
@@ -188,13 +194,23 @@ function Analysed({ video, pose, metrics }: { video: Video; pose: PoseResponse; 
 
 export function AnalysisView({ id }: { id: string }) {
   const [state, reload] = useAnalysis(id);
+  const session = useSession();
   if (state.status === 'loading') return <LoadingState label="Loading analysis…" />;
   if (state.status === 'error') return <ErrorState message={state.error} onRetry={reload} />;
   const a = state.data!;
   const { video } = a;
   return (
     <div className="view analysis" data-testid="analysis-view">
-      <VideoHeader video={video}>{video.role === 'rider' && video.status === 'done' && <ReferencePicker riderId={video.id} />}</VideoHeader>
+      <VideoHeader video={video}>
+        {video.role === 'rider' && video.status === 'done' && <ReferencePicker riderId={video.id} />}
+        {session && showsOwners(session.session.user) && video.owner && (
+          <div className="muted small" data-testid="video-owner">
+            Owner: {video.owner.username}
+            {!mayChange(video.owner, session.session.user) && ' · read-only'}
+          </div>
+        )}
+        {session && video.status === 'done' && mayChange(video.owner, session.session.user) && <ShareDialog videoId={video.id} />}
+      </VideoHeader>
       <VideoDetails video={video} />
       {video.status === 'done' && a.pose && a.metrics ? (
         <Analysed video={video} pose={a.pose} metrics={a.metrics} />
