@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -63,7 +64,7 @@ class MongoServer:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"SecantusDB exited: {self.log.read_text(errors='replace')[-2000:]}")
             try:
-                with MongoClient(self.uri, serverSelectionTimeoutMS=500) as c:
+                with MongoClient[dict[str, Any]](self.uri, serverSelectionTimeoutMS=500) as c:
                     c.admin.command("ping")
                 return
             except PyMongoError:
@@ -85,7 +86,7 @@ class MongoServer:
         self.start()
 
 
-def submit_video(db, path: Path, created_at=None):  # type: ignore[no-untyped-def]
+def submit_video(db, path: Path, created_at=None):
     """What the API does on upload (docs/contracts.md): original into GridFS, video, job, one ingest task."""
     from datetime import datetime, timezone
 
@@ -155,7 +156,7 @@ def submit_video(db, path: Path, created_at=None):  # type: ignore[no-untyped-de
     return video_id, job_id
 
 
-def wait_for(predicate, timeout: float, what: str, every: float = 0.1):  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float, what: str, every: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -163,3 +164,9 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.1):  # type:
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def one(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """A document the test expects to exist."""
+    assert doc is not None, "expected a document, found none"
+    return doc

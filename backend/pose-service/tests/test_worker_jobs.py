@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from bson import ObjectId
 from conftest import person_photos, write_pan_zoom_video
-from mongo_server import MongoServer, submit_video, wait_for
+from mongo_server import MongoServer, one, submit_video, wait_for
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -94,7 +94,7 @@ def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime, **ove
 
 
 def job_of(db: Database, job_id: ObjectId) -> dict[str, Any]:
-    job = db.jobs.find_one({"_id": job_id})
+    job = one(db.jobs.find_one({"_id": job_id}))
     assert job is not None
     return job
 
@@ -156,15 +156,15 @@ def test_segmented_analysis_equals_the_single_pass(
     assert len(stored) == len(reference["frames"]) == 250
     for got, want in zip(stored, reference["frames"], strict=True):
         assert got == want, f"frame {want['index']} differs"
-    assert db.videos.find_one({"_id": video_id})["riderTrackId"] == reference["rider_track_id"] == 1
+    assert one(db.videos.find_one({"_id": video_id}))["riderTrackId"] == reference["rider_track_id"] == 1
 
     # The metrics, read back from the split documents, equal the one pass's within rounding.
-    head = db.metrics.find_one({"_id": video_id})
+    head = one(db.metrics.find_one({"_id": video_id}))
     series = list(db.metric_series.find({"videoId": video_id}))
     assert head["frames"] == 250 and head["seriesChunks"] == len(series) == 1
     close(join_metrics(head, series), reference["metrics"], 0.05, "metrics")
 
-    video = db.videos.find_one({"_id": video_id})
+    video = one(db.videos.find_one({"_id": video_id}))
     assert video["status"] == "done"
     assert video["probe"]["source"] == "ingest" and video["frameCount"] == 250
     files = {f["metadata"]["kind"]: f for f in db["media.files"].find({"metadata.videoId": video_id})}
@@ -196,9 +196,9 @@ def test_a_corrupt_upload_fails_as_undecodable_after_its_attempts(
         job = wait_job_end(db, job_id, 60)
     assert job["state"] == "failed" and job["errorKind"] == "undecodable" and job["attempts"] == 3
     assert "attempt 3 of 3" in job["errorDetail"]
-    task = db.tasks.find_one({"jobId": job_id})
+    task = one(db.tasks.find_one({"jobId": job_id}))
     assert (task["state"], task["attempts"], task["lost"]) == ("failed", 3, 0)
-    assert db.videos.find_one({"_id": video_id})["status"] == "failed"
+    assert one(db.videos.find_one({"_id": video_id}))["status"] == "failed"
 
 
 def test_deleting_a_jobs_tasks_stops_the_worker_within_a_second(

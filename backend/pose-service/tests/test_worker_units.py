@@ -13,7 +13,7 @@ import bson
 import numpy as np
 import pytest
 from bson import ObjectId
-from mongo_server import MongoServer
+from mongo_server import MongoServer, one
 from pymongo import MongoClient
 from pymongo.database import Database
 from synth import body, make_track, timeline
@@ -30,7 +30,7 @@ from pose_service.worker.settings import WorkerSettings
 # ---------------------------------------------------------------- segment plan
 
 
-def covers(plan) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def covers(plan) -> list[tuple[int, int]]:
     bounds = [plan.bounds(i) for i in range(plan.count)]
     assert [b[0] for b in bounds[1:]] == [b[1] for b in bounds[:-1]], "segments must be contiguous"
     assert all(start % 100 == 0 for start, _ in bounds), "every segment starts on the tracker grid"
@@ -184,11 +184,11 @@ def db(mongo: MongoServer) -> Iterator[Database]:
     client.close()
 
 
-def settings(**kw) -> WorkerSettings:  # type: ignore[no-untyped-def]
+def settings(**kw) -> WorkerSettings:
     return WorkerSettings(mongodb_uri="mongodb://unused", **kw)
 
 
-def add_task(db: Database, job_id: ObjectId, kind: str, seq: int, priority, **kw) -> ObjectId:  # type: ignore[no-untyped-def]
+def add_task(db: Database, job_id: ObjectId, kind: str, seq: int, priority, **kw) -> ObjectId:
     now = utcnow()
     doc = {
         "jobId": job_id,
@@ -218,7 +218,7 @@ def test_claims_go_fifo_across_jobs_and_by_seq_within_a_job(db: Database) -> Non
     add_task(db, job_a, "segment", 3, old, runAfter=utcnow() + timedelta(hours=1))  # backing off
     order = [(t["jobId"], t["seq"]) for t in iter(q.claim, None)]
     assert order == [(job_a, 1), (job_a, 2), (job_b, 0)]
-    task = db.tasks.find_one({"jobId": job_a, "seq": 1})
+    task = one(db.tasks.find_one({"jobId": job_a, "seq": 1}))
     assert task["state"] == "running" and task["workerId"] == "w1" and task["leaseUntil"] > utcnow()
 
 
@@ -246,7 +246,7 @@ def test_concurrent_claims_never_hand_one_task_to_two_workers(db: Database, mong
 def test_a_deleted_task_fails_its_heartbeat(db: Database) -> None:
     q = TaskQueue(db, settings(), "w1")
     add_task(db, ObjectId(), "segment", 1, utcnow())
-    task = q.claim()
+    task = one(q.claim())
     assert q.extend(task) and q.still_ours(task)
     db.tasks.delete_one({"_id": task["_id"]})
     assert not q.extend(task) and not q.still_ours(task)
@@ -259,21 +259,21 @@ def test_the_sweep_requeues_an_expired_lease_and_fails_after_five(db: Database) 
     job = db.jobs.insert_one({"state": "running"}).inserted_id
     add_task(db, job, "segment", 1, utcnow())
     for lost in range(1, 6):
-        task = dead.claim()
+        task = one(dead.claim())
         assert task is not None
         db.tasks.update_one({"_id": task["_id"]}, {"$set": {"leaseUntil": utcnow() - timedelta(seconds=1)}})
         assert sweeper.sweep() == 1
-        after = db.tasks.find_one({"_id": task["_id"]})
+        after = one(db.tasks.find_one({"_id": task["_id"]}))
         assert after["lost"] == lost and after["attempts"] == 0 and after["workerId"] is None
         assert not dead.complete(task, {})  # the dead worker's late write is refused
     assert after["state"] == "failed" and after["errorKind"] == "internal" and after["errorDetail"] == LOST_TOO_OFTEN
-    assert db.jobs.find_one({"_id": job})["state"] == "failed"
+    assert one(db.jobs.find_one({"_id": job}))["state"] == "failed"
 
 
 def test_the_sweep_leaves_live_leases_alone(db: Database) -> None:
     q = TaskQueue(db, settings(), "w1")
     add_task(db, ObjectId(), "segment", 1, utcnow())
-    q.claim()
+    one(q.claim())
     assert q.sweep() == 0
 
 
@@ -283,32 +283,32 @@ def test_input_failures_spend_attempts_with_backoff_then_fail_the_job(db: Databa
     job = db.jobs.insert_one({"state": "running", "attempts": 0}).inserted_id
     tid = add_task(db, job, "segment", 1, utcnow())
     sibling = add_task(db, job, "segment", 2, utcnow() + timedelta(seconds=1))
-    video = db.tasks.find_one({"_id": tid})["videoId"]
+    video = one(db.tasks.find_one({"_id": tid}))["videoId"]
     db.videos.insert_one({"_id": video, "status": "running"})
     for attempt in (1, 2):
-        task = q.claim()
+        task = one(q.claim())
         assert task["_id"] == tid
         before = utcnow()
         assert q.fail(task, "undecodable", "bad bytes") == "queued"
-        after = db.tasks.find_one({"_id": tid})
+        after = one(db.tasks.find_one({"_id": tid}))
         assert after["attempts"] == attempt
         assert after["runAfter"] >= before + timedelta(seconds=retry_delay_s(2.0, attempt) - 0.01)
         db.tasks.update_one({"_id": tid}, {"$set": {"runAfter": utcnow()}})
-    task = q.claim()
+    task = one(q.claim())
     assert q.fail(task, "undecodable", "bad bytes") == "failed"
-    job_doc = db.jobs.find_one({"_id": job})
+    job_doc = one(db.jobs.find_one({"_id": job}))
     assert job_doc["state"] == "failed" and job_doc["errorKind"] == "undecodable" and job_doc["attempts"] == 3
     assert "attempt 3 of 3" in job_doc["errorDetail"]
     assert db.tasks.find_one({"_id": sibling}) is None, "the failed job's other tasks are withdrawn"
-    assert db.videos.find_one({"_id": video})["status"] == "failed"
+    assert one(db.videos.find_one({"_id": video}))["status"] == "failed"
 
 
 def test_release_hands_a_task_back_without_spending_an_attempt(db: Database) -> None:
     q = TaskQueue(db, settings(), "w1")
     add_task(db, ObjectId(), "segment", 1, utcnow())
-    task = q.claim()
+    task = one(q.claim())
     assert q.release(task)
-    after = db.tasks.find_one({"_id": task["_id"]})
+    after = one(db.tasks.find_one({"_id": task["_id"]}))
     assert (after["state"], after["attempts"], after["lost"], after["workerId"]) == ("queued", 0, 0, None)
 
 
@@ -324,7 +324,7 @@ def test_live_workers_are_those_with_a_recent_heartbeat(db: Database) -> None:
     assert a.live_workers() == 1
 
 
-def test_settings_read_the_password_from_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_settings_read_the_password_from_its_file(tmp_path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
     s = WorkerSettings.from_env(
