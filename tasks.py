@@ -166,15 +166,18 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
     help={
         "deadline": "seconds each check may retry before it counts as failed",
         "only": "check only this service (repeatable)",
+        "swarm": "check the Swarm deployment `invoke deploy` made instead of the compose stack",
         "json": "print the checks as JSON",
     },
     iterable=["only"],
 )
 @user_errors
-def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, json: bool = False) -> None:
+def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, swarm: bool = False, json: bool = False) -> None:
     """Deep functional checks of every service; exit 1 if any fails."""
     from snowstack.workflows import verify as run
 
+    if swarm:
+        from snowstack.swarm.deploy import run_verify as run  # type: ignore[assignment]
     checks = run(deadline=deadline, only=only or None, as_json=json)
     if any(check.status is Status.FAIL for check in checks):
         raise Exit(code=1)
@@ -238,6 +241,46 @@ def user(c: Context, action: str, name: str = "", role: str = "", riders: str = 
     from snowstack.users import user as run
 
     run(action, name, role=role, riders=riders, transfer=transfer, as_json=json)
+
+
+@task(
+    help={
+        "replicas": "pose workers (the scaled services) to run (default: the compose file's POSE_WORKERS)",
+        "down": "remove the stack from the Swarm instead (volumes stay on their nodes)",
+        "host": "the Swarm manager's engine, DOCKER_HOST form (tcp://HOST:2375, ssh://USER@HOST; default: DOCKER_HOST)",
+        "registry": "HOST:PORT of the registry every node pulls from (needed with more than one node)",
+        "push_registry": "HOST:PORT this machine pushes to, where it reaches the registry under another name",
+        "timeout": "seconds to wait until every service has its replicas running and healthy",
+        "json": "print the deployment as JSON",
+    }
+)
+@user_errors
+def deploy(
+    c: Context,
+    replicas: int = -1,
+    down: bool = False,
+    host: str = "",
+    registry: str = "",
+    push_registry: str = "",
+    timeout: int = 600,
+    json: bool = False,
+) -> None:
+    """Deploy the stack on Docker Swarm from the same compose files (README: Deploy on Docker Swarm); --down removes it."""
+    from snowstack.swarm.deploy import run_deploy, run_down
+
+    if down:
+        run_down(host=host or None)
+        return
+    if replicas == 0 or replicas < -1:
+        raise SnowstackError(f"--replicas {replicas}: give 1 or more (leave it out for the compose file's POSE_WORKERS)")
+    run_deploy(
+        replicas=None if replicas == -1 else replicas,
+        host=host or None,
+        registry=registry or None,
+        push_registry=push_registry or None,
+        timeout_s=timeout,
+        as_json=json,
+    )
 
 
 @task(help={"timeout": "seconds to wait for every service to be healthy"})

@@ -109,6 +109,31 @@ class ContainerFacts:
 
 
 @dataclass(frozen=True)
+class SwarmNode:
+    """One node of a Swarm, as its manager sees it."""
+
+    id: str
+    hostname: str
+    role: str  # manager | worker
+    state: str  # ready | down | unknown
+    availability: str
+    labels: Mapping[str, str]
+    address: str
+
+
+@dataclass(frozen=True)
+class SwarmTask:
+    """One task (replica slot) of a Swarm service: where it runs and in which state."""
+
+    service: str
+    node_id: str
+    state: str  # new … starting, running, complete, failed, shutdown, rejected
+    desired_state: str
+    error: str
+    container_id: str
+
+
+@dataclass(frozen=True)
 class BuildResult:
     image: str
     seconds: float
@@ -124,10 +149,13 @@ class Engine:
         project_name: str | None = None,
         env_files: Sequence[Path] = (),
         project_directory: Path | None = None,
+        host: str | None = None,
     ) -> None:
         os.environ.update(BUILDKIT_ENV)  # python-on-whales passes os.environ to every child process
         self.compose_files: list[str | Path] = list(compose_files)
+        self.host = host  # another engine (DOCKER_HOST form: tcp://HOST:PORT, ssh://…); None: the default one
         self.client = DockerClient(
+            host=host,
             compose_files=self.compose_files,
             compose_project_name=project_name,
             compose_env_files=list(env_files),
@@ -353,6 +381,200 @@ class Engine:
     def run_compose(self, action: str, call: Callable[[], Any]) -> Any:
         with engine_errors(f"compose {action}"):
             return call()
+
+    def compose_config(self) -> dict[str, Any]:
+        """The merged, interpolated project (`docker compose config --format json`)."""
+        with engine_errors("compose config"):
+            return dict(self.client.compose.config(return_json=True))
+
+    # --- registry -----------------------------------------------------------------------------------
+    def push(self, image: str, as_name: str) -> None:
+        """Tag a local image as `as_name` (HOST:PORT/...) and push it there; the extra tag is removed again."""
+        with engine_errors(f"pushing {image} as {as_name}"):
+            self.client.image.tag(image, as_name)
+            try:
+                self.client.image.push(as_name, quiet=True)
+            finally:
+                self.client.image.remove(as_name, prune=False)
+
+    # --- Swarm (on the engine this object talks to: see `host`) ---------------------------------------
+    def swarm_state(self) -> str:
+        """`inactive`, `active`, `pending`…: this engine's Swarm membership."""
+        with engine_errors("docker info"):
+            return str(self.client.system.info().swarm.local_node_state)
+
+    def swarm_init(self, advertise_address: str) -> None:
+        with engine_errors("swarm init"):
+            self.client.swarm.init(advertise_address=advertise_address)
+
+    def swarm_join_token(self, role: str = "worker") -> str:
+        with engine_errors("swarm join-token"):
+            return self.client.swarm.join_token(role)
+
+    def swarm_join(self, manager_address: str, token: str, advertise_address: str | None = None) -> None:
+        with engine_errors(f"swarm join {manager_address}"):
+            self.client.swarm.join(manager_address, advertise_address=advertise_address, token=token)
+
+    def swarm_nodes(self) -> list[SwarmNode]:
+        with engine_errors("node ls"):
+            nodes = self.client.node.list()
+        return [
+            SwarmNode(
+                id=str(node.id),
+                hostname=str(node.description.hostname),
+                role=str(node.spec.role),
+                state=str(node.status.state),
+                availability=str(node.spec.availability),
+                labels=dict(node.spec.labels or {}),
+                address=str(node.status.addr or ""),
+            )
+            for node in nodes
+        ]
+
+    def label_node(self, node: str, labels: Mapping[str, str]) -> None:
+        with engine_errors(f"node update {node}"):
+            self.client.node.update(node, labels_add=dict(labels))
+
+    def stack_deploy(self, name: str, stack_file: Path) -> None:
+        """`docker stack deploy --prune --resolve-image always`: images by digest from the registry."""
+        with engine_errors(f"stack deploy {name}"):
+            self.client.stack.deploy(name, [stack_file], prune=True, resolve_image="always")
+
+    def stack_remove(self, name: str) -> None:
+        with engine_errors(f"stack rm {name}"):
+            self.client.stack.remove(name)
+
+    def stack_tasks(self, name: str) -> list[SwarmTask]:
+        """Every task of every service of a stack (the services' `docker service ps`)."""
+        for _ in range(4):  # a task removed between `service ps -q` and its inspect: ask again
+            try:
+                return self._stack_tasks(name)
+            except DockerException as error:
+                if "No such object" not in _stderr(error):
+                    raise EngineError(f"stack ps {name}: {explain_docker_failure(_stderr(error))}") from None
+        raise EngineError(f"stack ps {name}: its tasks kept changing while being listed")
+
+    def _stack_tasks(self, name: str) -> list[SwarmTask]:
+        found = []
+        for service in self.client.service.list(filters={"label": f"com.docker.stack.namespace={name}"}):
+            for task in self.client.service.ps(service):
+                found.append(
+                    SwarmTask(
+                        service=str(service.spec.name),
+                        node_id=str(task.node_id or ""),
+                        state=str(task.status.state),
+                        desired_state=str(task.desired_state),
+                        error=str(task.status.err or ""),
+                        container_id=str(getattr(task.status.container_status, "container_id", "") or ""),
+                    )
+                )
+        return found
+
+    def stack_replicas(self, name: str) -> dict[str, int | None]:
+        """Service name -> the replicas it asks for (None: a global service)."""
+        with engine_errors(f"stack services {name}"):
+            services = self.client.service.list(filters={"label": f"com.docker.stack.namespace={name}"})
+        return {str(s.spec.name): (s.spec.mode.get("Replicated", {}).get("Replicas") if isinstance(s.spec.mode, dict) else None) for s in services}
+
+    def stack_leftovers(self, name: str) -> list[str]:
+        """Networks and containers of a removed stack that still exist (removal is asynchronous)."""
+        with engine_errors(f"stack leftovers {name}"):
+            networks = [str(n.name) for n in self.client.network.list(filters={"label": f"com.docker.stack.namespace={name}"})]
+            containers = [str(c.name) for c in self.client.container.list(all=True, filters={"label": f"com.docker.stack.namespace={name}"})]
+        return networks + containers
+
+    # --- containers, volumes, networks (the local Swarm nodes and registry) ----------------------------
+    def run_detached(
+        self,
+        image: str,
+        name: str,
+        *,
+        command: Sequence[str] = (),
+        privileged: bool = False,
+        volumes: Sequence[tuple[str, str]] = (),
+        publish: Sequence[tuple[str, int]] = (),
+        network: str | None = None,
+        envs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        hostname: str | None = None,
+    ) -> str:
+        """`docker run -d`; returns the container id. `publish`: (host address or '', container port)."""
+        with engine_errors(f"docker run {name}"):
+            container = self.client.container.run(
+                image,
+                list(command),
+                name=name,
+                detach=True,
+                privileged=privileged,
+                volumes=list(volumes),
+                publish=[(f"{address}:" if address else "", port) for address, port in publish],  # ADDRESS::PORT: any free host port
+                networks=[network] if network else [],
+                envs=dict(envs or {}),
+                labels=dict(labels or {}),
+                hostname=hostname,
+                pull="never",
+            )
+        return str(container.id)  # type: ignore[union-attr]
+
+    def host_port(self, container: str, port: int) -> int:
+        """The host port a container's `port/tcp` is published on."""
+        with engine_errors(f"inspecting {container}"):
+            bindings = (self.client.container.inspect(container).network_settings.ports or {}).get(f"{port}/tcp") or []
+        for binding in bindings:
+            return int(binding["HostPort"] if isinstance(binding, dict) else binding.host_port)
+        raise EngineError(f"{container} publishes no port for {port}/tcp")
+
+    def container_running(self, container: str) -> bool:
+        return bool(self.client.container.exists(container) and self.client.container.inspect(container).state.running)
+
+    def container_main_pid(self, container: str) -> int:
+        with engine_errors(f"inspecting {container}"):
+            return int(self.client.container.inspect(container).state.pid or 0)
+
+    def stop_container(self, container: str, timeout_s: int = 10) -> None:
+        with engine_errors(f"docker stop {container}"):
+            self.client.container.stop(container, time=timeout_s)
+
+    def remove_container(self, container: str) -> None:
+        """Force-remove a container with its anonymous volumes; absent is fine."""
+        with engine_errors(f"removing container {container}"):
+            if self.client.container.exists(container):
+                self.client.container.remove(container, force=True, volumes=True)
+
+    def containers_labelled(self, label: str) -> list[str]:
+        with engine_errors(f"listing containers {label}"):
+            return [str(c.name) for c in self.client.container.list(all=True, filters={"label": label})]
+
+    def create_volume(self, name: str, labels: Mapping[str, str] | None = None) -> None:
+        with engine_errors(f"creating volume {name}"):
+            if not self.client.volume.exists(name):
+                self.client.volume.create(name, labels=dict(labels or {}))
+
+    def remove_volume(self, name: str) -> None:
+        with engine_errors(f"removing volume {name}"):
+            if self.client.volume.exists(name):
+                self.client.volume.remove(name)
+
+    def volumes_labelled(self, label: str) -> list[str]:
+        with engine_errors(f"listing volumes {label}"):
+            return [str(v.name) for v in self.client.volume.list(filters={"label": label})]
+
+    def create_network(self, name: str, labels: Mapping[str, str] | None = None) -> None:
+        with engine_errors(f"creating network {name}"):
+            if not self.client.network.exists(name):
+                self.client.network.create(name, labels=dict(labels or {}))
+
+    def networks_labelled(self, label: str) -> list[str]:
+        with engine_errors(f"listing networks {label}"):
+            return [str(n.name) for n in self.client.network.list(filters={"label": label})]
+
+    def container_address(self, container: str, network: str) -> str:
+        """A container's IPv4 address on one network."""
+        with engine_errors(f"inspecting {container}"):
+            networks = self.client.container.inspect(container).network_settings.networks or {}
+        if network not in networks:
+            raise EngineError(f"{container} is not on network {network}")
+        return str(networks[network].ip_address)
 
 
 @dataclass(frozen=True)
