@@ -6,6 +6,11 @@ import { jobsRouter } from './routes/jobs.js';
 import { videosRouter } from './routes/videos.js';
 import { TUS_PATH, tusUploads } from './upload/tus.js';
 import { hostAllowList, sameOriginWrites, securityHeaders } from './requestGuards.js';
+import { sessionGate } from './auth/gate.js';
+import { authCollections } from './auth/store.js';
+import { sessionRouter, signInRouter } from './routes/session.js';
+import { sharedRouter, sharesRouter } from './routes/shares.js';
+import { usersRouter } from './routes/users.js';
 
 /** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
 export function createApp(deps: AppDeps): Express {
@@ -14,10 +19,20 @@ export function createApp(deps: AppDeps): Express {
   // 'simple' (node:querystring) is Express 5's default; stated here because the query validation relies on it:
   // `?status[$ne]=x` arrives as the key "status[$ne]", which the allow-lists reject.
   app.set('query parser', 'simple');
+  // The web server's /api proxy (a private or loopback address) says who the client is (X-Forwarded-For, for the
+  // sign-in limiter) and whether it came over HTTPS (X-Forwarded-Proto, for the cookie's Secure flag).
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(securityHeaders());
   app.use(hostAllowList(deps.config.allowedHosts));
   app.use(sameOriginWrites(deps.config.allowedOrigins));
   app.use(healthRouter(deps));
+  // Public: signing in and share links. Every other /api route needs a session (401) and, to write, its CSRF token.
+  app.use(signInRouter(deps));
+  app.use('/api/shared', sharedRouter(deps));
+  app.use('/api', sessionGate(authCollections(deps.db.db), deps.config.auth));
+  app.use(sessionRouter(deps));
+  app.use('/api/users', usersRouter(deps));
+  app.use('/api/videos', sharesRouter(deps));
   app.use(TUS_PATH, tusUploads(deps).handler);
   app.use('/api/videos', videosRouter(deps));
   app.use('/api/jobs', jobsRouter(deps));

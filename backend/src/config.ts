@@ -29,6 +29,18 @@ export interface Config {
   orphanGraceMs: number;
   /** TEST ONLY (TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME=1): uploads stop for good between the file rename and the insert. */
   testPauseAfterUploadRename: boolean;
+  /** Accounts and sessions (see auth/): sign-in is on unless AUTH_DISABLED=true with a loopback PUBLIC_BIND_ADDRESS. */
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  disabled: boolean;
+  /** Where compose publishes the stack (its BIND_ADDRESS); AUTH_DISABLED is refused unless it is loopback. */
+  publicBindAddress: string;
+  sessionTtlMs: number;
+  /** The first admin, created at start-up when no user of that name exists; null without a password. */
+  adminUsername: string;
+  adminPassword: string | null;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +140,47 @@ function readMongoUri(env: Env): string {
   return url.toString();
 }
 
+/** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return a === 'localhost' || a === '::1' || /^127(\.\d{1,3}){3}$/.test(a) || /^::ffff:127(\.\d{1,3}){3}$/.test(a);
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(env[name])} is not a boolean; set it to true or false`);
+}
+
+/** Sign-in settings; refuses AUTH_DISABLED unless the stack is published on loopback only. */
+function readAuthConfig(env: Env): AuthConfig {
+  const disabled = readBool(env, 'AUTH_DISABLED', false);
+  const publicBindAddress = env.PUBLIC_BIND_ADDRESS?.trim() || '127.0.0.1';
+  if (disabled && !isLoopbackAddress(publicBindAddress)) {
+    throw new ConfigError(
+      `AUTH_DISABLED=true is refused because the stack is published on ${publicBindAddress} (PUBLIC_BIND_ADDRESS), which other machines can reach; ` +
+        'bind to 127.0.0.1 or turn sign-in back on',
+    );
+  }
+  const adminUsername = (env.ADMIN_USERNAME?.trim() || 'admin').toLowerCase();
+  if (!/^[a-z0-9._-]{3,32}$/.test(adminUsername)) {
+    throw new ConfigError(`ADMIN_USERNAME=${JSON.stringify(env.ADMIN_USERNAME)} is not a valid user name; use 3-32 of a-z 0-9 . _ -`);
+  }
+  const adminPassword = readSecretFile(env, 'ADMIN_PASSWORD') ?? (env.ADMIN_PASSWORD || null);
+  if (adminPassword !== null && (adminPassword.length < 8 || adminPassword.length > 256)) {
+    throw new ConfigError('ADMIN_PASSWORD (or the file ADMIN_PASSWORD_FILE names) must be 8 to 256 characters long');
+  }
+  return {
+    disabled,
+    publicBindAddress,
+    sessionTtlMs: readInt(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 365) * 3_600_000,
+    adminUsername,
+    adminPassword,
+  };
+}
+
 /** Parses and validates the environment; throws ConfigError with one line naming the bad variable. */
 export function loadConfig(env: Env): Config {
   const mongodbUri = readMongoUri(env);
@@ -156,6 +209,7 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: readList(env, 'ALLOWED_ORIGINS', [], (o) => originAuthority(o) !== null && !o.endsWith('/'), 'http://localhost:5173'),
     orphanGraceMs: readInt(env, 'UPLOAD_ORPHAN_GRACE_S', 600, 0, 30 * 86_400) * 1000,
     testPauseAfterUploadRename: env.TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME === '1',
+    auth: readAuthConfig(env),
   };
   if (config.jobStaleMs <= config.jobHeartbeatMs) {
     throw new ConfigError(`JOB_STALE_MS (${config.jobStaleMs}) must be greater than JOB_HEARTBEAT_MS (${config.jobHeartbeatMs})`);

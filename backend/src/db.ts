@@ -30,6 +30,8 @@ export interface VideoDoc {
   poster?: DerivedFile | null;
   sprite?: DerivedFile | null;
   timing?: IngestTiming | null;
+  /** The uploader (users._id); absent or null only on videos from before accounts, until start-up migration. */
+  ownerId?: ObjectId | null;
 }
 
 export interface VideoProbe {

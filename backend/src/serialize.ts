@@ -19,10 +19,16 @@ export function toJob(job: JobDoc) {
   };
 }
 
-/** The contract's Video; its status is the job's state when the job is at hand. */
-export function toVideo(video: VideoDoc, job: JobDoc | null) {
+export interface VideoOwner {
+  id: string;
+  username: string;
+}
+
+/** The contract's Video; its status is the job's state when the job is at hand. `owner` is null only for a video with none. */
+export function toVideo(video: VideoDoc, job: JobDoc | null, owner: VideoOwner | null = null) {
   return {
     id: video._id.toHexString(),
+    owner,
     title: video.title,
     role: video.role,
     originalName: video.originalName,

@@ -10,6 +10,8 @@ import { RenditionBackfill } from './jobs/ingest.js';
 import { JobWorker } from './jobs/worker.js';
 import { log } from './log.js';
 import { reconcileUploads } from './upload/reconcile.js';
+import { adoptOwnerlessVideos, ensureFirstAdmin } from './auth/bootstrap.js';
+import { authCollections, ensureAuthIndexes } from './auth/store.js';
 
 export interface RunningApi {
   server: Server;
@@ -27,6 +29,11 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   await mkdir(config.uploadDir, { recursive: true });
   const db = await connectDatabase(config.mongodbUri, config.mongodbDb);
   await ensureIndexes(db.collections);
+  // Accounts: the first admin (ADMIN_USERNAME / ADMIN_PASSWORD_FILE), then videos from before accounts go to them.
+  const auth = authCollections(db.db);
+  await ensureAuthIndexes(auth, db.collections.videos);
+  await ensureFirstAdmin(auth, config.auth, logger);
+  await adoptOwnerlessVideos(auth, db.collections.videos, config.auth, logger);
   const reconcile = () =>
     reconcileUploads(db.collections, config.uploadDir, config.orphanGraceMs, logger).catch((err) => {
       logger('upload reconciliation failed', err);

@@ -17,8 +17,12 @@ interface RawResponse {
   json: () => Record<string, unknown>;
 }
 
-/** A plain HTTP request with exactly the headers given (supertest would set Host itself). */
-function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+/** The current harness's signed-in admin (cookie + CSRF token), sent with every raw request unless overridden. */
+let signedIn: Record<string, string> = {};
+
+/** A plain HTTP request with exactly the headers given, plus the session's (supertest would set Host itself). */
+function raw(port: number, method: string, path: string, extra: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
+  const headers = { ...signedIn, ...extra };
   return new Promise((resolve, reject) => {
     // agent: false: a socket the server closed mid-body is never reused, and its late write errors stay here.
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, setHost: !('Host' in headers), agent: false }, (res) => {
@@ -53,6 +57,7 @@ describe('API safety', () => {
   let port: number;
   before(async () => {
     h = await startHarness();
+    signedIn = h.session.headers;
     port = h.api.port;
   });
   after(async () => {
@@ -223,6 +228,7 @@ describe('a pose-service error with a 5 MB detail', () => {
   const lines: string[] = [];
   before(async () => {
     h = await startHarness({ env: { JOB_CONCURRENCY: '0' } });
+    signedIn = h.session.headers;
     api = await startApi(loadConfig(envOf(h)), { logger: (msg, err) => lines.push(formatLogLine(msg, err)) });
   });
   after(async () => {
@@ -264,6 +270,7 @@ describe('a pose service that cannot be resolved', () => {
   before(async () => {
     // What a rider saw in the issue: `pose service unreachable: getaddrinfo ENOTFOUND pose-service`.
     h = await startHarness({ env: { POSE_SERVICE_URL: 'http://pose-service.invalid:5000', JOB_MAX_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500' } });
+    signedIn = h.session.headers;
   });
   after(async () => {
     await h?.close();
@@ -290,6 +297,7 @@ describe('resumable uploads (tus) without CORS', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness();
+    signedIn = h.session.headers;
   });
   after(async () => {
     await h?.close();

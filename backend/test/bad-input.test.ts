@@ -28,7 +28,7 @@ describe('bad input is refused with {error, detail}', () => {
   }
 
   it('refuses a PNG named .mp4 (spoofed type) with 415', async () => {
-    const res = await request(h.url).post('/api/videos').field('role', 'rider').attach('video', pngBytes(), { filename: 'clip.mp4', contentType: 'video/mp4' });
+    const res = await h.http.post('/api/videos').field('role', 'rider').attach('video', pngBytes(), { filename: 'clip.mp4', contentType: 'video/mp4' });
     assertError(res, 415, 'unsupported_type');
     await assertNothingStored();
   });
@@ -46,23 +46,23 @@ describe('bad input is refused with {error, detail}', () => {
   });
 
   it('refuses missing or invalid fields', async () => {
-    assertError(await request(h.url).post('/api/videos').field('role', 'rider'), 400, 'missing_field');
-    assertError(await request(h.url).post('/api/videos').attach('video', minimalMp4(), 'a.mp4'), 400, 'missing_field');
+    assertError(await h.http.post('/api/videos').field('role', 'rider'), 400, 'missing_field');
+    assertError(await h.http.post('/api/videos').attach('video', minimalMp4(), 'a.mp4'), 400, 'missing_field');
     assertError(await h.upload(minimalMp4(), { role: 'coach' }), 400, 'invalid_field');
     assertError(await h.upload(minimalMp4(), { title: 'x'.repeat(201) }), 400, 'invalid_field');
     assertError(
-      await request(h.url).post('/api/videos').field('role', 'rider').attach('other', minimalMp4(), 'a.mp4'),
+      await h.http.post('/api/videos').field('role', 'rider').attach('other', minimalMp4(), 'a.mp4'),
       400,
       'unexpected_file',
     );
     assertError(
-      await request(h.url).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(), 'a.mp4').attach('video', minimalMp4(), 'b.mp4'),
+      await h.http.post('/api/videos').field('role', 'rider').attach('video', minimalMp4(), 'a.mp4').attach('video', minimalMp4(), 'b.mp4'),
       400,
       'unexpected_file',
     );
-    assertError(await request(h.url).post('/api/videos').send({ role: 'rider' }), 415, 'unsupported_media_type');
+    assertError(await h.http.post('/api/videos').send({ role: 'rider' }), 415, 'unsupported_media_type');
     assertError(
-      await request(h.url).post('/api/videos').set('content-type', 'multipart/form-data').send('garbage'),
+      await h.http.post('/api/videos').set('content-type', 'multipart/form-data').send('garbage'),
       400,
       'invalid_multipart',
     );
@@ -74,15 +74,15 @@ describe('bad input is refused with {error, detail}', () => {
     const form = new FormData();
     form.append('role', 'rider');
     form.append('video', new Blob([minimalMp4()]), '../../etc/..\\evil.mp4');
-    const answer = await fetch(`${h.url}/api/videos`, { method: 'POST', body: form });
+    const answer = await fetch(`${h.url}/api/videos`, { method: 'POST', body: form, headers: h.session.headers });
     assert.equal(answer.status, 202, await answer.clone().text());
     const res = { body: (await answer.json()) as { videoId: string; jobId: string } };
     const files = await readdir(h.uploadDir);
     assert.deepEqual(files, [`${res.body.videoId}.mp4`]);
-    const video = await request(h.url).get(`/api/videos/${res.body.videoId}`);
+    const video = await h.http.get(`/api/videos/${res.body.videoId}`);
     assert.equal(video.body.originalName, 'evil.mp4');
     await h.waitForJob(res.body.jobId, ['done']);
-    assert.equal((await request(h.url).delete(`/api/videos/${res.body.videoId}`)).status, 204);
+    assert.equal((await h.http.delete(`/api/videos/${res.body.videoId}`)).status, 204);
   });
 
   it('answers 413 for an announced oversize upload before reading it', async () => {
@@ -100,7 +100,7 @@ describe('bad input is refused with {error, detail}', () => {
       let sentBytes = 0;
       let responded = false;
       const req = http.request(
-        { host: '127.0.0.1', port, method: 'POST', path: '/api/videos', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } },
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/videos', headers: { ...h.session.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } },
         (res) => {
           responded = true;
           let body = '';
@@ -131,31 +131,31 @@ describe('bad input is refused with {error, detail}', () => {
 
   it('answers 400 for malformed ids and 404 for unknown ones', async () => {
     for (const path of ['/api/videos/nope', '/api/videos/123', '/api/videos/zzzzzzzzzzzzzzzzzzzzzzzz/stream', '/api/videos/%24ne/pose', '/api/videos/x/metrics', '/api/jobs/abc', '/api/jobs/abc/events']) {
-      assertError(await request(h.url).get(path), 400, 'invalid_id');
+      assertError(await h.http.get(path), 400, 'invalid_id');
     }
-    assertError(await request(h.url).delete('/api/videos/not-an-id'), 400, 'invalid_id');
+    assertError(await h.http.delete('/api/videos/not-an-id'), 400, 'invalid_id');
     const unknown = 'aaaaaaaaaaaaaaaaaaaaaaaa';
     for (const path of [`/api/videos/${unknown}`, `/api/videos/${unknown}/stream`, `/api/videos/${unknown}/pose`, `/api/videos/${unknown}/metrics`, `/api/jobs/${unknown}`, `/api/jobs/${unknown}/events`]) {
-      assertError(await request(h.url).get(path), 404, 'not_found');
+      assertError(await h.http.get(path), 404, 'not_found');
     }
-    assertError(await request(h.url).delete(`/api/videos/${unknown}`), 404, 'not_found');
-    assertError(await request(h.url).get('/api/nothing-here'), 404, 'not_found');
+    assertError(await h.http.delete(`/api/videos/${unknown}`), 404, 'not_found');
+    assertError(await h.http.get('/api/nothing-here'), 404, 'not_found');
   });
 
   it('keeps query operators and unexpected shapes away from MongoDB', async () => {
-    assertError(await request(h.url).get('/api/videos?status[$ne]=x'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?role[$gt]='), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?status=done&status=failed'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?status=%24ne'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?role=admin'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?page=0'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?limit=1000'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?page=1e3'), 400, 'invalid_query');
-    assertError(await request(h.url).get('/api/videos?sort=createdAt'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?status[$ne]=x'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?role[$gt]='), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?status=done&status=failed'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?status=%24ne'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?role=admin'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?page=0'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?limit=1000'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?page=1e3'), 400, 'invalid_query');
+    assertError(await h.http.get('/api/videos?sort=createdAt'), 400, 'invalid_query');
     const id = 'aaaaaaaaaaaaaaaaaaaaaaaa';
-    assertError(await request(h.url).get(`/api/videos/${id}/pose?from=-1`), 400, 'invalid_query');
-    assertError(await request(h.url).get(`/api/videos/${id}/pose?from=abc`), 400, 'invalid_query');
-    assertError(await request(h.url).get(`/api/videos/${id}/pose?from=5&to=1`), 400, 'invalid_query');
-    assertError(await request(h.url).get(`/api/videos/${id}/pose?from[$gt]=1`), 400, 'invalid_query');
+    assertError(await h.http.get(`/api/videos/${id}/pose?from=-1`), 400, 'invalid_query');
+    assertError(await h.http.get(`/api/videos/${id}/pose?from=abc`), 400, 'invalid_query');
+    assertError(await h.http.get(`/api/videos/${id}/pose?from=5&to=1`), 400, 'invalid_query');
+    assertError(await h.http.get(`/api/videos/${id}/pose?from[$gt]=1`), 400, 'invalid_query');
   });
 });

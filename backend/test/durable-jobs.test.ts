@@ -62,10 +62,10 @@ describe('durable jobs', () => {
       assert.equal(job.attempts, 3);
       assert.match(String(job.errorDetail), /500.*attempt 3 of 3/);
       assert.equal(job.error, 'The analysis failed on the server, even after several tries. Please try again later.');
-      const video = await request(h.url).get(`/api/videos/${res.body.videoId}`);
+      const video = await h.http.get(`/api/videos/${res.body.videoId}`);
       assert.equal(video.body.status, 'failed');
-      assert.equal((await request(h.url).get('/api/videos?status=failed')).body.total, 1);
-      assert.equal((await request(h.url).get(`/api/videos/${res.body.videoId}/metrics`)).status, 409);
+      assert.equal((await h.http.get('/api/videos?status=failed')).body.total, 1);
+      assert.equal((await h.http.get(`/api/videos/${res.body.videoId}/metrics`)).status, 409);
     });
 
     it('does not retry what the pose service rejects as a bad request', async () => {
@@ -85,7 +85,7 @@ describe('durable jobs', () => {
       await h.api.worker.stop(); // let the short-timeout API's worker take the job
       try {
         h.pose.delayMs = 600;
-        const res = await request(`http://127.0.0.1:${api.port}`).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(14), 'a.mp4');
+        const res = await request(`http://127.0.0.1:${api.port}`).post('/api/videos').set(h.session.headers).field('role', 'rider').attach('video', minimalMp4(14), 'a.mp4');
         const job = await h.waitForJob(res.body.jobId, ['failed', 'done']);
         assert.equal(job.state, 'failed');
         assert.equal(job.attempts, 2);
@@ -103,10 +103,10 @@ describe('durable jobs', () => {
       await h.api.worker.stop();
       h.pose.delayMs = 2000;
       try {
-        const res = await request(`http://127.0.0.1:${api.port}`).post('/api/videos').field('role', 'rider').attach('video', minimalMp4(15), 'a.mp4');
+        const res = await request(`http://127.0.0.1:${api.port}`).post('/api/videos').set(h.session.headers).field('role', 'rider').attach('video', minimalMp4(15), 'a.mp4');
         await h.waitForJob(res.body.jobId, ['running']);
         await api.close();
-        const job = await request(h.url).get(`/api/jobs/${res.body.jobId}`);
+        const job = await h.http.get(`/api/jobs/${res.body.jobId}`);
         assert.equal(job.body.state, 'queued');
         assert.equal(job.body.attempts, 0);
         h.pose.delayMs = 0;
@@ -133,7 +133,7 @@ describe('durable jobs', () => {
       const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
       assert.equal(job.state, 'done', JSON.stringify(job));
       assert.equal(job.attempts, 2, 'the interrupted attempt counts');
-      const pose = await request(`http://127.0.0.1:${running.port}`).get(`/api/videos/${res.body.videoId}/pose`);
+      const pose = await request(`http://127.0.0.1:${running.port}`).get(`/api/videos/${res.body.videoId}/pose`).set(h.session.headers);
       assert.equal(pose.status, 200);
       assert.equal(pose.body.frames.length, 120 + (minimalMp4(21).length % 100));
       // The retry overwrote chunks instead of duplicating them.
@@ -188,7 +188,7 @@ describe('durable jobs', () => {
       await own.restart();
       const job = await h.waitForJob(res.body.jobId, ['done', 'failed'], 30_000);
       assert.equal(job.state, 'done', JSON.stringify(job));
-      assert.equal((await request(h.url).get(`/api/videos/${res.body.videoId}/metrics`)).status, 200);
+      assert.equal((await h.http.get(`/api/videos/${res.body.videoId}/metrics`)).status, 200);
     } finally {
       await h.close();
       await own.dispose();

@@ -42,8 +42,8 @@ function bytesOf(req: request.Test) {
 }
 
 /** Reads a job's SSE stream to its end and returns every progress value it carried. */
-async function progressOf(url: string): Promise<number[]> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+async function progressOf(url: string, headers: Record<string, string>): Promise<number[]> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(20_000) });
   const text = await res.text();
   return [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!)).filter((d) => typeof d.progress === 'number').map((d) => d.progress);
 }
@@ -144,7 +144,7 @@ describe('ingest stage, rendition, poster and original', () => {
     const early = (await h.http.get(`/api/videos/${videoId}`)).body;
     assert.deepEqual([early.width, early.height], [480, 640]);
 
-    const progress = progressOf(`${h.url}/api/jobs/${jobId}/events`);
+    const progress = progressOf(`${h.url}/api/jobs/${jobId}/events`, h.session.headers);
     const job = await h.waitForJob(jobId, ['done', 'failed']);
     assert.equal(job.state, 'done', JSON.stringify(job));
     const seen = await progress;
@@ -177,29 +177,29 @@ describe('ingest stage, rendition, poster and original', () => {
     assert.equal(r.pix_fmt, 'yuv420p');
     assert.deepEqual([r.width, r.height], [480, 640]);
     assert.equal(Number(r.nb_read_frames), 10);
-    const stream = await request(h.url).get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=0-99').buffer(true);
+    const stream = await h.http.get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=0-99').buffer(true);
     const total = String(stream.headers['content-range']);
     assert.equal(stream.status, 206);
     assert.equal(stream.headers['content-type'], 'video/mp4');
     assert.match(total, /^bytes 0-99\/\d+$/);
     assert.notEqual(Number(total.split('/')[1]), bytes.length, 'the rendition, not the original');
-    const past = await request(h.url).get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=999999999-');
+    const past = await h.http.get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=999999999-');
     assert.equal(past.status, 416);
 
     // The original downloads byte for byte under its uploaded (UTF-8) name.
-    const original = await bytesOf(request(h.url).get(`/api/videos/${videoId}/original`));
+    const original = await bytesOf(h.http.get(`/api/videos/${videoId}/original`));
     assert.equal(original.status, 200);
     assert.equal(createHash('sha256').update(original.body).digest('hex'), createHash('sha256').update(bytes).digest('hex'));
     assert.equal(original.headers['content-disposition'], contentDisposition('Piste noire – 1.mp4'));
     assert.match(String(original.headers['content-disposition']), /filename\*=UTF-8''Piste%20noire%20%E2%80%93%201\.mp4/);
 
     // The poster: a real JPEG at the display size, cacheable and revalidated by ETag.
-    const poster = await bytesOf(request(h.url).get(`/api/videos/${videoId}/poster`));
+    const poster = await bytesOf(h.http.get(`/api/videos/${videoId}/poster`));
     assert.equal(poster.status, 200);
     assert.equal(poster.headers['content-type'], 'image/jpeg');
     assert.match(String(poster.headers['cache-control']), /max-age=\d+/);
     assert.deepEqual([...poster.body.subarray(0, 3)], [0xff, 0xd8, 0xff]);
-    const again = await request(h.url).get(`/api/videos/${videoId}/poster`).set('If-None-Match', String(poster.headers.etag));
+    const again = await h.http.get(`/api/videos/${videoId}/poster`).set('If-None-Match', String(poster.headers.etag));
     assert.equal(again.status, 304);
     // The scrub strip: one row of tiles in display orientation, each with its frame's time.
     assert.equal(video.spriteUrl, `/api/videos/${videoId}/sprite`);
@@ -207,7 +207,7 @@ describe('ingest stage, rendition, poster and original', () => {
       { ...video.spriteLayout, times: video.spriteLayout.times.length },
       { columns: 5, rows: 1, tileWidth: 60, tileHeight: 80, times: 5 },
     );
-    const sprite = await bytesOf(request(h.url).get(`/api/videos/${videoId}/sprite`));
+    const sprite = await bytesOf(h.http.get(`/api/videos/${videoId}/sprite`));
     assert.equal(sprite.status, 200);
     assert.equal(sprite.headers['content-type'], 'image/jpeg');
     const tiles = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', path.join(h.uploadDir, `${videoId}.derived`, 'sprite.jpg')], { encoding: 'utf8' })).streams[0];
@@ -225,7 +225,7 @@ describe('ingest stage, rendition, poster and original', () => {
       const bytes = minimalMp4(3);
       const res = await h.upload(bytes);
       const { videoId, jobId } = res.body;
-      const before = await request(h.url).get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=0-9');
+      const before = await h.http.get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=0-9');
       assert.equal(before.status, 206);
       assert.equal(before.headers['content-range'], `bytes 0-9/${bytes.length}`, 'the original while no rendition exists');
       assert.equal((await h.http.get(`/api/videos/${videoId}`)).body.posterUrl, null);

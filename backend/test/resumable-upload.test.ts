@@ -23,9 +23,12 @@ interface Reply {
   body: string;
 }
 
+/** The harness's signed-in admin (cookie + CSRF token): tus requests need a session like every /api route. */
+let signedIn: Record<string, string> = {};
+
 function call(url: string, method: string, headers: Record<string, string | number>, body?: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
+    const req = http.request(url, { method, headers: { ...signedIn, ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
@@ -41,7 +44,7 @@ function patchThenDrop(url: string, offset: number, rest: Buffer, sent: number):
   return new Promise((resolve) => {
     const req = http.request(url, {
       method: 'PATCH',
-      headers: { ...TUS, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': offset, 'Content-Length': rest.length },
+      headers: { ...signedIn, ...TUS, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': offset, 'Content-Length': rest.length },
     });
     req.on('error', () => resolve()); // the cut we cause
     req.on('response', () => resolve());
@@ -78,6 +81,7 @@ describe('resumable uploads (tus)', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness(); // MAX_UPLOAD_MB=2
+    signedIn = h.session.headers;
   });
   after(async () => {
     await h?.close();

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import request from 'supertest';
 import { startHarness, type Harness } from './support/harness.js';
 import { minimalMp4, minimalWebm } from './support/fixtures.js';
 
 /** Reads a Server-Sent Events stream until the server ends it. */
-async function readEvents(url: string, timeoutMs = 15_000): Promise<{ event: string; data: any }[]> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+async function readEvents(url: string, headers: Record<string, string>, timeoutMs = 15_000): Promise<{ event: string; data: any }[]> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const text = await res.text(); // resolves only when the server closes the stream
@@ -36,7 +35,7 @@ describe('range streaming', () => {
   });
 
   const get = (range?: string) => {
-    const req = request(h.url).get(`/api/videos/${videoId}/original`).buffer(true).parse((res, cb) => {
+    const req = h.http.get(`/api/videos/${videoId}/original`).buffer(true).parse((res, cb) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => cb(null, Buffer.concat(chunks)));
@@ -76,7 +75,7 @@ describe('range streaming', () => {
 
   it('answers 416 with Content-Range: bytes */size for unsatisfiable ranges', async () => {
     for (const range of [`bytes=${bytes.length}-`, `bytes=${bytes.length + 10}-${bytes.length + 20}`, 'bytes=-0']) {
-      const res = await request(h.url).get(`/api/videos/${videoId}/original`).set('Range', range);
+      const res = await h.http.get(`/api/videos/${videoId}/original`).set('Range', range);
       assert.equal(res.status, 416, range);
       assert.equal(res.headers['content-range'], `bytes */${bytes.length}`);
       assert.equal(res.body.error, 'range_not_satisfiable');
@@ -93,7 +92,7 @@ describe('range streaming', () => {
 
   it('serves webm with its own content type', async () => {
     const up = await h.upload(minimalWebm());
-    const res = await request(h.url).get(`/api/videos/${up.body.videoId}/original`).set('Range', 'bytes=0-3');
+    const res = await h.http.get(`/api/videos/${up.body.videoId}/original`).set('Range', 'bytes=0-3');
     assert.equal(res.status, 206);
     assert.equal(res.headers['content-type'], 'video/webm');
   });
@@ -110,7 +109,7 @@ describe('job events (SSE)', () => {
 
   it('streams state changes from queued/running to done and then ends', async () => {
     const res = await h.upload(minimalMp4(3));
-    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`);
+    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`, h.session.headers);
     assert.ok(events.length >= 2, JSON.stringify(events));
     assert.ok(events.every((e) => e.event === 'job' && e.data.id === res.body.jobId));
     const states = events.map((e) => e.data.state);
@@ -124,7 +123,7 @@ describe('job events (SSE)', () => {
   it('sends the final state once and ends for a job that is already done', async () => {
     const res = await h.upload(minimalMp4(4));
     await h.waitForJob(res.body.jobId, ['done']);
-    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`);
+    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`, h.session.headers);
     assert.equal(events.length, 1);
     assert.equal(events[0]!.data.state, 'done');
   });
@@ -132,7 +131,7 @@ describe('job events (SSE)', () => {
   it('reports failed with the reason and ends', async () => {
     h.pose.failNext(422);
     const res = await h.upload(minimalMp4(5));
-    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`);
+    const events = await readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`, h.session.headers);
     const last = events.at(-1)!;
     assert.equal(last.data.state, 'failed');
     assert.match(last.data.errorDetail, /422/);
@@ -143,9 +142,9 @@ describe('job events (SSE)', () => {
     h.pose.delayMs = 1500;
     try {
       const res = await h.upload(minimalMp4(6));
-      const pending = readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`);
+      const pending = readEvents(`${h.url}/api/jobs/${res.body.jobId}/events`, h.session.headers);
       await h.waitForJob(res.body.jobId, ['running']);
-      await request(h.url).delete(`/api/videos/${res.body.videoId}`).expect(204);
+      await h.http.delete(`/api/videos/${res.body.videoId}`).expect(204);
       const events = await pending;
       assert.equal(events.at(-1)!.event, 'deleted');
     } finally {

@@ -88,7 +88,8 @@ describe('upload durability: reconciliation after a crash between rename and ins
     pose = await new FakePoseService().start();
     uploadDir = await mkdtemp(path.join(os.tmpdir(), 'uploads-reconcile-'));
     const dbName = `test_${randomUUID().replace(/-/g, '')}`;
-    env = { ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: dbName, POSE_SERVICE_URL: pose.url, UPLOAD_DIR: uploadDir };
+    // Sign-in off (loopback only): this is about files and documents, not accounts; auth.test.ts covers those.
+    env = { ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: dbName, POSE_SERVICE_URL: pose.url, UPLOAD_DIR: uploadDir, AUTH_DISABLED: 'true' };
     client = await new MongoClient(mongo.uri).connect();
   });
   after(async () => {

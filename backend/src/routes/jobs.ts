@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { ObjectId } from 'mongodb';
 import { BatchedLookup } from '../coalesce.js';
 import type { JobDoc } from '../db.js';
@@ -6,12 +6,16 @@ import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { toJob } from '../serialize.js';
+import { mayReadVideo } from '../auth/access.js';
+import { userOf } from '../auth/gate.js';
 
 const FINAL = new Set(['done', 'failed']);
 
 export function jobsRouter(deps: AppDeps): Router {
   const router = Router();
-  const { jobs } = deps.db.collections;
+  const { jobs, videos } = deps.db.collections;
+  /** A job is visible with its video (auth/access.ts): someone else's answers 404 like a missing one. */
+  const mayRead = (req: Request, job: Pick<JobDoc, 'videoId'> | null) => job !== null && mayReadVideo(videos, userOf(req), job.videoId);
   // Many clients polling job statuses share one `$in` read per batch (see coalesce.ts).
   const lookup = new BatchedLookup<JobDoc>(async (ids) => {
     const found = await jobs.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
@@ -20,7 +24,7 @@ export function jobsRouter(deps: AppDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const job = await lookup.get(parseId(req.params.id, 'job').toHexString());
-    if (!job) throw notFound('job');
+    if (!job || !(await mayRead(req, job))) throw notFound('job');
     res.json(toJob(job));
   });
 
@@ -32,7 +36,7 @@ export function jobsRouter(deps: AppDeps): Router {
   router.get('/:id/events', async (req, res) => {
     const id = parseId(req.params.id, 'job');
     const first = await jobs.findOne({ _id: id });
-    if (!first) throw notFound('job');
+    if (!first || !(await mayRead(req, first))) throw notFound('job');
     const key = id.toHexString();
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',

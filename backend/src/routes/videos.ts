@@ -13,6 +13,9 @@ import { intInRange, nonNegativeSeconds, oneOf, readQuery } from '../query.js';
 import { toVideo } from '../serialize.js';
 import { FreshSingleFlight } from '../coalesce.js';
 import { admitUpload } from '../upload/intake.js';
+import { libraryFilter, loadVideoFor, ownersOf, visibilityKey } from '../auth/access.js';
+import { userOf } from '../auth/gate.js';
+import { authCollections } from '../auth/store.js';
 import { receiveUpload, removeQuietly } from '../upload/receive.js';
 
 const ROLES: readonly Role[] = ['rider', 'reference'];
@@ -56,18 +59,21 @@ export function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-export function videosRouter(deps: AppDeps): Router {
+/**
+ * How a route finds its video: by `:id`, scoped to the signed-in user (the default), or by share token (the public
+ * /api/shared router mounts this router's read routes with its own resolver, so both serve media one way).
+ */
+export type VideoResolver = (req: Request, opts?: { write?: boolean }) => Promise<VideoDoc>;
+
+export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Router {
   const router = Router();
   const { collections: c } = deps.db;
+  const { users, shares } = authCollections(deps.db.db);
   const listReads = new FreshSingleFlight<string>();
   const filePathOf = (video: VideoDoc) => path.join(deps.config.uploadDir, video.storedName);
 
-  async function loadVideo(rawId: unknown): Promise<VideoDoc> {
-    const id = parseId(rawId, 'video');
-    const video = await c.videos.findOne({ _id: id });
-    if (!video) throw notFound('video');
-    return video;
-  }
+  /** The video of `req.params.id` if the signed-in user may see it (404 otherwise; see auth/access.ts). */
+  const loadVideo: VideoResolver = resolveVideo ?? ((req, opts) => loadVideoFor(c.videos, userOf(req), req.params.id, opts));
 
   async function requireDone(video: VideoDoc): Promise<JobDoc> {
     const job = await c.jobs.findOne({ _id: video.jobId });
@@ -85,36 +91,46 @@ export function videosRouter(deps: AppDeps): Router {
       stopReadingAfterResponse(req, res);
       throw err;
     }
-    const admitted = await admitUpload(deps, upload);
+    const admitted = await admitUpload(deps, { ...upload, ownerId: userOf(req).id });
     res.status(202).location(`/api/videos/${admitted.videoId}`).json(admitted);
   });
 
   router.get('/', async (req, res) => {
-    const q = readQuery(req.query, ['page', 'limit', 'role', 'status'] as const);
+    const q = readQuery(req.query, ['page', 'limit', 'role', 'status', 'owner'] as const);
     const page = intInRange('page', q.page, 1, 1, 1_000_000);
     const limit = intInRange('limit', q.limit, 20, 1, 100);
-    const filter: Filter<VideoDoc> = {};
     const role = oneOf('role', q.role, ROLES);
     const status = oneOf('status', q.status, STATES);
+    const user = userOf(req);
+    const scope = await libraryFilter(users, user, q.owner);
+    if (scope === null) {
+      res.json({ items: [], page, limit, total: 0 });
+      return;
+    }
+    const filter: Filter<VideoDoc> = { ...scope };
     if (role) filter.role = role;
     if (status) filter.status = status;
-    // Everyone polling the same page shares one read and one serialisation (see coalesce.ts).
-    const body = await listReads.run(`${page}|${limit}|${role ?? ''}|${status ?? ''}`, async () => {
+    // Everyone polling the same page with the same view shares one read and one serialisation (see coalesce.ts).
+    const key = `${visibilityKey(user)}|${JSON.stringify(scope)}|${page}|${limit}|${role ?? ''}|${status ?? ''}`;
+    const body = await listReads.run(key, async () => {
       const [videos, total] = await Promise.all([
         c.videos.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
         c.videos.countDocuments(filter),
       ]);
       const jobs = videos.length ? await c.jobs.find({ _id: { $in: videos.map((v) => v.jobId) } }).toArray() : [];
       const jobById = new Map(jobs.map((j) => [j._id.toHexString(), j]));
-      return JSON.stringify({ items: videos.map((v) => toVideo(v, jobById.get(v.jobId.toHexString()) ?? null)), page, limit, total });
+      const owners = await ownersOf(users, videos);
+      const ownerOf = (v: VideoDoc) => (v.ownerId ? (owners.get(v.ownerId.toHexString()) ?? null) : null);
+      return JSON.stringify({ items: videos.map((v) => toVideo(v, jobById.get(v.jobId.toHexString()) ?? null, ownerOf(v))), page, limit, total });
     });
     res.type('application/json').send(body);
   });
 
   router.get('/:id', async (req, res) => {
-    const video = await loadVideo(req.params.id);
+    const video = await loadVideo(req);
     const job = await c.jobs.findOne({ _id: video.jobId });
-    res.json(toVideo(video, job));
+    const owners = await ownersOf(users, [video]);
+    res.json(toVideo(video, job, video.ownerId ? (owners.get(video.ownerId.toHexString()) ?? null) : null));
   });
 
   /**
@@ -160,7 +176,7 @@ export function videosRouter(deps: AppDeps): Router {
 
   // The browser-safe rendition once the ingest stage made it; the original before that.
   router.get('/:id/stream', async (req, res) => {
-    const video = await loadVideo(req.params.id);
+    const video = await loadVideo(req);
     const rendition = await derivedPath(video.rendition);
     if (rendition) {
       await sendRanged(req, res, rendition, { 'Content-Type': 'video/mp4' }, `"r-${video.sha256}-${video.rendition!.size ?? 0}"`);
@@ -171,7 +187,7 @@ export function videosRouter(deps: AppDeps): Router {
 
   // The uploaded file, byte for byte, as a download under the name it was uploaded with.
   router.get('/:id/original', async (req, res) => {
-    const video = await loadVideo(req.params.id);
+    const video = await loadVideo(req);
     const name = video.originalName || `${video._id.toHexString()}.${video.container}`;
     await sendRanged(
       req,
@@ -184,7 +200,7 @@ export function videosRouter(deps: AppDeps): Router {
 
   for (const kind of ['poster', 'sprite'] as const) {
     router.get(`/:id/${kind}`, async (req, res) => {
-      const video = await loadVideo(req.params.id);
+      const video = await loadVideo(req);
       const file = await derivedPath(video[kind]);
       if (!file) throw new HttpError(404, 'not_found', `the ${kind} is not made yet (it comes with the video's ingest)`);
       const etag = `"${kind[0]}-${video.sha256}-${video[kind]!.size ?? 0}"`;
@@ -208,7 +224,7 @@ export function videosRouter(deps: AppDeps): Router {
     const from = nonNegativeSeconds('from', q.from) ?? 0;
     const to = nonNegativeSeconds('to', q.to) ?? Number.MAX_VALUE;
     if (from > to) throw new HttpError(400, 'invalid_query', '`from` must not be after `to`');
-    const video = await loadVideo(req.params.id);
+    const video = await loadVideo(req);
     await requireDone(video);
     const chunks = await c.frames
       .find({ videoId: video._id, tStart: { $lte: to }, tEnd: { $gte: from } })
@@ -226,7 +242,7 @@ export function videosRouter(deps: AppDeps): Router {
   });
 
   router.get('/:id/metrics', async (req, res) => {
-    const video = await loadVideo(req.params.id);
+    const video = await loadVideo(req);
     await requireDone(video);
     const doc = await c.metrics.findOne({ _id: video._id });
     if (!doc) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
@@ -235,6 +251,7 @@ export function videosRouter(deps: AppDeps): Router {
 
   router.delete('/:id', async (req, res) => {
     const id = parseId(req.params.id, 'video');
+    await loadVideo(req, { write: true });
     // Only the request that actually removes the document cleans up; concurrent deletes get 404.
     const video = await c.videos.findOneAndDelete({ _id: id });
     if (!video) throw notFound('video');
@@ -242,6 +259,7 @@ export function videosRouter(deps: AppDeps): Router {
     await Promise.all([
       c.frames.deleteMany({ videoId: id }),
       c.metrics.deleteOne({ _id: id }),
+      shares.deleteMany({ videoId: id }),
       removeQuietly(filePathOf(video)),
       rm(path.join(deps.config.uploadDir, derivedDirName(id)), { recursive: true, force: true }),
     ]);

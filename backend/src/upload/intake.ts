@@ -18,6 +18,8 @@ export interface PendingUpload {
   role: Role;
   title: string | null;
   originalName: string | null;
+  /** The uploader (users._id); null only while sign-in is off (start-up migration gives those to the first admin). */
+  ownerId: ObjectId | null;
 }
 
 export function toVideoProbe(p: UploadProbe): VideoProbe {
@@ -118,6 +120,7 @@ export async function admitUpload(deps: AppDeps, upload: PendingUpload): Promise
       poster: null,
       sprite: null,
       timing: null,
+      ownerId: upload.ownerId,
     });
     await c.jobs.insertOne({
       _id: jobId,

@@ -3,12 +3,14 @@ import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server, type Upload } from '@tus/server';
 import type { RequestHandler } from 'express';
+import { ObjectId } from 'mongodb';
 import type { AppDeps } from '../deps.js';
 import type { Role } from '../db.js';
 import { HttpError } from '../errors.js';
 import { admitUpload, fingerprintFile } from './intake.js';
 import { cleanDisplayText } from '../text.js';
 import { cleanOriginalName } from './receive.js';
+import type { AuthUser } from '../auth/users.js';
 
 /*
  * Resumable uploads (the tus protocol, https://tus.io) for phones on mobile networks: a dropped connection or a
@@ -42,6 +44,18 @@ export function readTusMetadata(meta: Record<string, string | null> | undefined)
   return { role: role as Role, title, originalName: cleanOriginalName(meta?.filename ?? undefined) };
 }
 
+/**
+ * The signed-in user behind a tus hook's (web) Request: srvx keeps the Node request, on which the session gate set
+ * `user`. The owner is stored in the upload's metadata at creation (overwriting any client-sent `owner`), and every
+ * later request on that upload must come from the same user, so nobody can append to or read someone else's upload.
+ */
+function uploaderOf(req: Request): AuthUser {
+  const node = (req as unknown as { runtime?: { node?: { req?: { user?: AuthUser } } } }).runtime?.node?.req;
+  if (!node?.user) throw jsonError(401, 'unauthenticated', 'sign in first');
+  return node.user;
+}
+const ownerKey = (user: AuthUser) => user.id?.toHexString() ?? '';
+
 export interface TusUploads {
   handler: RequestHandler;
   /** Removes expired unfinished uploads; returns how many. */
@@ -61,9 +75,14 @@ export function tusUploads(deps: AppDeps): TusUploads {
     relativeLocation: true,
     // No CORS: @tus/server would answer `Access-Control-Allow-Origin: *` without this; browsers reach us same-origin.
     allowedOrigins: () => false,
-    async onUploadCreate(_req, upload) {
+    async onUploadCreate(req, upload) {
       readTusMetadata(upload.metadata);
-      return {};
+      return { metadata: { ...upload.metadata, owner: ownerKey(uploaderOf(req)) } };
+    },
+    async onIncomingRequest(req, uploadId) {
+      if (req.method === 'POST') return; // creation: the upload does not exist yet
+      const upload = await tus().datastore.getUpload(uploadId).catch(() => null);
+      if (upload && upload.metadata?.owner !== ownerKey(uploaderOf(req))) throw jsonError(404, 'not_found', 'upload not found');
     },
     async onUploadFinish(_req, upload: Upload) {
       const file = path.join(directory, upload.id);
@@ -74,7 +93,9 @@ export function tusUploads(deps: AppDeps): TusUploads {
         if (!container) {
           throw new HttpError(415, 'unsupported_type', 'the file is not an mp4, mov, webm or mkv video (checked from its content, not its name)');
         }
-        const admitted = await admitUpload(deps, { tempPath: file, size, sha256, container, ...fields });
+        const owner = upload.metadata?.owner;
+        const ownerId = owner && ObjectId.isValid(owner) ? new ObjectId(owner) : null;
+        const admitted = await admitUpload(deps, { tempPath: file, size, sha256, container, ...fields, ownerId });
         return {
           status_code: 200,
           headers: { 'Content-Type': 'application/json', 'X-Video-Id': admitted.videoId, 'X-Job-Id': admitted.jobId },
