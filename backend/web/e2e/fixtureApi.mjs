@@ -8,6 +8,8 @@
 // /api/shared/... needs the sb_session cookie (401 otherwise) and, to change anything, X-CSRF-Token (403); videos
 // are owned (ana owns the recorded ones, ben one more); share links open one analysis. Test controls:
 // POST /__fixture/sessions/expire (every session ends), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset.
+// Issue 14 (job stage, frames, segments, waiting, queue position, ETA, partial pose while running, retry) comes from
+// e2e/fixtureQueue.mjs; tests drive it with POST /__fixture/jobs/:id ("finished": [segments]) and /__fixture/videos.
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccounts } from './fixtureAccounts.mjs';
+import { createQueue, withQueueFields } from './fixtureQueue.mjs';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
@@ -56,6 +59,8 @@ export function createFixtureApi() {
   videos.push({ ...videos.find((v) => v.id === 'v-rider'), id: 'v-ben', title: 'Ben — frontside 180', ownerId: 'u-ben',
     job: { ...videos.find((v) => v.id === 'v-rider').job, id: 'j-ben', videoId: 'v-ben' } });
   const { posters, sprites } = makePosters();
+  // Issue 14: stages, frames, queue, partial pose and retry (e2e/fixtureQueue.mjs).
+  const queue = createQueue({ videos, poseOf: (v) => read(`pose-${v._file === 'reference.webm' ? 'v-ref' : 'v-rider'}.json`) });
   const tusUploads = new Map(); // id → {length, offset, meta}
   let tusSeq = 0;
   let dropNext = null; // fraction of the upload at which the next PATCH's connection is cut
@@ -71,7 +76,7 @@ export function createFixtureApi() {
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
   const publicVideo = ({ _file, ownerId, ...v }) => {
-    const ingested = v.status === 'done';
+    const ingested = v.status === 'done' || queue.ingested(v);
     return {
       ...v,
       owner: accounts.ownerOf(ownerId),
@@ -113,8 +118,9 @@ export function createFixtureApi() {
     const now = new Date().toISOString();
     const id = `v-up-${++seq}`;
     const ext = path.extname(name).toLowerCase().slice(1);
-    const job = { id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null };
+    const job = withQueueFields({ id: `j-up-${seq}`, videoId: id, state: 'queued', progress: 0, attempts: 0, error: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null });
     videos.unshift({ id, title, role, originalName: name, size, sha256: '0'.repeat(64), container: ext, createdAt: now, status: 'queued', job, fps: null, durationS: null, width: null, height: null, probe: null, _file: 'rider.webm', ownerId });
+    queue.renumber();
     return { videoId: id, jobId: job.id };
   }
 
@@ -228,7 +234,7 @@ export function createFixtureApi() {
       readBody(req).then((body) => {
         const v = findJob(m[1]);
         if (!v) return fail(res, 404, 'not_found', 'no such job');
-        v.job = { ...v.job, ...JSON.parse(body || '{}'), updatedAt: new Date().toISOString() };
+        queue.applyJobPatch(v, JSON.parse(body || '{}'));
         v.status = v.job.state;
         if (v.status === 'done') Object.assign(v, { fps: 24, durationS: 3, width: 480, height: 270 });
         for (const s of streams.get(v.job.id) ?? []) {
@@ -244,6 +250,10 @@ export function createFixtureApi() {
         dropNext = JSON.parse(body || '{}').atFraction ?? 0.5;
         json(res, 200, { dropNext });
       });
+      return true;
+    }
+    if (req.method === 'POST' && p === '/__fixture/videos') {
+      readBody(req).then((body) => json(res, 201, queue.addFixtureVideo(JSON.parse(body || '{}'))));
       return true;
     }
     if (req.method === 'GET' && p === '/__fixture/uploads') {
@@ -304,7 +314,7 @@ export function createFixtureApi() {
       const refusal = accounts.changeRefusal(user, v);
       if (refusal) return fail(res, ...refusal);
       if (req.method === 'POST' && !m[2]) return json(res, 201, accounts.createShare(v, v.ownerId));
-      if (req.method === 'GET' && !m[2]) return json(res, 200, { items: accounts.sharesOf(v.id).map((s) => ({ id: s.id, url: null, createdAt: s.createdAt })) });
+      if (req.method === 'GET' && !m[2]) return json(res, 200, { items: accounts.sharesOf(v.id).map((s) => ({ id: s.id, prefix: s.prefix, url: null, createdAt: s.createdAt })) });
       if (req.method === 'DELETE' && m[2]) {
         if (!accounts.revoke(v.id, m[2])) return fail(res, 404, 'not_found', `No share ${m[2]}.`);
         res.writeHead(204);
@@ -318,6 +328,14 @@ export function createFixtureApi() {
       res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400' });
       return createReadStream((m[2] === 'poster' ? posters : sprites)[v._file]).pipe(res);
     }
+    if (req.method === 'POST' && (m = /^\/api\/videos\/([^/]+)\/retry$/.exec(p))) {
+      const v = find(m[1]);
+      if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
+      const refusal = accounts.changeRefusal(user, v);
+      if (refusal) return fail(res, ...refusal);
+      const r = queue.retry(v);
+      return json(res, r.status, r.body);
+    }
     if ((m = /^\/api\/videos\/([^/]+)(\/stream|\/pose|\/metrics)?$/.exec(p))) {
       const v = find(m[1]);
       if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
@@ -330,6 +348,7 @@ export function createFixtureApi() {
       }
       if (!m[2]) return json(res, 200, publicVideo(v));
       if (m[2] === '/stream') return stream(req, res, v);
+      if (m[2] === '/pose' && v.status !== 'done') return json(res, 200, queue.partialPose(v, url));
       if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
       return json(res, 200, read(`${m[2].slice(1)}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
     }
@@ -365,7 +384,7 @@ export function createFixtureApi() {
     if (accounts.accountRoute(req, res, p, user, body, helpers) !== null) return;
     api(req, res, url, p, user);
   });
-  return { server, log, accounts, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
+  return { server, log, accounts, queue, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -60,6 +60,19 @@ describe('watchJob', () => {
     expect(fetchMock.mock.calls[0][0]).toBe('/api/jobs/j1');
   });
 
+  it('never delivers a step back: a late event is dropped, frame counts only grow', () => {
+    const seen: (number | undefined)[] = [];
+    watchJob('j1', { onJob: (j) => seen.push(j.framesDone), eventSourceCtor: FakeEventSource as unknown as typeof EventSource });
+    const es = FakeEventSource.last;
+    const at = (framesDone: number, updatedAt: string): Job => ({ ...job('running'), framesDone, framesTotal: 300, updatedAt });
+    es.emit(at(100, '2026-01-01T10:00:01.000Z'));
+    es.emit(at(200, '2026-01-01T10:00:03.000Z'));
+    es.emit(at(150, '2026-01-01T10:00:02.000Z')); // arrived after the newer one
+    es.emit(at(180, '2026-01-01T10:00:03.000Z')); // same time, fewer frames
+    es.emit(at(300, '2026-01-01T10:00:04.000Z'));
+    expect(seen).toEqual([100, 200, 200, 200, 300]);
+  });
+
   it('stops delivering after the caller unsubscribes', () => {
     const seen: string[] = [];
     const stop = watchJob('j1', { onJob: (j) => seen.push(j.state), eventSourceCtor: FakeEventSource as unknown as typeof EventSource });

@@ -1,6 +1,7 @@
 import { apiUrl } from '../config';
 import { getJob } from './client';
 import { ApiError } from './errors';
+import { mergeJob } from './jobProgress';
 import type { Job } from './types';
 
 export interface JobWatchOptions {
@@ -18,6 +19,7 @@ const isFinal = (job: Job) => job.state === 'done' || job.state === 'failed';
 /**
  * Follow a job live: SSE from /api/jobs/:id/events, falling back to polling GET /api/jobs/:id
  * if the stream cannot be opened or breaks before the job finishes. Returns a stop function.
+ * What it delivers never goes backwards (`mergeJob`): a late poll answer or an out-of-order event is dropped.
  */
 export function watchJob(jobId: string, opts: JobWatchOptions): () => void {
   const pollMs = opts.pollMs ?? 2000;
@@ -26,9 +28,12 @@ export function watchJob(jobId: string, opts: JobWatchOptions): () => void {
   let finished = false;
   let source: EventSource | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let shown: Job | null = null;
 
-  const deliver = (job: Job) => {
+  const deliver = (next: Job) => {
     if (stopped) return;
+    const job = mergeJob(shown, next);
+    shown = job;
     opts.onJob(job);
     if (isFinal(job)) {
       finished = true;

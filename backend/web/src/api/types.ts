@@ -57,6 +57,8 @@ export interface Metrics {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
+/** Where a job is (issue 14): making the rendition, analysing segments, joining the results. */
+export type JobStage = 'ingest' | 'analysis' | 'finish';
 
 export interface Job {
   id: string;
@@ -72,6 +74,19 @@ export interface Job {
   updatedAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  // Issue 14 (absent from older APIs): real progress, the queue and partial results.
+  stage?: JobStage | null;
+  /** Analysed frames finished / to analyse (known after the ingest). */
+  framesDone?: number;
+  framesTotal?: number | null;
+  segments?: { total: number | null; done: number; running: number };
+  /** Why a queued or running job cannot go on now: no live analysis worker, or the database is unreachable. */
+  waiting?: 'workers' | 'database' | null;
+  /** 1 = the next job to start, among queued jobs by creation time. */
+  queuePosition?: number | null;
+  etaS?: number | null;
+  /** Some pose frames can be read (GET /pose?from&to) before the job is done. */
+  partial?: boolean;
 }
 
 export type Role = 'rider' | 'reference';

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { deleteVideo, getVideo, listVideos } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { watchJob } from '../api/jobEvents';
@@ -9,21 +9,33 @@ import { hrefFor } from '../router';
 import { mayChange, showsOwners } from '../session/access';
 import { useSession } from '../session/SessionContext';
 import { OwnerPicker } from './OwnerPicker';
+import { JobProgress } from './JobProgress';
+import { RetryButton } from './RetryButton';
 import { EmptyState, ErrorDetails, ErrorState, LoadingState } from './States';
 import { StatusChip } from './StatusChip';
 import { Thumbnail } from './Thumbnail';
 
 const isFinal = (s: Video['status']) => s === 'done' || s === 'failed';
 
-/** Live status for one unfinished video: SSE with polling fallback; refetches the video once finished. */
+/**
+ * Live status for one unfinished video: SSE with polling fallback; refetches the video once its ingest is done
+ * (poster, size) and once finished.
+ */
 function useLiveVideo(video: Video, onChange: (v: Video) => void, onGone: (id: string) => void) {
   const jobId = video.job?.id;
   const unfinished = !isFinal(video.status);
+  const latest = useRef(video);
+  latest.current = video;
   useEffect(() => {
     if (!jobId || !unfinished) return;
+    let ingestRead = false;
     return watchJob(jobId, {
       onJob: (job: Job) => {
-        onChange({ ...video, status: job.state, job });
+        onChange({ ...latest.current, status: job.state, job });
+        if (!ingestRead && job.stage && job.stage !== 'ingest' && !latest.current.posterUrl) {
+          ingestRead = true;
+          getVideo(video.id).then((v) => onChange({ ...v, status: latest.current.status, job: latest.current.job }), () => undefined);
+        }
         // Duration, fps and size arrive with the finished analysis.
         if (job.state === 'done' || job.state === 'failed') {
           getVideo(video.id).then(onChange, () => undefined);
@@ -78,10 +90,16 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
           <StatusChip state={video.status} progress={video.job?.progress} />
           <span className="muted small">{new Date(video.createdAt).toLocaleDateString()}</span>
         </div>
+        {!isFinal(video.status) && video.job && <JobProgress job={video.job} />}
         {video.status === 'failed' && video.job?.error && (
           <div className="inline-error small" data-testid="job-error">
             {video.job.error}
             <ErrorDetails detail={video.job.errorDetail} />
+          </div>
+        )}
+        {video.status === 'failed' && (
+          <div className="video-card-retry">
+            <RetryButton videoId={video.id} label={label} onRetried={() => getVideo(video.id).then(onChange, (e) => setError(errorMessage(e)))} />
           </div>
         )}
         {video.status === 'queued' && video.job?.error && (

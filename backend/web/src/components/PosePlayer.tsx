@@ -26,6 +26,9 @@ interface Props {
   displaySize?: { width: number | null; height: number | null };
   /** Scrub previews: the sprite strip and its layout, when the ingest made one. */
   sprite?: { url: string; layout: SpriteLayout } | null;
+  /** Partial results (a running analysis): whether the frame at media time t has its pose yet; if not, no
+   * skeleton is drawn and "analysing…" shows over the video. */
+  isAnalysed?: (t: number) => boolean;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -35,7 +38,7 @@ type FrameCallbackVideo = HTMLVideoElement & {
 
 /** Video with the rider's 2D skeleton drawn on a canvas in sync with the presented frame. */
 export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlayer(
-  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite },
+  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite, isAnalysed },
   ref,
 ) {
   const videoRef = useRef<FrameCallbackVideo>(null);
@@ -47,9 +50,11 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   const [error, setError] = useState<string | null>(null);
   const [waiting, setWaiting] = useState(true);
   const [preview, setPreview] = useState<{ x: number; t: number } | null>(null);
+  const [pending, setPending] = useState(false);
   const lastTime = useRef(0);
-  const props = useRef({ pose, showSkeleton, onFrame });
-  props.current = { pose, showSkeleton, onFrame };
+  const lastPending = useRef(false);
+  const props = useRef({ pose, showSkeleton, onFrame, isAnalysed });
+  props.current = { pose, showSkeleton, onFrame, isAnalysed };
 
   const fps = pose?.fps || 30;
 
@@ -58,8 +63,13 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     lastTime.current = t;
     const canvas = canvasRef.current;
     const video = videoRef.current;
-    const { pose: p, showSkeleton: on, onFrame: cb } = props.current;
+    const { pose: p, showSkeleton: on, onFrame: cb, isAnalysed: analysed } = props.current;
     if (!canvas || !video) return;
+    const notYet = analysed ? !analysed(t) : false;
+    if (notYet !== lastPending.current) {
+      lastPending.current = notYet;
+      setPending(notYet);
+    }
     const w = video.clientWidth;
     const h = video.clientHeight;
     const dpr = window.devicePixelRatio || 1;
@@ -68,7 +78,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       canvas.height = Math.round(h * dpr);
     }
     const ctx = canvas.getContext('2d');
-    const idx = p ? frameAtTime(p.frames, t) : -1;
+    const idx = p && !notYet ? frameAtTime(p.frames, t) : -1;
     canvas.dataset.frameIndex = String(idx);
     canvas.dataset.mediaTime = t.toFixed(6);
     if (ctx) {
@@ -121,7 +131,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   }, [draw, src]);
 
   // Redraw when the overlay toggles, pose data arrives or the element is resized.
-  useEffect(() => draw(lastTime.current), [draw, pose, showSkeleton]);
+  useEffect(() => draw(lastTime.current), [draw, pose, showSkeleton, isAnalysed]);
   useEffect(() => {
     const video = videoRef.current;
     if (!video || typeof ResizeObserver === 'undefined') return;
@@ -215,6 +225,12 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
           onError={() => setError('This video could not be played. The file may be missing or in a format this browser cannot decode.')}
         />
         <canvas ref={canvasRef} className="overlay" aria-hidden="true" data-testid="skeleton-canvas" />
+        {pending && !error && (
+          <div className="player-analysing" data-testid="analysing-overlay">
+            <span className="spinner" aria-hidden="true" />
+            analysing…
+          </div>
+        )}
         {waiting && !error && <span className="spinner player-spinner" aria-hidden="true" />}
         {error && (
           <div className="player-error" role="alert">

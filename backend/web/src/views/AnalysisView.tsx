@@ -3,6 +3,7 @@ import { listVideos, originalUrl, streamUrl } from '../api/client';
 import { apiUrl } from '../config';
 import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
+import { RetryButton } from '../components/RetryButton';
 import { ShareDialog } from '../components/ShareDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { StatusChip } from '../components/StatusChip';
@@ -14,6 +15,7 @@ import { riderOf } from '../pose/skeleton';
 import { hrefFor } from '../router';
 import { mayChange, showsOwners } from '../session/access';
 import { useSession } from '../session/SessionContext';
+import { LiveAnalysis } from './LiveAnalysis';
 import { useAnalysis } from './useAnalysis';
 
 const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
@@ -215,12 +217,12 @@ export function AnalysisView({ id }: { id: string }) {
       {video.status === 'done' && a.pose && a.metrics ? (
         <Analysed video={video} pose={a.pose} metrics={a.metrics} />
       ) : video.status === 'failed' ? (
-        <ErrorState message={video.job?.error ?? 'The analysis failed. Upload the clip again to retry.'} detail={video.job?.errorDetail} />
-      ) : (
-        <div className="panel pending">
-          <LoadingState label={video.status === 'queued' ? 'Waiting for the pose service…' : `Analysing… ${Math.round((video.job?.progress ?? 0) * 100)}%`} />
-          <p className="muted small">This page updates by itself when the analysis is done.</p>
+        <div className="failed-analysis">
+          <ErrorState message={video.job?.error ?? 'The analysis failed.'} detail={video.job?.errorDetail} />
+          <RetryButton videoId={video.id} className="btn" onRetried={reload} />
         </div>
+      ) : (
+        <LiveAnalysis video={video} />
       )}
     </div>
   );
