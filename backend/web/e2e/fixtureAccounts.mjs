@@ -126,7 +126,7 @@ export function createAccounts() {
       const u = byId(user.id);
       const { currentPassword, newPassword } = body ?? {};
       if (typeof currentPassword !== 'string' || typeof newPassword !== 'string') return fail(res, 400, 'invalid_body', 'send {"currentPassword", "newPassword"}');
-      if (currentPassword !== u.password) return fail(res, 401, 'invalid_credentials', 'the current password is wrong');
+      if (currentPassword !== u.password) return fail(res, 403, 'invalid_credentials', 'the current password is wrong');
       if (newPassword.length < 8) return fail(res, 400, 'weak_password', 'use at least 8 characters');
       u.password = newPassword;
       // Sign out everywhere: every session of the user ends; this one continues under a fresh id.
@@ -157,11 +157,11 @@ export function createAccounts() {
 
   function createShare(video, ownerId) {
     const t = token();
-    const share = { id: `s${++shareSeq}`, videoId: video.id, ownerId, createdAt: new Date().toISOString(), revokedAt: null };
+    const share = { id: `s${++shareSeq}`, prefix: t.slice(0, 6), videoId: video.id, ownerId, createdAt: new Date().toISOString(), revokedAt: null };
     shares.set(sha256(t), share);
-    return { token: t, url: `/shared/${t}`, createdAt: share.createdAt };
+    return { id: share.id, prefix: t.slice(0, 6), url: `/shared/${t}`, createdAt: share.createdAt, token: t };
   }
-  const sharesOf = (videoId) => [...shares.values()].filter((s) => s.videoId === videoId && !s.revokedAt);
+  const sharesOf = (videoId) => [...shares.values()].filter((s) => s.videoId === videoId && !s.revokedAt).reverse();
   const revoke = (videoId, shareId) => {
     const s = [...shares.values()].find((x) => x.id === shareId && x.videoId === videoId && !x.revokedAt);
     if (s) s.revokedAt = new Date().toISOString();

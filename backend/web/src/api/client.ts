@@ -59,7 +59,7 @@ export const originalUrl = (id: string) => apiUrl(`/api/videos/${encodeURICompon
 
 // Share links (issue 16): read-only access to one analysis by an unguessable token.
 export interface CreatedShare { token: string; url: string; createdAt: string }
-export interface ShareItem { id: string; url?: string | null; createdAt: string }
+export interface ShareItem { id: string; url?: string | null; createdAt: string; /** The token's first characters, to tell links apart. */ prefix?: string }
 const sharesPath = (id: string) => `/api/videos/${encodeURIComponent(id)}/shares`;
 export const createShare = (id: string) => request<CreatedShare>(sharesPath(id), { method: 'POST' });
 export const listShares = (id: string) => request<{ items: ShareItem[] }>(sharesPath(id));

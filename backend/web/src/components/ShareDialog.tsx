@@ -93,7 +93,9 @@ export function ShareDialog({ videoId }: { videoId: string }) {
             <ul className="share-list">
               {shares.data.items.map((s) => (
                 <li key={s.id} data-testid="share-item">
-                  <span className="small">Created {new Date(s.createdAt).toLocaleString()}</span>
+                  <span className="small">
+                    {s.prefix && <code className="share-prefix">/shared/{s.prefix}…</code>} created {new Date(s.createdAt).toLocaleString()}
+                  </span>
                   <button type="button" className="btn btn-sm btn-danger" onClick={() => revoke(s)} aria-label={`Revoke the link created ${new Date(s.createdAt).toLocaleString()}`}>
                     Revoke
                   </button>
