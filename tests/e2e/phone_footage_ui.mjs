@@ -6,7 +6,9 @@
 //  - the analysis view plays the H.264 rendition at the display size (portrait) with no MediaError;
 //  - at three seek times the overlay drew the pose frame on screen, and the drawn hip and shoulder points lie
 //    inside the person's box, found independently by the pose service's image endpoint on the upright frame.
-// Env: FRONTEND_URL, POSE_URL (the pose service, for the independent box), SHOTS_DIR. Exit code 0 = pass.
+// Both browsers sign in as the first admin (issue 16).
+// Env: FRONTEND_URL, POSE_URL (the pose service, for the independent box), SHOTS_DIR, ADMIN_USERNAME and
+// ADMIN_PASSWORD (the first admin, from backend/.env; tests/test_stack_e2e.py passes them). Exit code 0 = pass.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { adminCredentials, apiFromPage, signInThroughForm } from './stackAccounts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.join(here, '../../backend/web');
@@ -25,6 +28,7 @@ const { overlayAt, playerReady, seekTo, waitInPage, expectedFrameAt, TORSO } = a
 const base = process.env.FRONTEND_URL;
 const poseUrl = process.env.POSE_URL;
 if (!base || !poseUrl) throw new Error('set FRONTEND_URL and POSE_URL (the running stack)');
+const admin = adminCredentials();
 const shots = process.env.SHOTS_DIR || path.join(here, '../../test-results');
 mkdirSync(shots, { recursive: true });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'phone-footage-'));
@@ -114,16 +118,17 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base);
+  await signInThroughForm(page, admin.username, admin.password);
   await page.setInputFiles('input[type=file]', portrait);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 60000 });
   const card = page.locator('[data-testid="video-card"]').first();
   await card.getByRole('link', { name: 'Analyse' }).waitFor({ timeout: 240000 });
   videoId = await card.getAttribute('data-video-id');
-  const video = await (await fetch(`${base}/api/videos/${videoId}`)).json();
+  const video = (await apiFromPage(page, 'GET', `/api/videos/${videoId}`)).body;
   assert.deepEqual([video.width, video.height], [W, H], 'the API reports the display size');
   assert.equal(video.renditionReady, true);
-  pose = await (await fetch(`${base}/api/videos/${videoId}/pose`)).json();
+  pose = (await apiFromPage(page, 'GET', `/api/videos/${videoId}/pose`)).body;
   assert.deepEqual([pose.width, pose.height], [W, H], 'pose keypoints are in display coordinates');
   await checkViews(page, 'chromium', videoId, pose);
   if (errors.length) throw new Error(`chromium page errors: ${errors.join('; ')}`);
@@ -142,6 +147,8 @@ try {
   await page.setViewport({ width: 1280, height: 800 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(base);
+  await signInThroughForm(page, admin.username, admin.password);
   await checkViews(page, 'firefox', videoId, pose);
   if (errors.length) throw new Error(`firefox page errors: ${errors.join('; ')}`);
 } finally {

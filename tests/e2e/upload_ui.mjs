@@ -1,10 +1,19 @@
-// Whole-stack browser check: Debian's Chromium (playwright-core) uploads a real video through the running
-// frontend, waits for the real pose analysis, opens the analysis view and checks a skeleton is drawn.
-// Env: FRONTEND_URL, VIDEO (path), SHOTS_DIR. Exit code 0 = pass.
+// Whole-stack browser check: Debian's Chromium (playwright-core) against the running frontend and API.
+//  1. An anonymous request is refused (401); the admin signs in through the sign-in page.
+//  2. The admin creates two riders (POST /api/users); each signs in in their own browser context and uploads a
+//     real video through the UI (resumable tus upload, CSRF token included).
+//  3. Neither rider sees the other's video: each library lists only their own, the other's id answers 404 from the
+//     API and an error in the analysis view; the admin sees both and filters by owner.
+//  4. The first rider's upload is analysed by the real pose service: the analysis view draws the skeleton.
+//  5. The riders are removed again (their videos go to the admin: DELETE /api/users/:id?videos=transfer).
+// Env: FRONTEND_URL, VIDEO (path), SHOTS_DIR, ADMIN_USERNAME and ADMIN_PASSWORD (the first admin, from
+// backend/.env; tests/test_stack_e2e.py passes them). Exit code 0 = pass.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync } from 'node:fs';
+import { adminCredentials, apiFromPage, signInThroughForm } from './stackAccounts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../backend/web/package.json'));
@@ -12,33 +21,111 @@ const { chromium } = require('playwright-core');
 
 const base = process.env.FRONTEND_URL;
 const video = process.env.VIDEO;
+if (!base || !video) throw new Error('set FRONTEND_URL and VIDEO (the running stack, a clip to upload)');
+const admin = adminCredentials();
 const shots = process.env.SHOTS_DIR || path.join(here, '../../test-results');
 mkdirSync(shots, { recursive: true });
+
+// Anonymous: every /api route but the public ones answers 401 in the usual error shape.
+const anonymous = await fetch(`${base}/api/videos`);
+assert.equal(anonymous.status, 401, 'an anonymous request is refused');
+assert.equal((await anonymous.json()).error, 'unauthenticated');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'],
 });
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
+const errors = [];
+async function signedInPage(username, password) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(`${username}: ${e}`));
   await page.goto(base);
+  await signInThroughForm(page, username, password);
+  return page;
+}
+const cardIds = (page) => page.$$eval('[data-testid="video-card"]', (els) => els.map((e) => e.dataset.videoId));
+
+/** Upload `video` through the UI; returns the new video's id (the first card once the library refreshed). */
+async function uploadThroughUi(page) {
+  const before = new Set(await cardIds(page));
   await page.setInputFiles('input[type=file]', video);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
-  await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 30000 });
-  // The library's status chip follows the real job (SSE) until the analysis is done.
-  const card = page.locator('[data-testid="video-card"]').first();
-  await card.getByRole('link', { name: 'Analyse' }).waitFor({ timeout: 180000 });
-  await page.screenshot({ path: path.join(shots, 'stack-library.png') });
+  await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 60000 });
+  await page.waitForFunction((known) => [...document.querySelectorAll('[data-testid="video-card"]')].some((e) => !known.includes(e.dataset.videoId)), [...before], { timeout: 30000 });
+  const ids = (await cardIds(page)).filter((id) => !before.has(id));
+  assert.equal(ids.length, 1, `one new card after the upload: ${ids}`);
+  return ids[0];
+}
+
+const created = [];
+try {
+  const adminPage = await signedInPage(admin.username, admin.password);
+  await adminPage.screenshot({ path: path.join(shots, 'stack-admin-signed-in.png') });
+
+  // Two riders, with generated passwords (shown once, in the answer).
+  const stamp = Date.now().toString(36);
+  const riders = [];
+  for (const name of [`e2e-a-${stamp}`, `e2e-b-${stamp}`]) {
+    const r = await apiFromPage(adminPage, 'POST', '/api/users', { username: name, role: 'rider' });
+    assert.equal(r.status, 201, `create ${name}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.user.role, 'rider');
+    assert.ok(typeof r.body.password === 'string' && r.body.password.length >= 8, 'a generated password');
+    created.push(r.body.user);
+    riders.push({ ...r.body.user, password: r.body.password });
+  }
+
+  // Each rider signs in and uploads.
+  const pageA = await signedInPage(riders[0].username, riders[0].password);
+  const pageB = await signedInPage(riders[1].username, riders[1].password);
+  const videoA = await uploadThroughUi(pageA);
+  const videoB = await uploadThroughUi(pageB);
+  assert.notEqual(videoA, videoB);
+
+  // Neither sees the other's: the libraries, the API, the analysis view.
+  for (const [page, mine, theirs] of [[pageA, videoA, videoB], [pageB, videoB, videoA]]) {
+    await page.reload();
+    await page.waitForSelector('[data-testid="video-card"]');
+    assert.deepEqual(await cardIds(page), [mine], 'a rider lists only their own video');
+    const listed = await apiFromPage(page, 'GET', '/api/videos?limit=100');
+    assert.deepEqual(listed.body.items.map((v) => v.id), [mine]);
+    for (const route of ['', '/pose', '/metrics', '/stream', '/shares']) {
+      const r = await apiFromPage(page, 'GET', `/api/videos/${theirs}${route}`);
+      assert.equal(r.status, 404, `the other rider's ${route || 'video'} answers 404, not ${r.status}`);
+    }
+    assert.equal((await apiFromPage(page, 'DELETE', `/api/videos/${theirs}`)).status, 404, "deleting the other rider's video: 404");
+    await page.goto(`${base}/#/videos/${theirs}`);
+    await page.getByRole('alert').waitFor();
+  }
+  await pageB.screenshot({ path: path.join(shots, 'stack-rider-b-other-video.png') });
+
+  // The admin sees both, and filters by owner.
+  const all = await apiFromPage(adminPage, 'GET', '/api/videos?limit=100');
+  assert.ok([videoA, videoB].every((id) => all.body.items.some((v) => v.id === id)), 'the admin sees both');
+  const onlyA = await apiFromPage(adminPage, 'GET', `/api/videos?limit=100&owner=${riders[0].username}`);
+  assert.deepEqual(onlyA.body.items.map((v) => v.id), [videoA]);
+  assert.equal(onlyA.body.items[0].owner.username, riders[0].username);
+  await adminPage.reload();
+  await adminPage.getByTestId('owner-picker').selectOption(riders[0].username);
+  await adminPage.waitForFunction((id) => {
+    const ids = [...document.querySelectorAll('[data-testid="video-card"]')].map((e) => e.dataset.videoId);
+    return ids.length === 1 && ids[0] === id;
+  }, videoA, { timeout: 15000 });
+  await adminPage.screenshot({ path: path.join(shots, 'stack-admin-owner-filter.png') });
+
+  // The real analysis of rider A's upload: the library follows the job (SSE) until done; the skeleton is drawn.
+  await pageA.goto(base);
+  const card = pageA.locator(`[data-video-id="${videoA}"]`);
+  await card.getByRole('link', { name: 'Analyse' }).waitFor({ timeout: 240000 });
+  await pageA.screenshot({ path: path.join(shots, 'stack-library.png') });
   await card.getByRole('link', { name: 'Analyse' }).click();
-  await page.waitForFunction(() => {
+  await pageA.waitForFunction(() => {
     const v = document.querySelector('video');
     const c = document.querySelector('[data-testid="skeleton-canvas"]');
     return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
   }, null, { timeout: 30000 });
-  const painted = await page.evaluate(() => {
+  const painted = await pageA.evaluate(() => {
     const c = document.querySelector('[data-testid="skeleton-canvas"]');
     const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
@@ -46,11 +133,17 @@ try {
     return n;
   });
   // three.js is a lazy chunk: let the 3D view finish loading before the screenshot.
-  await page.getByText('Loading 3D view').waitFor({ state: 'detached', timeout: 30000 });
-  await page.screenshot({ path: path.join(shots, 'stack-analysis.png'), fullPage: true });
+  await pageA.getByText('Loading 3D view').waitFor({ state: 'detached', timeout: 30000 });
+  await pageA.screenshot({ path: path.join(shots, 'stack-analysis.png'), fullPage: true });
   if (painted < 200) throw new Error(`the skeleton canvas has only ${painted} painted pixels`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-  console.log(`skeleton drawn: ${painted} painted pixels; screenshots in ${shots}`);
+  console.log(`two riders (${riders.map((r) => r.username).join(', ')}) each see only their own upload; skeleton drawn: ${painted} painted pixels; screenshots in ${shots}`);
+
+  // Clean up: the riders go, their videos to the admin.
+  for (const user of created.splice(0)) {
+    const r = await apiFromPage(adminPage, 'DELETE', `/api/users/${user.id}?videos=transfer`);
+    assert.equal(r.status, 204, `remove ${user.username}: ${JSON.stringify(r.body)}`);
+  }
 } finally {
   await browser.close();
 }
