@@ -348,7 +348,10 @@ export function createFixtureApi() {
       }
       if (!m[2]) return json(res, 200, publicVideo(v));
       if (m[2] === '/stream') return stream(req, res, v);
-      if (m[2] === '/pose' && v.status !== 'done') return json(res, 200, queue.partialPose(v, url));
+      if (m[2] === '/pose' && v.status !== 'done') {
+        const r = queue.partialPose(v, url);
+        return json(res, r.status, r.body);
+      }
       if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
       return json(res, 200, read(`${m[2].slice(1)}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
     }

@@ -70,8 +70,14 @@ export function createQueue({ videos, poseOf }) {
     renumber();
   }
 
-  /** GET /api/videos/:id/pose?from&to before the job is done: the finished segments' frames in the window. */
+  /**
+   * GET /api/videos/:id/pose?from&to before the job is done: the finished segments' frames in the window, as
+   * {status, body}; 409 not_ready while the job is queued or after it failed (as the API answers).
+   */
   function partialPose(v, url) {
+    if (v.status === 'queued' || v.status === 'failed') {
+      return { status: 409, body: { error: 'not_ready', detail: `analysis is ${v.status}; pose frames appear as its segments finish` } };
+    }
     const pose = poseOf(v);
     const s = of(v);
     const total = v.job.segments?.total || 1;
@@ -85,7 +91,7 @@ export function createQueue({ videos, poseOf }) {
     const frames = pose.frames.filter((f, i) => stored(i) && f.t >= from && f.t <= to);
     poseRequests.push({ videoId: v.id, from, to: url.searchParams.has('to') ? to : null, frames: frames.length });
     // The rider's track is chosen when the segments are joined (finish): null until then.
-    return { videoId: v.id, fps: v.fps, width: v.width, height: v.height, riderTrackId: null, frames };
+    return { status: 200, body: { videoId: v.id, fps: v.fps, width: v.width, height: v.height, riderTrackId: null, partial: true, frames } };
   }
 
   /** POST /api/videos/:id/retry: a failed video gets a new job from its upload; anything else is 409 not_failed. */
