@@ -245,6 +245,27 @@ def user(c: Context, action: str, name: str = "", role: str = "", riders: str = 
 
 @task(
     help={
+        "workers": "the N of the 1-vs-N throughput row and of the other rows (default: the CPU cores, at least 2)",
+        "json": "print the rows and the history record as JSON",
+    }
+)
+@user_errors
+def bench_analysis(c: Context, workers: int = 0, json: bool = False) -> None:
+    """Time video analysis on the running stack: 1 vs N workers, a 60 s clip, first skeleton, three at once; exit 1 on any FAIL."""
+    from snowstack.bench.analysis import analysis_table
+    from snowstack.bench.analysis import bench_analysis as run
+
+    if workers < 0:
+        raise SnowstackError(f"--workers {workers}: give 1 or more (leave it out for one per CPU core)")
+    with console.status("bench-analysis") as status:
+        outcome, record = run(workers or None, progress=lambda text: status.update(text.replace("[", r"\[")))
+    print_json(record) if json else console.print(analysis_table(outcome))
+    if outcome.failed:
+        raise Exit(code=1)
+
+
+@task(
+    help={
         "replicas": "pose workers (the scaled services) to run (default: the compose file's POSE_WORKERS)",
         "down": "remove the stack from the Swarm instead (volumes stay on their nodes)",
         "host": "the Swarm manager's engine, DOCKER_HOST form (tcp://HOST:2375, ssh://USER@HOST; default: DOCKER_HOST)",

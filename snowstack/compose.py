@@ -364,6 +364,12 @@ class ComposeStack:
             ) from None
         return time.perf_counter() - started
 
+    def scale(self, service: str, replicas: int, timeout_s: int = 300) -> None:
+        """Run exactly `replicas` containers of a scaled service (`compose up --scale`), waiting until they are healthy;
+        the next `up` goes back to the project's count (POSE_WORKERS)."""
+        with engine_errors(f"compose up --scale {service}={replicas}"):
+            self.compose.up([service], detach=True, wait=True, wait_timeout=timeout_s, scales={service: replicas}, quiet=True)
+
     def down(self, volumes: bool = False) -> None:
         with engine_errors("compose down"):
             self.compose.down(volumes=volumes, remove_orphans=True, quiet=True)

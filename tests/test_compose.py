@@ -123,7 +123,7 @@ def test_ports_in_stack_toml_match_the_container_ports_the_compose_file_publishe
     for service in stack.services.values():
         if service.port is None:  # a worker: listens on nothing
             continue
-        assert f":{service.port}\"" in text, f"{service.name}: port {service.port} is not published in {stack.compose_file.name}"
+        assert f':{service.port}"' in text, f"{service.name}: port {service.port} is not published in {stack.compose_file.name}"
 
 
 def read_env(text: str) -> dict[str, str]:
@@ -168,3 +168,18 @@ def test_each_checkout_gets_its_own_test_project() -> None:
     other = type(stack)(**{**stack.__dict__, "root": Path("/elsewhere/clone")})
     assert suite_project_name(stack) != suite_project_name(other)
     assert compose_project(stack, {PROJECT_VARIABLE: suite_project_name(stack)}).isolated
+
+
+def test_the_worker_count_defaults_to_the_cores_and_a_chosen_one_is_kept_for_later_commands(tmp_path: Path) -> None:
+    import psutil
+
+    from snowstack.compose import ComposeProject, chosen_workers, default_workers
+
+    project = ComposeProject("w-test", isolated=True, state_dir=tmp_path)
+    cpu, gpu = Profile(gpu=False, offline=True), Profile(gpu=True, offline=False)
+    assert default_workers(cpu) == (psutil.cpu_count() or 1) and default_workers(gpu) == 1
+    assert chosen_workers(project, cpu, None) == default_workers(cpu)  # nothing chosen yet
+    assert chosen_workers(project, cpu, 3) == 3
+    assert chosen_workers(project, cpu, None) == 3  # `invoke ps` after `up --workers 3` does not scale back
+    with pytest.raises(SnowstackError, match="--workers 0: give at least 1"):
+        chosen_workers(project, cpu, 0)

@@ -1,0 +1,408 @@
+"""`invoke bench-analysis`: how fast videos are analysed by the pose workers, against issue 14's goals.
+
+On the running stack (the user's, or SNOWSTACK_PROJECT's), through the API as a user would, with clips made here
+(ffmpeg; a photo of a person panning over 640×480 at 30 fps):
+  throughput_ratio   one 20 s clip with 1 worker, then with N (default: the cores): frames/s with N ÷ with 1
+  clip_60s_done      a 60 s clip: upload start → job done (the upload included)
+  first_skeleton     the same clip: upload answered → the first frame with a skeleton readable (partial results)
+  three_together     three 20 s clips submitted at once: the last done ÷ the 20 s clip alone with N workers
+  segment_p95        p95 of the segment tasks' analysis seconds (the workers' own timing, in `tasks`)
+  frames_per_gpu     GPU profile only: analysed frames/s with N workers per GPU
+The worker count is set back to the project's afterwards. Every run is appended to .snowstack/bench-analysis.jsonl.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import requests
+from rich.table import Table
+
+from ..errors import SnowstackError
+from ..jsonl import append_record
+from ..report import to_jsonable
+
+HISTORY_FILE = "bench-analysis.jsonl"
+PHOTO = Path(__file__).resolve().parent.parent / "data" / "person.jpg"
+LIVE_S = 10  # a worker is live while its heartbeat is younger than this (docs/contracts.md)
+JOB_DEADLINE_S = 600
+
+
+class Verdict(Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NONE = "-"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Issue 14's goal for a row (stated for a 2-core machine): `value <= limit` or `value >= limit`."""
+
+    limit: float
+    at_least: bool = False
+
+    def verdict(self, value: float | None) -> Verdict:
+        if value is None:
+            return Verdict.NONE
+        ok = value >= self.limit if self.at_least else value <= self.limit
+        return Verdict.PASS if ok else Verdict.FAIL
+
+    def describe(self) -> str:
+        return f"{'≥' if self.at_least else '≤'} {self.limit:g}"
+
+
+GOALS: Mapping[str, Goal] = {
+    "throughput_ratio": Goal(1.6, at_least=True),
+    "clip_60s_done": Goal(20.0),
+    "first_skeleton": Goal(3.0),
+    "three_together": Goal(1.7),
+}
+UNITS = {
+    "throughput_ratio": "×",
+    "clip_60s_done": "s",
+    "first_skeleton": "s",
+    "three_together": "×",
+    "segment_p95": "s",
+    "frames_per_gpu": "fps",
+}
+
+
+@dataclass(frozen=True)
+class AnalysisRow:
+    name: str
+    value: float | None
+    detail: str
+    goal: Goal | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.goal.verdict(self.value) if self.goal else Verdict.NONE
+
+
+@dataclass
+class JobRun:
+    """One clip through the stack: when it was sent, answered, first readable, done; its frames and job id."""
+
+    clip: str
+    sent: float
+    answered: float = 0.0
+    first_skeleton: float | None = None
+    done: float = 0.0
+    frames: int = 0
+    job_id: str = ""
+    state: str = ""
+    segments: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """From the end of the upload to done: the analysis as the user waits for it."""
+        return self.done - self.answered
+
+
+# --- clips --------------------------------------------------------------------------------------------------------
+
+
+def make_clip(path: Path, seconds: float, width: int = 640, height: int = 480, fps: int = 30) -> Path:
+    """An H.264 clip of the bundled photo of a person panning slowly (MediaPipe finds the person in every frame)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SnowstackError("ffmpeg is not installed: the analysis bench makes its clips with it (apt-get install ffmpeg)")
+    big_w, big_h = width + width // 4, height + height // 4
+    pan = f"crop={width}:{height}:'{width // 8}+{width // 10}*sin(2*PI*t/4)':'{height // 8}+{height // 10}*cos(2*PI*t/3)'"
+    command = [ffmpeg, "-v", "error", "-y", "-loop", "1", "-framerate", str(fps), "-i", str(PHOTO), "-t", str(seconds)]
+    command += ["-vf", f"scale={big_w}:{big_h},{pan},format=yuv420p", "-c:v", "libx264", "-preset", "veryfast", "-r", str(fps), str(path)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SnowstackError(f"ffmpeg could not make the bench clip {path.name}: {result.stderr.strip()[-200:]}")
+    return path
+
+
+# --- the API and the database, as the bench sees them -----------------------------------------------------------
+
+
+@dataclass
+class AnalysisTarget:
+    """What the bench talks to: the API, the database (the workers' account), and how to scale the workers."""
+
+    api: str
+    session: requests.Session
+    database: Any  # pymongo Database of the app
+    scale: Callable[[int], None]  # run exactly this many workers, waiting until they are healthy
+    poll_s: float = 0.1
+
+    def live_workers(self) -> int:
+        return int(self.database.workers.count_documents({"heartbeatAt": {"$gt": datetime.now(UTC) - timedelta(seconds=LIVE_S)}}))
+
+    def use_workers(self, count: int, timeout_s: float = 300) -> None:
+        """Scale to `count` workers and wait until exactly that many are live (a stopped one unregisters)."""
+        self.scale(count)
+        deadline = time.monotonic() + timeout_s
+        while self.live_workers() != count:
+            if time.monotonic() > deadline:
+                raise SnowstackError(f"{self.live_workers()} live pose workers, not {count}, {timeout_s:.0f} s after scaling")
+            time.sleep(0.5)
+
+    def upload(self, clip: Path) -> tuple[str, str]:
+        with clip.open("rb") as video:
+            response = self.session.post(
+                f"{self.api}/api/videos", files={"video": (clip.name, video, "video/mp4")}, data={"role": "rider"}, timeout=300
+            )
+        if response.status_code != 202:
+            raise SnowstackError(f"uploading {clip.name}: HTTP {response.status_code}: {response.text[:200]}")
+        body = response.json()
+        return str(body["videoId"]), str(body["jobId"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.session.get(f"{self.api}/api/jobs/{job_id}", timeout=10)
+        if response.status_code != 200:
+            raise SnowstackError(f"GET /api/jobs/{job_id}: HTTP {response.status_code}")
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def has_skeleton(self, video_id: str) -> bool:
+        response = self.session.get(f"{self.api}/api/videos/{video_id}/pose", timeout=10)
+        return response.status_code == 200 and any(frame.get("persons") for frame in response.json().get("frames", []))
+
+    def delete(self, video_id: str) -> None:
+        self.session.delete(f"{self.api}/api/videos/{video_id}", timeout=30)
+
+    def segment_seconds(self, job_ids: Sequence[str]) -> list[float]:
+        from bson import ObjectId
+
+        tasks = self.database.tasks.find({"jobId": {"$in": [ObjectId(j) for j in job_ids]}, "kind": "segment", "state": "done"})
+        return [float(t["result"]["seconds"]) for t in tasks if (t.get("result") or {}).get("seconds")]
+
+
+def run_clip(target: AnalysisTarget, clip: Path, watch_skeleton: bool = False, keep: list[str] | None = None) -> JobRun:
+    """Upload a clip and follow its job to the end; the video is deleted afterwards (its id kept in `keep`)."""
+    run = JobRun(clip.name, sent=time.perf_counter())
+    video_id, run.job_id = target.upload(clip)
+    run.answered = time.perf_counter()
+    try:
+        deadline = run.answered + JOB_DEADLINE_S
+        while True:
+            now = time.perf_counter()
+            if watch_skeleton and run.first_skeleton is None and target.has_skeleton(video_id):
+                run.first_skeleton = time.perf_counter() - run.answered
+            job = target.job(run.job_id)
+            if job["state"] in ("done", "failed"):
+                run.done, run.state = time.perf_counter(), job["state"]
+                run.frames = int(job.get("framesTotal") or 0)
+                run.segments = int((job.get("segments") or {}).get("total") or 0)
+                break
+            if now > deadline:
+                raise SnowstackError(f"{clip.name}: job {run.job_id} still {job['state']} after {JOB_DEADLINE_S} s")
+            time.sleep(target.poll_s)
+        if run.state != "done":
+            raise SnowstackError(f"{clip.name}: job {run.job_id} failed: {job.get('error')} ({job.get('errorDetail')})")
+        if watch_skeleton and run.first_skeleton is None and target.has_skeleton(video_id):
+            run.first_skeleton = run.done - run.answered
+    finally:
+        if keep is not None:
+            keep.append(run.job_id)
+        target.delete(video_id)
+    return run
+
+
+# --- the measurement ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AnalysisOutcome:
+    rows: list[AnalysisRow]
+    runs: dict[str, Any] = field(default_factory=dict)
+    workers: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(row.verdict is Verdict.FAIL for row in self.rows)
+
+
+def p95(values: Sequence[float]) -> float | None:
+    """The nearest-rank 95th percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def measure(
+    target: AnalysisTarget, clips: Mapping[str, Path], workers: int, gpus: int = 0, progress: Callable[[str], None] = lambda _: None
+) -> AnalysisOutcome:
+    """Every row, in the order that needs the fewest scalings: 1 worker first, then N for the rest."""
+    job_ids: list[str] = []
+    progress("1 worker: the 20 s clip")
+    target.use_workers(1)
+    one = run_clip(target, clips["20s"], keep=job_ids)
+    progress(f"{workers} workers: the 20 s clip")
+    target.use_workers(workers)
+    many = run_clip(target, clips["20s"], keep=job_ids)
+    progress(f"{workers} workers: the 60 s clip")
+    long = run_clip(target, clips["60s"], watch_skeleton=True, keep=job_ids)
+    progress(f"{workers} workers: three 20 s clips at once")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        started = time.perf_counter()
+        together = list(pool.map(lambda clip: run_clip(target, clip, keep=job_ids), [clips["20s"], clips["20s-b"], clips["20s-c"]]))
+    last = max(run.done for run in together) - started
+    segment_times = target.segment_seconds(job_ids)
+    ratio = (one.seconds / many.seconds) if many.seconds > 0 else None
+    rows = [
+        AnalysisRow(
+            "throughput_ratio",
+            ratio,
+            f"{one.frames} frames: 1 worker {one.seconds:.1f} s ({one.frames / one.seconds:.1f} fps), "
+            f"{workers} workers {many.seconds:.1f} s ({many.frames / many.seconds:.1f} fps, {many.segments} segments)",
+            GOALS["throughput_ratio"],
+        ),
+        AnalysisRow(
+            "clip_60s_done",
+            long.done - long.sent,
+            f"upload {long.answered - long.sent:.1f} s + analysis {long.seconds:.1f} s, {long.frames} frames, {long.segments} segments",
+            GOALS["clip_60s_done"],
+        ),
+        AnalysisRow(
+            "first_skeleton",
+            long.first_skeleton,
+            "after the upload's answer, polling /pose every 0.1 s" if long.first_skeleton is not None else "never seen before done",
+            GOALS["first_skeleton"],
+        ),
+        AnalysisRow(
+            "three_together",
+            last / many.seconds if many.seconds > 0 else None,
+            f"done at {', '.join(f'{run.done - started:.1f}' for run in sorted(together, key=lambda r: r.done))} s "
+            f"vs {many.seconds:.1f} s alone",
+            GOALS["three_together"],
+        ),
+        AnalysisRow("segment_p95", p95(segment_times), f"{len(segment_times)} segments of the runs above"),
+    ]
+    if gpus:
+        rows.append(AnalysisRow("frames_per_gpu", many.frames / many.seconds / gpus, f"{workers} workers on {gpus} GPU(s)"))
+    runs = {"one": one, "many": many, "60s": long, "together": together, "started_together": started}
+    return AnalysisOutcome(rows, runs={k: to_jsonable(v) for k, v in runs.items() if k != "started_together"}, workers=workers)
+
+
+# --- report -------------------------------------------------------------------------------------------------------
+
+
+def analysis_table(outcome: AnalysisOutcome) -> Table:
+    table = Table(title=f"bench-analysis ({outcome.workers} workers)", title_justify="left")
+    for column in ("row", "value", "goal", "verdict", "detail"):
+        table.add_column(column, justify="right" if column == "value" else "left", overflow="fold")
+    for row in outcome.rows:
+        unit = UNITS.get(row.name, "")
+        value = f"{row.value:.2f}{unit}" if row.value is not None else "-"
+        colour = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.NONE: "dim"}[row.verdict]
+        goal = f"{row.goal.describe()}{unit}" if row.goal else ""
+        table.add_row(row.name, value, goal, f"[{colour}]{row.verdict.value}[/]", row.detail.replace("[", r"\["))
+    return table
+
+
+def analysis_record(outcome: AnalysisOutcome, *, commit: str, host: Any) -> dict[str, Any]:
+    """One line of bench-analysis.jsonl (and the --json answer)."""
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "host": to_jsonable(host),
+        "workers": outcome.workers,
+        "rows": [
+            {
+                "name": row.name,
+                "value": None if row.value is None else round(row.value, 3),
+                "unit": UNITS.get(row.name, ""),
+                "goal": row.goal.describe() if row.goal else None,
+                "verdict": row.verdict.value,
+                "detail": row.detail,
+            }
+            for row in outcome.rows
+        ],
+        "runs": outcome.runs,
+        "failed": outcome.failed,
+    }
+
+
+def append_analysis_history(state_dir: Path, record: Mapping[str, Any]) -> Path:
+    path = state_dir / HISTORY_FILE
+    append_record(path, record)
+    return path
+
+
+# --- the task -----------------------------------------------------------------------------------------------------
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs on this host (`nvidia-smi -L`), 0 without a driver."""
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    result = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return sum(1 for line in result.stdout.splitlines() if line.startswith("GPU ")) if result.returncode == 0 else 0
+
+
+def bench_analysis(workers: int | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[AnalysisOutcome, dict[str, Any]]:
+    """Measure every row on the running stack; returns the outcome and the history record it appended."""
+    import tempfile
+
+    import psutil
+    from pymongo import MongoClient
+
+    from ..apiclient import sign_in_as_admin
+    from ..workflows import compose_stack
+    from .history import git_commit, host_facts
+
+    project = compose_stack()
+    names = project.stack.with_role("worker")
+    if not names:
+        raise SnowstackError("stack.toml has no service with the `worker` role: nothing to bench")
+    urls, env = project.urls(), project.env
+    if "backend-api" not in urls or project.published_port("mongodb") is None:
+        raise SnowstackError(f"the stack is not running: start it with `{_invoke(project)} up`")
+    count = workers or max(2, psutil.cpu_count() or 1)
+    kept = project.workers
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        f"mongodb://127.0.0.1:{project.published_port('mongodb')}/",
+        username=env.get("MONGO_POSE_USERNAME"),
+        password=env.get("MONGO_POSE_PASSWORD"),
+        authSource="snowboarding",
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+    )
+
+    def scale(replicas: int) -> None:
+        for name in names:
+            project.scale(name, replicas)
+
+    base = urls["backend-api"]
+    session = sign_in_as_admin(base, env, project.env_file, _invoke(project))
+    target = AnalysisTarget(base, session, client.snowboarding, scale)
+    try:
+        with tempfile.TemporaryDirectory(prefix="snowstack-bench-analysis-") as folder:
+            progress("making the clips (ffmpeg)")
+            clips = {
+                "20s": make_clip(Path(folder) / "clip-20s.mp4", 20),
+                "20s-b": make_clip(Path(folder) / "clip-20s-b.mp4", 20.2),
+                "20s-c": make_clip(Path(folder) / "clip-20s-c.mp4", 19.8),
+                "60s": make_clip(Path(folder) / "clip-60s.mp4", 60),
+            }
+            outcome = measure(target, clips, count, gpus=gpu_count() if project.profile.gpu else 0, progress=progress)
+    finally:
+        progress(f"back to {kept} workers")
+        scale(kept)
+        client.close()
+    record = analysis_record(outcome, commit=git_commit(project.stack.root), host=host_facts())
+    append_analysis_history(project.stack.state_dir, record)
+    return outcome, record
+
+
+def _invoke(project: Any) -> str:
+    from ..compose import invoke_command
+
+    return invoke_command(project.project)
