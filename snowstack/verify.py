@@ -17,8 +17,9 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_delay, wait_fixed
 
+from .apiclient import UNREACHABLE, ApiClient, ApiError, sign_in_as_admin
 from .report import Check, Status
 
 DATA = Path(__file__).parent / "data"
@@ -29,6 +30,11 @@ HTTP_TIMEOUT = 10
 
 class VerifyFailure(Exception):
     """A check's finding: the message is the table's detail."""
+
+
+class FinalFailure(VerifyFailure):
+    """A finding that retrying cannot change and would make worse (a refused password counts towards the API's
+    sign-in rate limit): the check fails at once."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,13 @@ class VerifyTarget:
     mongo_port: int = 27017
     job_deadline_s: float = 180.0
     invoke: str = "invoke"  # how a fix line starts: with SNOWSTACK_PROJECT=… for an isolated project
+    env_file: str = "backend/.env"  # where ADMIN_USERNAME / ADMIN_PASSWORD are kept, for the sign-in error
 
 
-def _get(url: str, **kwargs: Any) -> requests.Response:
+def _get(url: str, session: requests.Session | None = None, **kwargs: Any) -> requests.Response:
+    """GET, anonymous or in a signed-in `session`; a transport error is the check's finding."""
     try:
-        return requests.get(url, timeout=HTTP_TIMEOUT, **kwargs)
+        return (session or requests).get(url, timeout=HTTP_TIMEOUT, **kwargs)
     except requests.RequestException as error:
         raise VerifyFailure(f"GET {url}: {type(error).__name__}") from None
 
@@ -55,6 +63,32 @@ def _expect(response: requests.Response, status: int, what: str) -> requests.Res
     if response.status_code != status:
         raise VerifyFailure(f"{what}: HTTP {response.status_code} (expected {status}): {response.text[:160]}")
     return response
+
+
+def _sign_in(target: VerifyTarget, base: str) -> ApiClient:
+    """Signed in at `base` as the project's first admin; a refused password or a missing account fails at once."""
+    try:
+        return sign_in_as_admin(base, target.env, target.env_file, target.invoke)
+    except ApiError as error:
+        if error.code == UNREACHABLE or error.status in (502, 503, 504):  # not up yet, or the web server's proxy is not: retry
+            raise VerifyFailure(str(error)) from None
+        raise FinalFailure(str(error)) from None
+
+
+def _check_access(base: str, client: ApiClient) -> str:
+    """Without a session the API answers 401; signed in but without the CSRF token, a state change answers 403."""
+    if client.auth_disabled:
+        return "sign-in off (AUTH_DISABLED=true, loopback only)"
+    anonymous = _expect(_get(f"{base}/api/videos"), 401, "an anonymous GET /api/videos")
+    if anonymous.json().get("error") != "unauthenticated":
+        raise VerifyFailure(f"an anonymous GET /api/videos: {anonymous.text[:160]} (expected error unauthenticated)")
+    try:  # an empty upload: refused for its missing token first, and harmless if it were not
+        forged = requests.post(f"{base}/api/videos", cookies=client.cookies, timeout=HTTP_TIMEOUT)
+    except requests.RequestException as error:
+        raise VerifyFailure(f"POST /api/videos without a CSRF token: {type(error).__name__}") from None
+    if forged.status_code != 403 or forged.json().get("error") != "csrf_failed":
+        raise VerifyFailure(f"POST /api/videos signed in without a CSRF token: HTTP {forged.status_code} (expected 403 csrf_failed)")
+    return f"signed in as {(client.user or {}).get('username')}; anonymous → 401, no CSRF token → 403"
 
 
 def _url(target: VerifyTarget, service: str) -> str:
@@ -91,9 +125,11 @@ def check_backend_api(target: VerifyTarget) -> str:
     ready = _get(f"{base}/health/ready")
     if ready.status_code != 200:
         raise VerifyFailure(f"/health/ready {ready.status_code}: {ready.text[:200]}")
+    client = _sign_in(target, base)
+    access = _check_access(base, client)
     with TEST_VIDEO.open("rb") as video:
         try:
-            response = requests.post(
+            response = client.post(
                 f"{base}/api/videos",
                 files={"video": ("verify.webm", video, "video/webm")},
                 data={"role": "rider", "title": "invoke verify"},
@@ -104,48 +140,49 @@ def check_backend_api(target: VerifyTarget) -> str:
     created = _expect(response, 202, "upload").json()
     video_id, job_id = created["videoId"], created["jobId"]
     try:
-        job = _wait_for_job(base, job_id, target.job_deadline_s)
+        job = _wait_for_job(base, job_id, target.job_deadline_s, session=client)
         if job["state"] != "done":
             raise VerifyFailure(f"job {job_id} ended {job['state']}: {job.get('error')}")
-        pose = _expect(_get(f"{base}/api/videos/{video_id}/pose"), 200, "pose").json()
+        pose = _expect(_get(f"{base}/api/videos/{video_id}/pose", client), 200, "pose").json()
         frames_with_person = sum(1 for frame in pose["frames"] if frame["persons"])
         if not frames_with_person:
             raise VerifyFailure("the analysed test video has no frame with keypoints")
-        metrics = _expect(_get(f"{base}/api/videos/{video_id}/metrics"), 200, "metrics").json()
+        metrics = _expect(_get(f"{base}/api/videos/{video_id}/metrics", client), 200, "metrics").json()
         if not metrics.get("series", {}).get("t"):
             raise VerifyFailure("metrics have no time series")
-        ingest = _check_ingest(base, video_id, hashlib.sha256(TEST_VIDEO.read_bytes()).hexdigest())
+        ingest = _check_ingest(base, video_id, hashlib.sha256(TEST_VIDEO.read_bytes()).hexdigest(), client)
     finally:
-        deleted = requests.delete(f"{base}/api/videos/{video_id}", timeout=HTTP_TIMEOUT)
+        deleted = client.delete(f"{base}/api/videos/{video_id}", timeout=HTTP_TIMEOUT)
     if deleted.status_code != 204:
         raise VerifyFailure(f"delete answered {deleted.status_code}")
-    _expect(_get(f"{base}/api/videos/{video_id}"), 404, "the deleted video")
-    return f"ready; upload → job done → {frames_with_person}/{len(pose['frames'])} frames with keypoints, metrics, {ingest} → deleted"
+    _expect(_get(f"{base}/api/videos/{video_id}", client), 404, "the deleted video")
+    analysed = f"{frames_with_person}/{len(pose['frames'])} frames with keypoints"
+    return f"ready; {access}; upload → job done → {analysed}, metrics, {ingest} → deleted"
 
 
-def _check_ingest(base: str, video_id: str, uploaded_sha256: str) -> str:
+def _check_ingest(base: str, video_id: str, uploaded_sha256: str, client: ApiClient) -> str:
     """The ingest stage's products: probe on the video, the H.264 rendition streamed with ranges, the poster, and
     the original downloadable byte for byte."""
-    video = _expect(_get(f"{base}/api/videos/{video_id}"), 200, "the video").json()
+    video = _expect(_get(f"{base}/api/videos/{video_id}", client), 200, "the video").json()
     probe = video.get("probe") or {}
     if not probe.get("codec") or (video.get("width"), video.get("height")) != (probe.get("width"), probe.get("height")):
         raise VerifyFailure(f"the video's probe is missing or disagrees with its size: {probe}")
     if not video.get("renditionReady") or not video.get("posterUrl"):
         raise VerifyFailure("the job is done but the rendition or the poster is not made")
-    stream = _get(f"{base}/api/videos/{video_id}/stream", headers={"Range": "bytes=0-1023"})
+    stream = _get(f"{base}/api/videos/{video_id}/stream", client, headers={"Range": "bytes=0-1023"})
     _expect(stream, 206, "a range of the rendition")
     if stream.headers.get("Content-Type") != "video/mp4" or b"ftyp" not in stream.content[:16]:
         raise VerifyFailure(f"/stream does not serve the MP4 rendition ({stream.headers.get('Content-Type')})")
-    poster = _expect(_get(f"{base}{video['posterUrl']}"), 200, "the poster")
+    poster = _expect(_get(f"{base}{video['posterUrl']}", client), 200, "the poster")
     if not poster.content.startswith(b"\xff\xd8"):
         raise VerifyFailure("the poster is not a JPEG")
-    original = _expect(_get(f"{base}/api/videos/{video_id}/original"), 200, "the original")
+    original = _expect(_get(f"{base}/api/videos/{video_id}/original", client), 200, "the original")
     if hashlib.sha256(original.content).hexdigest() != uploaded_sha256:
         raise VerifyFailure("the original download differs from the uploaded file")
     return f"{probe['codec']} {probe['width']}×{probe['height']} → H.264 rendition + poster, original intact"
 
 
-def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
+def _wait_for_job(base: str, job_id: str, deadline_s: float, session: requests.Session | None = None) -> dict[str, Any]:
     """Poll the job every 0.5 s until it is done or failed; one still running after `deadline_s` is a failure."""
 
     def still_running(job: dict[str, Any]) -> bool:
@@ -158,7 +195,7 @@ def _wait_for_job(base: str, job_id: str, deadline_s: float) -> dict[str, Any]:
     poll = Retrying(
         stop=stop_after_delay(deadline_s), wait=wait_fixed(0.5), retry=retry_if_result(still_running), retry_error_callback=give_up
     )
-    job: dict[str, Any] = poll(lambda: _expect(_get(f"{base}/api/jobs/{job_id}"), 200, "job").json())
+    job: dict[str, Any] = poll(lambda: _expect(_get(f"{base}/api/jobs/{job_id}", session=session), 200, "job").json())
     return job
 
 
@@ -172,10 +209,14 @@ def check_frontend(target: VerifyTarget) -> str:
         raise VerifyFailure("index.html references no script")
     for asset in assets:
         _expect(_get(f"{base}{asset}"), 200, asset)
-    listing = _expect(_get(f"{base}/api/videos"), 200, "/api through the frontend").json()
+    # Signed in through the web server, as the browser does: its proxy passes the cookie both ways.
+    client = _sign_in(target, base)
+    if not client.auth_disabled:
+        _expect(_get(f"{base}/api/videos"), 401, "an anonymous /api/videos through the frontend")
+    listing = _expect(_get(f"{base}/api/videos", client), 200, "/api through the frontend, signed in").json()
     if "items" not in listing:
         raise VerifyFailure("/api/videos through the frontend is not the API's answer")
-    return f"app and {len(assets)} script(s) served; /api reaches the API"
+    return f"app and {len(assets)} script(s) served; sign-in and /api reach the API"
 
 
 def _script_paths(html: str) -> list[str]:
@@ -271,7 +312,10 @@ def run_check(name: str, check: Callable[[VerifyTarget], str], target: VerifyTar
     started = time.perf_counter()
     try:
         for attempt in Retrying(
-            stop=stop_after_delay(deadline_s), wait=wait_fixed(1), retry=retry_if_exception_type(VerifyFailure), reraise=True
+            stop=stop_after_delay(deadline_s),
+            wait=wait_fixed(1),
+            retry=retry_if_exception(lambda error: isinstance(error, VerifyFailure) and not isinstance(error, FinalFailure)),
+            reraise=True,
         ):
             with attempt:
                 detail = check(target)

@@ -15,6 +15,7 @@ from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
 from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
 from .stack import Stack, load_stack
+from .users import shown_path, sign_in_facts
 
 
 def run_doctor_gate(engine: Engine) -> doctor_.HostFacts:
@@ -169,6 +170,7 @@ def up(
         console.print(f"[yellow]mongodb:[/] created the accounts this volume lacked: {', '.join(created)}")
     states = project.states()
     total = time.perf_counter() - started
+    sign_in = sign_in_facts(project, next((s.url for s in states if s.name == "frontend"), None))
     if as_json:
         print_json(
             {
@@ -178,10 +180,13 @@ def up(
                 "workers": project.workers,
                 "total_seconds": round(total, 2),
                 "services": states,
+                "signIn": sign_in,
             }
         )
     else:
         console.print(states_table(states, "up", total))
+        line = f"[bold]sign in:[/] {sign_in['url']} as [bold]{sign_in['username']}[/], password: {sign_in['password']}"
+        console.print(line, soft_wrap=True)  # one line, however long: the path is copied from it
     return states
 
 
@@ -203,7 +208,12 @@ def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bo
     project = compose_stack()
     mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port
     target = VerifyTarget(
-        urls=project.urls(), env=project.env, expect_gpu=project.profile.gpu, mongo_port=mongo_port, invoke=invoke_command(project.project)
+        urls=project.urls(),
+        env=project.env,
+        expect_gpu=project.profile.gpu,
+        mongo_port=mongo_port,
+        invoke=invoke_command(project.project),
+        env_file=str(shown_path(project)),
     )
     started = time.perf_counter()
     checks = run_checks(target, deadline, only)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
+from snowstack.apiclient import ApiClient, sign_in_as_admin
+from snowstack.compose import ComposeStack
 from snowstack.workflows import compose_stack
 
 pytestmark = [pytest.mark.engine, pytest.mark.stack]
@@ -64,6 +65,8 @@ def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
     assert set(states) == {"pose-service", "backend-api", "frontend", "mongodb", "mongo-express"}
     assert all(s["state"] == "running" and s["health"] == "healthy" for s in states.values()), states
     assert result["profile"]["gpu"] is False or shutil.which("nvidia-smi")
+    env_file = compose_stack().env_file.relative_to(ROOT)
+    assert result["signIn"] == {"url": states["frontend"]["url"], "username": "admin", "password": f"ADMIN_PASSWORD in {env_file}"}
     (RESULTS / "up.json").parent.mkdir(exist_ok=True)
     (RESULTS / "up.json").write_text(json.dumps(result, indent=2))
 
@@ -79,18 +82,34 @@ def test_a_second_up_rebuilds_nothing(stack: None) -> None:
     assert all(s["health"] == "healthy" for s in result["services"])
 
 
+def admin(project: ComposeStack) -> ApiClient:
+    """The API signed in as the project's first admin (what every whole-stack test talks to it as)."""
+    return sign_in_as_admin(project.urls()["backend-api"], project.env, project.env_file)
+
+
+def browser_env(project: ComposeStack) -> dict[str, str]:
+    """What the browser scripts sign in with (tests/e2e/*.mjs read ADMIN_USERNAME / ADMIN_PASSWORD)."""
+    return {**os.environ, "ADMIN_USERNAME": project.env.get("ADMIN_USERNAME") or "admin", "ADMIN_PASSWORD": project.env["ADMIN_PASSWORD"]}
+
+
 def test_verify_passes_every_functional_check(stack: None) -> None:
     result = invoke_json("verify")
     assert result["failed"] == 0, result["checks"]
     assert [c["name"] for c in result["checks"]] == ["pose-service", "backend-api", "frontend", "mongodb", "mongo-express"]
+    checks = {c["name"]: c["detail"] for c in result["checks"]}
+    # Signed in as the admin; an anonymous request and a state change without the CSRF token were refused.
+    assert "signed in as admin; anonymous → 401, no CSRF token → 403" in checks["backend-api"]
+    assert "sign-in and /api reach the API" in checks["frontend"]
     (RESULTS / "verify.json").write_text(json.dumps(result, indent=2))
 
 
 def test_a_browser_uploads_through_the_ui_and_sees_the_skeleton(stack: None) -> None:
     if not shutil.which("node") or not Path("/usr/bin/chromium").exists():
         pytest.fail("the browser test needs node and /usr/bin/chromium (scripts/setup.sh --test installs them)")
-    urls = compose_stack().urls()
-    env = {**os.environ, "FRONTEND_URL": urls["frontend"], "VIDEO": str(ROOT / "snowstack/data/rider.webm"), "SHOTS_DIR": str(RESULTS)}
+    project = compose_stack()
+    urls = project.urls()
+    video = str(ROOT / "snowstack/data/rider.webm")
+    env = {**browser_env(project), "FRONTEND_URL": urls["frontend"], "VIDEO": video, "SHOTS_DIR": str(RESULTS)}
     result = subprocess.run(["node", str(ROOT / "tests/e2e/upload_ui.mjs")], env=env, capture_output=True, text=True, timeout=400)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (RESULTS / "stack-analysis.png").stat().st_size > 10_000
@@ -102,8 +121,9 @@ def test_a_portrait_phone_clip_plays_upright_with_the_skeleton_on_the_body_in_ch
     missing = [tool for tool in ("node", "ffmpeg", "chromium", "firefox-esr") if not shutil.which(tool)]
     if missing:
         pytest.fail(f"the phone-footage browser check needs {', '.join(missing)} (scripts/setup.sh --test installs them)")
-    urls = compose_stack().urls()
-    env = {**os.environ, "FRONTEND_URL": urls["frontend"], "POSE_URL": urls["pose-service"], "SHOTS_DIR": str(RESULTS)}
+    project = compose_stack()
+    urls = project.urls()
+    env = {**browser_env(project), "FRONTEND_URL": urls["frontend"], "POSE_URL": urls["pose-service"], "SHOTS_DIR": str(RESULTS)}
     result = subprocess.run(["node", str(ROOT / "tests/e2e/phone_footage_ui.mjs")], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
@@ -122,30 +142,28 @@ def long_video(path: Path, frames: int = 400) -> Path:
 
 def test_restarting_the_api_mid_job_loses_nothing(stack: None, tmp_path: Path) -> None:
     project = compose_stack()
-    api = project.urls()["backend-api"]
+    api = admin(project)  # its session lives in MongoDB: it outlasts the API's restart
     with long_video(tmp_path / "long.webm").open("rb") as video:
-        created = requests.post(
-            f"{api}/api/videos", files={"video": ("long.webm", video, "video/webm")}, data={"role": "rider"}, timeout=60
-        )
+        created = api.post("/api/videos", files={"video": ("long.webm", video, "video/webm")}, data={"role": "rider"}, timeout=60)
     assert created.status_code == 202, created.text
     job_id, video_id = created.json()["jobId"], created.json()["videoId"]
     deadline = time.monotonic() + 60
-    while requests.get(f"{api}/api/jobs/{job_id}", timeout=5).json()["state"] != "running":
+    while api.get(f"/api/jobs/{job_id}", timeout=5).json()["state"] != "running":
         assert time.monotonic() < deadline, "the job never started running"
         time.sleep(0.2)
     restarted_at = datetime.now(UTC)
     project.compose.restart(["backend-api"])
     project.up(timeout_s=120)
     deadline = time.monotonic() + 300
-    while (job := requests.get(f"{api}/api/jobs/{job_id}", timeout=5).json())["state"] not in ("done", "failed"):
+    while (job := api.get(f"/api/jobs/{job_id}", timeout=5).json())["state"] not in ("done", "failed"):
         assert time.monotonic() < deadline, f"the job is still {job['state']} after the restart"
         time.sleep(1)
     assert job["state"] == "done", f"{job['state']}: {job.get('error')} ({job.get('errorDetail')})"
     # The new API process ran the job again (a graceful stop re-queues it without spending an attempt).
     assert datetime.fromisoformat(job["startedAt"].replace("Z", "+00:00")) > restarted_at, job
-    frames = requests.get(f"{api}/api/videos/{video_id}/pose", timeout=30).json()["frames"]
+    frames = api.get(f"/api/videos/{video_id}/pose", timeout=30).json()["frames"]
     assert any(frame["persons"] for frame in frames)
-    assert requests.delete(f"{api}/api/videos/{video_id}", timeout=10).status_code == 204
+    assert api.delete(f"/api/videos/{video_id}", timeout=10).status_code == 204
 
 
 def test_verify_names_a_stopped_service(stack: None) -> None:
