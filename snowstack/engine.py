@@ -401,7 +401,8 @@ class Engine:
     def swarm_state(self) -> str:
         """`inactive`, `active`, `pending`…: this engine's Swarm membership."""
         with engine_errors("docker info"):
-            return str(self.client.system.info().swarm.local_node_state)
+            swarm = self.client.system.info().swarm
+        return str(swarm.local_node_state) if swarm else "inactive"
 
     def swarm_init(self, advertise_address: str) -> None:
         with engine_errors("swarm init"):
@@ -456,7 +457,7 @@ class Engine:
 
     def _stack_tasks(self, name: str) -> list[SwarmTask]:
         found = []
-        for service in self.client.service.list(filters={"label": f"com.docker.stack.namespace={name}"}):
+        for service in self.client.service.list(filters=[("label", f"com.docker.stack.namespace={name}")]):
             for task in self.client.service.ps(service):
                 found.append(
                     SwarmTask(
@@ -473,14 +474,19 @@ class Engine:
     def stack_replicas(self, name: str) -> dict[str, int | None]:
         """Service name -> the replicas it asks for (None: a global service)."""
         with engine_errors(f"stack services {name}"):
-            services = self.client.service.list(filters={"label": f"com.docker.stack.namespace={name}"})
-        return {str(s.spec.name): (s.spec.mode.get("Replicated", {}).get("Replicas") if isinstance(s.spec.mode, dict) else None) for s in services}
+            services = self.client.service.list(filters=[("label", f"com.docker.stack.namespace={name}")])
+        wanted: dict[str, int | None] = {}
+        for service in services:
+            mode = service.spec.mode or {}
+            wanted[str(service.spec.name)] = int(mode["Replicated"].get("Replicas", 1)) if "Replicated" in mode else None
+        return wanted
 
     def stack_leftovers(self, name: str) -> list[str]:
         """Networks and containers of a removed stack that still exist (removal is asynchronous)."""
         with engine_errors(f"stack leftovers {name}"):
-            networks = [str(n.name) for n in self.client.network.list(filters={"label": f"com.docker.stack.namespace={name}"})]
-            containers = [str(c.name) for c in self.client.container.list(all=True, filters={"label": f"com.docker.stack.namespace={name}"})]
+            label = f"com.docker.stack.namespace={name}"
+            networks = [str(n.name) for n in self.client.network.list(filters=[("label", label)])]
+            containers = [str(c.name) for c in self.client.container.list(all=True, filters=[("label", label)])]
         return networks + containers
 
     # --- containers, volumes, networks (the local Swarm nodes and registry) ----------------------------
@@ -543,7 +549,7 @@ class Engine:
 
     def containers_labelled(self, label: str) -> list[str]:
         with engine_errors(f"listing containers {label}"):
-            return [str(c.name) for c in self.client.container.list(all=True, filters={"label": label})]
+            return [str(c.name) for c in self.client.container.list(all=True, filters=[("label", label)])]
 
     def create_volume(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         with engine_errors(f"creating volume {name}"):
@@ -557,7 +563,7 @@ class Engine:
 
     def volumes_labelled(self, label: str) -> list[str]:
         with engine_errors(f"listing volumes {label}"):
-            return [str(v.name) for v in self.client.volume.list(filters={"label": label})]
+            return [str(v.name) for v in self.client.volume.list(filters=[("label", label)])]
 
     def create_network(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         with engine_errors(f"creating network {name}"):
@@ -566,7 +572,7 @@ class Engine:
 
     def networks_labelled(self, label: str) -> list[str]:
         with engine_errors(f"listing networks {label}"):
-            return [str(n.name) for n in self.client.network.list(filters={"label": label})]
+            return [str(n.name) for n in self.client.network.list(filters=[("label", label)])]
 
     def container_address(self, container: str, network: str) -> str:
         """A container's IPv4 address on one network."""

@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from snowstack.errors import SnowstackError
-from snowstack.swarm.stackfile import DATA_LABEL, GPU_LABEL, GPU_RESOURCE, StackOptions, byte_count, parse_tmpfs, registry_image, to_stack_file
+from snowstack.swarm.stackfile import (
+    DATA_LABEL,
+    GPU_LABEL,
+    GPU_RESOURCE,
+    StackOptions,
+    byte_count,
+    parse_tmpfs,
+    registry_image,
+    to_stack_file,
+)
 
 
 def config(tmp_path: Path) -> dict[str, Any]:
@@ -117,7 +126,9 @@ def test_mongodb_is_pinned_with_its_volume_and_its_init_scripts_become_configs(t
     stack = to_stack_file(config(tmp_path), options())
     mongodb = stack.document["services"]["mongodb"]
     assert mongodb["deploy"]["placement"]["constraints"] == [f"node.labels.{DATA_LABEL} == true"]
-    assert mongodb["configs"] == [{"source": "mongodb-create-users.sh", "target": "/docker-entrypoint-initdb.d/create-users.sh", "mode": 0o555}]
+    assert mongodb["configs"] == [
+        {"source": "mongodb-create-users.sh", "target": "/docker-entrypoint-initdb.d/create-users.sh", "mode": 0o555}
+    ]
     assert stack.document["configs"]["mongodb-create-users.sh"]["file"].endswith("create-users.sh")
 
 

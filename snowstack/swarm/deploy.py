@@ -23,6 +23,9 @@ from .stackfile import DATA_LABEL, StackFile, StackOptions, to_stack_file
 DEPLOYMENT_FILE = "swarm.json"
 STACK_FILE = "swarm-stack.yml"
 POLL_S = 1.0
+API_SERVICE = "backend-api"  # the service `invoke verify` checks as the API
+# The API's own default (backend/src/config.ts): the names it answers to when ALLOWED_HOSTS is unset.
+API_DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]", "backend-api")
 FAILED_STATES = ("failed", "rejected")
 
 
@@ -69,8 +72,22 @@ def load_deployment(project: ComposeStack) -> Deployment:
     )
 
 
-def render(project: ComposeStack, *, registry: str | None, replicas: int | None, engine_api: tuple[int, ...]) -> StackFile:
+def api_environment(config: Mapping[str, Any], public_hosts: Sequence[str]) -> dict[str, dict[str, str]]:
+    """What the API needs on Swarm: its ports are published on every interface of its node (`mode: host` has no
+    bind address), so it is told so (PUBLIC_BIND_ADDRESS: no sign-in bypass), and it answers to the nodes' names."""
+    api = (config.get("services") or {}).get(API_SERVICE)
+    if api is None:
+        return {}
+    current = str((api.get("environment") or {}).get("ALLOWED_HOSTS") or ",".join(API_DEFAULT_HOSTS))
+    hosts = list(dict.fromkeys([*filter(None, current.split(",")), *public_hosts]))
+    return {API_SERVICE: {"ALLOWED_HOSTS": ",".join(hosts), "PUBLIC_BIND_ADDRESS": "0.0.0.0"}}
+
+
+def render(
+    project: ComposeStack, *, registry: str | None, replicas: int | None, engine_api: tuple[int, ...], public_hosts: Sequence[str] = ()
+) -> StackFile:
     """The Swarm stack for this project's profile (`docker compose config`, converted)."""
+    config = project.engine.compose_config()
     options = StackOptions(
         name=project.project.name,
         registry=registry,
@@ -79,8 +96,9 @@ def render(project: ComposeStack, *, registry: str | None, replicas: int | None,
         replicas=replicas,
         engine_api=engine_api,
         data_services=tuple(name for name, service in project.stack.services.items() if service.upstream == "mongo"),
+        environment=api_environment(config, public_hosts),
     )
-    return to_stack_file(project.engine.compose_config(), options)
+    return to_stack_file(config, options)
 
 
 def write_stack_file(project: ComposeStack, stack_file: StackFile) -> Path:
@@ -195,6 +213,7 @@ def deploy(
     push_registry: str | None = None,
     replicas: int | None = None,
     timeout_s: float = 600.0,
+    public_hosts: Sequence[str] = (),
     on_line: Callable[[str], None] = lambda line: None,
 ) -> tuple[Deployment, dict[str, Any]]:
     """Build, render, push, `docker stack deploy` and wait; returns the deployment and the seconds per step."""
@@ -207,7 +226,9 @@ def deploy(
     project.build()
     timings["build_s"] = time.perf_counter() - started
     api = parse_version(engine.client.version().server.api_version) or (1, 51)  # type: ignore[union-attr]
-    stack_file = render(project, registry=registry, replicas=replicas, engine_api=api)
+    # The API answers to every node's name and address (a `mode: host` port is on the node that runs the task).
+    public_hosts = [*(public_hosts or ()), *(node.hostname for node in nodes), *(node.address for node in nodes if node.address)]
+    stack_file = render(project, registry=registry, replicas=replicas, engine_api=api, public_hosts=public_hosts)
     for service, keys in stack_file.dropped.items():
         on_line(f"{service}: Swarm has no {', '.join(keys)}; left out")
     path = write_stack_file(project, stack_file)
@@ -240,16 +261,29 @@ def down(project: ComposeStack, host: str | None) -> float:
 # --- the verbs (tasks.py) -----------------------------------------------------------------------------
 
 
-def run_deploy(*, replicas: int | None, host: str | None, registry: str | None, push_registry: str | None, timeout_s: float, as_json: bool) -> None:
+def run_deploy(
+    *, replicas: int | None, host: str | None, registry: str | None, push_registry: str | None, timeout_s: float, as_json: bool
+) -> None:
     """`invoke deploy`: the host's profile rendered for Swarm, deployed and waited for; a table or JSON."""
     from ..report import console, print_json
     from ..workflows import compose_stack
 
     project = compose_stack()
     with console.status("deploy") as status:
+
+        def show(line: str) -> None:
+            status.update(line.replace("[", r"\["))
+            if not as_json:
+                console.print(f"[dim]{line}[/]", highlight=False)
+
         deployment, timings = deploy(
-            project, host=host, registry=registry, push_registry=push_registry, replicas=replicas, timeout_s=timeout_s,
-            on_line=lambda line: (status.update(line.replace("[", r"\[")), None if as_json else console.print(f"[dim]{line}[/]", highlight=False)),
+            project,
+            host=host,
+            registry=registry,
+            push_registry=push_registry,
+            replicas=replicas,
+            timeout_s=timeout_s,
+            on_line=show,
         )
     engine = Engine(host=host)
     urls = service_urls(engine, deployment, _schemes(project))
@@ -290,8 +324,12 @@ def verify_target(project: ComposeStack, deployment: Deployment) -> Any:
     urls = service_urls(Engine(host=deployment.host), deployment, _schemes(project))
     mongo = urlparse(urls.get("mongodb", "tcp://127.0.0.1:27017"))
     return VerifyTarget(
-        urls=urls, env=project.env, expect_gpu=project.profile.gpu, mongo_host=mongo.hostname or "127.0.0.1",
-        mongo_port=mongo.port or 27017, invoke=invoke_command(project.project),
+        urls=urls,
+        env=project.env,
+        expect_gpu=project.profile.gpu,
+        mongo_host=mongo.hostname or "127.0.0.1",
+        mongo_port=mongo.port or 27017,
+        invoke=invoke_command(project.project),
     )
 
 

@@ -65,7 +65,7 @@ def images(stack: Stack) -> tuple[str, str]:
 
 def ensure_images(stack: Stack, engine: Engine, ca_bundle: str | None) -> list[str]:
     """Build the node and registry stand-ins where missing or stale (the Debian root first); names built."""
-    from ..images import Bootstrapper, run_bootstrap, stand_in_specs, BootstrapPlan
+    from ..images import Bootstrapper, BootstrapPlan, run_bootstrap, stand_in_specs
 
     builder = Bootstrapper(stack, engine, ca_bundle=ca_bundle)
     plan = BootstrapPlan(offline=True, gpu=False, base=[], stand_ins=stand_in_specs(stack, ["dind", "registry"], ""))
@@ -81,8 +81,12 @@ def create(engine: Engine, stack: Stack, name: str, *, nodes: int = 1) -> LocalS
     registry = f"{name}-registry"
     engine.create_volume(registry, labels)
     engine.run_detached(
-        registry_image, registry, volumes=[(registry, "/var/lib/registry")], publish=[("127.0.0.1", REGISTRY_PORT)],
-        network=swarm.network, labels=labels,
+        registry_image,
+        registry,
+        volumes=[(registry, "/var/lib/registry")],
+        publish=[("127.0.0.1", REGISTRY_PORT)],
+        network=swarm.network,
+        labels=labels,
     )
     swarm.registry = f"{registry}:{REGISTRY_PORT}"
     swarm.push_registry = f"127.0.0.1:{engine.host_port(registry, REGISTRY_PORT)}"
@@ -98,8 +102,16 @@ def add_node(engine: Engine, swarm: LocalSwarm, image: str, index: int, generic_
     engine.create_volume(name, labels)
     flags = [f"--insecure-registry={swarm.registry}", *(f"--node-generic-resource={r}" for r in generic_resources)]
     engine.run_detached(
-        image, name, command=flags, privileged=True, volumes=[(name, "/var/lib/docker")], publish=[("127.0.0.1", ENGINE_PORT)],
-        network=swarm.network, labels=labels, hostname=name, envs={"DOCKER_TLS_CERTDIR": ""},
+        image,
+        name,
+        command=flags,
+        privileged=True,
+        volumes=[(name, "/var/lib/docker")],
+        publish=[("127.0.0.1", ENGINE_PORT)],
+        network=swarm.network,
+        labels=labels,
+        hostname=name,
+        envs={"DOCKER_TLS_CERTDIR": ""},
     )
     node = LocalNode(name, engine.container_address(name, swarm.network), f"tcp://127.0.0.1:{engine.host_port(name, ENGINE_PORT)}")
     wait_ready(node)
@@ -124,7 +136,9 @@ def wait_ready(node: LocalNode, timeout_s: float = READY_TIMEOUT_S) -> None:
         if node.engine.facts().reachable:
             return
         if time.monotonic() > deadline:
-            raise EngineError(f"the Swarm node {node.name} did not answer on {node.host} within {timeout_s:.0f}s (`docker logs {node.name}`)")
+            raise EngineError(
+                f"the Swarm node {node.name} did not answer on {node.host} within {timeout_s:.0f}s (`docker logs {node.name}`)"
+            )
         time.sleep(0.5)
 
 

@@ -13,8 +13,9 @@ What changes on the way, and why:
   new secret, not a failed update). The build-only `ca` secret is not deployed.
 - A read-only bind mount of files (MongoDB's init scripts) becomes Swarm configs: a node has no checkout.
 - Placement: MongoDB, and services sharing a named volume, run on the node labelled `snowboarding.data=true`
-  (a local volume lives on one node; a scaled service's volumes are per-node caches and pin nothing). GPU services reserve the `NVIDIA-GPU` generic
-  resource on nodes labelled `snowboarding.gpu=true`; in the CPU profile, pose services stay off GPU nodes.
+  (a local volume lives on one node; a scaled service's volumes are per-node caches and pin nothing).
+  GPU services reserve the `NVIDIA-GPU` generic resource on nodes labelled `snowboarding.gpu=true`; in the CPU
+  profile, pose services stay off GPU nodes.
 """
 
 from __future__ import annotations
@@ -38,7 +39,18 @@ BUILD_ONLY_SECRETS = frozenset({"ca"})
 UNSUPPORTED = ("security_opt", "memswap_limit")
 # Compose keys with no meaning in a stack (built, ordered or named by Compose itself).
 IGNORED = ("build", "depends_on", "container_name", "restart", "mem_limit", "pids_limit", "tmpfs", "deploy", "ports", "volumes")
-COPIED = ("command", "entrypoint", "environment", "healthcheck", "user", "read_only", "cap_drop", "cap_add", "working_dir", "stop_grace_period")
+COPIED = (
+    "command",
+    "entrypoint",
+    "environment",
+    "healthcheck",
+    "user",
+    "read_only",
+    "cap_drop",
+    "cap_add",
+    "working_dir",
+    "stop_grace_period",
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class StackOptions:
     replicas: int | None = None  # for the scalable services (those with `deploy.replicas` in compose)
     engine_api: tuple[int, ...] = (1, 51)
     data_services: tuple[str, ...] = ("mongodb",)  # pinned to the data node with their volumes
+    environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # service -> variables set on Swarm
 
 
 @dataclass
@@ -102,7 +115,8 @@ def byte_count(text: str | int) -> int:
     match = re.fullmatch(r"(\d+)\s*([kmg]?)b?", str(text).strip().lower())
     if not match:
         raise SnowstackError(f"cannot read {text!r} as a size: write bytes or a number with k, m or g")
-    return int(match.group(1)) * 1024 ** " kmg".index(match.group(2) or " ")
+    unit: int = 1024 ** " kmg".index(match.group(2) or " ")
+    return int(match.group(1)) * unit
 
 
 def to_stack_file(config: Mapping[str, Any], options: StackOptions) -> StackFile:
@@ -135,7 +149,9 @@ def _shared_volumes(services: Mapping[str, Any]) -> set[str]:
     return {volume for volume, count in counts.items() if count > 1 and volume not in scaled}
 
 
-def _service(name: str, service: Mapping[str, Any], options: StackOptions, result: StackFile, shared: set[str], config: Mapping[str, Any]) -> dict[str, Any]:
+def _service(
+    name: str, service: Mapping[str, Any], options: StackOptions, result: StackFile, shared: set[str], config: Mapping[str, Any]
+) -> dict[str, Any]:
     image = service.get("image")
     if not image:
         raise SnowstackError(f"service {name} has no image: Swarm deploys images, it cannot build")
@@ -144,6 +160,8 @@ def _service(name: str, service: Mapping[str, Any], options: StackOptions, resul
     for key in COPIED:
         if service.get(key) not in (None, [], {}):
             out[key] = service[key]
+    if options.environment.get(name):
+        out["environment"] = {**(out.get("environment") or {}), **options.environment[name]}
     if "healthcheck" in out and options.engine_api < HEALTH_START_INTERVAL_API:
         out["healthcheck"] = {k: v for k, v in out["healthcheck"].items() if k != "start_interval"}
     out["networks"] = list(service.get("networks") or {})
@@ -151,7 +169,11 @@ def _service(name: str, service: Mapping[str, Any], options: StackOptions, resul
     if dropped:
         result.dropped[name] = dropped
     if service.get("secrets"):
-        out["secrets"] = [{"source": s["source"], "target": s.get("target") or f"/run/secrets/{s['source']}"} for s in service["secrets"] if s["source"] not in BUILD_ONLY_SECRETS]
+        out["secrets"] = [
+            {"source": s["source"], "target": s.get("target") or f"/run/secrets/{s['source']}"}
+            for s in service["secrets"]
+            if s["source"] not in BUILD_ONLY_SECRETS
+        ]
     mounts = [parse_tmpfs(entry) for entry in service.get("tmpfs") or []]
     volumes_used: list[str] = []
     for volume in service.get("volumes") or []:
@@ -175,17 +197,19 @@ def _service(name: str, service: Mapping[str, Any], options: StackOptions, resul
     if ports:
         # `mode: host` publishes on the node the task runs on, at the container's own port (the compose file's
         # host ports are per-project loopback choices, meaningless on another machine).
-        out["ports"] = [{"target": int(p["target"]), "published": int(p["target"]), "protocol": p.get("protocol", "tcp"), "mode": "host"} for p in ports]
+        out["ports"] = [
+            {"target": int(p["target"]), "published": int(p["target"]), "protocol": p.get("protocol", "tcp"), "mode": "host"} for p in ports
+        ]
     out["deploy"] = _deploy(name, service, options, volumes_used, shared)
     return out
 
 
-def _bind_as_configs(name: str, volume: Mapping[str, Any], options: StackOptions, result: StackFile) -> list[dict[str, str]]:
+def _bind_as_configs(name: str, volume: Mapping[str, Any], options: StackOptions, result: StackFile) -> list[dict[str, Any]]:
     source, target = Path(volume["source"]), str(volume["target"])
     files = sorted(p for p in source.iterdir() if p.is_file()) if source.is_dir() else [source]
     if not files or not all(p.is_file() for p in files):
         raise SnowstackError(f"service {name} mounts {source}, which holds no files: Swarm configs need files")
-    entries = []
+    entries: list[dict[str, Any]] = []
     for path in files:
         key = f"{name}-{re.sub(r'[^A-Za-z0-9_.-]', '-', path.name)}"
         result.document["configs"][key] = {"name": content_name(options.name, key, path), "file": str(path)}

@@ -1,0 +1,234 @@
+"""The stack on Docker Swarm, on real engines (issue 14): `invoke deploy` machinery end to end.
+
+Never on the host's own engine: it is shared (the user's stack, other projects), and `docker swarm leave` on it
+once left running compose containers without DNS. The Swarm here is made of Docker engines in privileged
+containers (backend/docker/offline/dind) plus the registry stand-in, all labelled and removed however the tests
+end. The host engine's part is limited to building and pushing images and running those containers; the tests
+check it is still out of any Swarm, and that a compose stack on it still resolves its services, after.
+
+1. One node (the manager): deploy with 2 pose-worker replicas, upload a clip, the job's progress is monotone with
+   at least 5 steps and ends done; `deploy --down` removes the stack.
+2. A second node joins as a worker, pulls the images from the registry and runs pose replicas; stopping that node
+   mid-job hands its segment to the first node and the job still ends done.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo import MongoClient
+
+from snowstack.apiclient import ApiClient, sign_in_as_admin
+from snowstack.bench.analysis import make_clip
+from snowstack.compose import ComposeStack
+from snowstack.doctor import ca_bundle
+from snowstack.engine import Engine
+from snowstack.stack import Stack
+from snowstack.swarm import deploy as swarm_deploy
+from snowstack.swarm import nodes as swarm_nodes
+from snowstack.swarm.deploy import Deployment
+from snowstack.workflows import compose_stack
+
+pytestmark = [pytest.mark.engine, pytest.mark.stack]
+
+WORKER = "pose-worker"
+REPLICAS = 2
+CLIP_S = 60  # 1800 analysed frames: six segments of at most 10 s for two workers -> progress in >= 5 steps
+TIMINGS: dict[str, float] = {}
+
+
+def swarm_name() -> str:
+    return f"{os.environ['SNOWSTACK_PROJECT']}-swarm"
+
+
+@pytest.fixture(scope="module")
+def project(engine: Engine) -> ComposeStack:
+    return compose_stack()
+
+
+@pytest.fixture(scope="module")
+def local_swarm(engine: Engine, project: ComposeStack) -> Iterator[swarm_nodes.LocalSwarm]:
+    started = time.perf_counter()
+    assert engine.swarm_state() == "inactive", "the host engine is in a Swarm already: these tests leave it alone"
+    ca = ca_bundle(dict(os.environ))
+    swarm_nodes.ensure_images(project.stack, engine, ca[1] if ca else None)
+    swarm_nodes.destroy(engine, swarm_name())  # what an interrupted run left
+    try:
+        swarm = swarm_nodes.create(engine, project.stack, swarm_name(), nodes=1)
+        TIMINGS["swarm_create_s"] = time.perf_counter() - started
+        yield swarm
+    finally:
+        swarm_nodes.destroy(engine, swarm_name())
+        label = f"{swarm_nodes.LABEL}={swarm_name()}"
+        left = engine.containers_labelled(label) + engine.volumes_labelled(label) + engine.networks_labelled(label)
+        TIMINGS["total_s"] = time.perf_counter() - started
+        print(f"\nswarm test timings: {', '.join(f'{k} {v:.1f}s' for k, v in TIMINGS.items())}")
+        assert not left, f"left behind: {left}"
+        assert engine.swarm_state() == "inactive"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("swarm") / "rider.mp4", seconds=CLIP_S)
+
+
+def deploy(project: ComposeStack, swarm: swarm_nodes.LocalSwarm, step: str) -> Deployment:
+    deployment, timings = swarm_deploy.deploy(
+        project, host=swarm.manager.host, registry=swarm.registry, push_registry=swarm.push_registry, replicas=REPLICAS, timeout_s=480
+    )
+    TIMINGS.update({f"{step}_{key}": value for key, value in timings.items()})
+    return deployment
+
+
+def api(project: ComposeStack, deployment: Deployment) -> ApiClient:
+    urls = swarm_deploy.service_urls(Engine(host=deployment.host), deployment, {"mongodb": "tcp"})
+    return sign_in_as_admin(urls["backend-api"], project.env, str(project.env_file))
+
+
+def database(project: ComposeStack, deployment: Deployment) -> Any:
+    urls = swarm_deploy.service_urls(Engine(host=deployment.host), deployment, {"mongodb": "tcp"})
+    host, port = urls["mongodb"].removeprefix("tcp://").rsplit(":", 1)
+    env = project.env
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        host, int(port), username=env["MONGO_POSE_USERNAME"], password=env["MONGO_POSE_PASSWORD"], authSource="snowboarding", tz_aware=True
+    )
+    return client.snowboarding
+
+
+def upload(client: ApiClient, clip: Path) -> str:
+    with clip.open("rb") as video:
+        response = client.post("/api/videos", files={"video": (clip.name, video, "video/mp4")}, data={"role": "rider"}, timeout=120)
+    assert response.status_code == 202, response.text
+    return str(response.json()["jobId"])
+
+
+def wait_for(what: str, condition: Callable[[], Any], timeout_s: float, every_s: float = 0.3) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
+        time.sleep(every_s)
+
+
+def follow(client: ApiClient, job_id: str, seen: list[float]) -> Callable[[], dict[str, Any] | None]:
+    def ended() -> dict[str, Any] | None:
+        response = client.get(f"/api/jobs/{job_id}", timeout=10)
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        seen.append(float(job.get("progress") or 0))
+        return job if job["state"] in ("done", "failed") else None
+
+    return ended
+
+
+def worker_tasks(deployment: Deployment) -> list[Any]:
+    engine = Engine(host=deployment.host)
+    return [t for t in engine.stack_tasks(deployment.stack) if t.service == f"{deployment.stack}_{WORKER}" and t.state == "running"]
+
+
+@pytest.fixture
+def compose_fixture(fixture_stack: Stack, engine: Engine) -> Iterator[Engine]:
+    """The busybox compose stack up on the host engine (two services on one network), removed after."""
+    from snowstack.compose import free_port
+    from snowstack.images import Bootstrapper, base_image_specs
+
+    builder = Bootstrapper(fixture_stack, engine, ca_bundle=None)
+    for spec in base_image_specs(fixture_stack, None, offline=False, gpu=False):
+        builder.build(spec)
+    os.environ["FIXTURE_FRONT_PORT"] = str(free_port(set()))
+    stack_engine = Engine([fixture_stack.compose_file], project_name=fixture_stack.name)
+    compose = stack_engine.compose
+    try:
+        stack_engine.run_compose("build", lambda: compose.build(quiet=True))
+        stack_engine.run_compose("up", lambda: compose.up(detach=True, wait=True, wait_timeout=60, quiet=True))
+        yield stack_engine
+    finally:
+        stack_engine.run_compose("down", lambda: compose.down(volumes=True, remove_orphans=True, quiet=True))
+
+
+def assert_compose_dns_works(stack_engine: Engine) -> None:
+    """A compose stack on the host engine resolves its services by name (what leaving a Swarm once broke)."""
+    result = stack_engine.compose_exec("front", ["wget", "-q", "-O", "-", "http://back:8080/"])
+    assert result.exit_code == 0, f"compose DNS on the host engine: {result.output}"
+
+
+def run_job(client: ApiClient, clip: Path, during: Callable[[str], None] = lambda job_id: None) -> tuple[dict[str, Any], list[float]]:
+    """Upload, call `during(job_id)` once the job runs, and follow the job to its end: (final job, progress seen)."""
+    job_id = upload(client, clip)
+    seen: list[float] = []
+    during(job_id)
+    final: dict[str, Any] = wait_for(f"job {job_id} to end", follow(client, job_id, seen), 480)
+    return final, seen
+
+
+# --- the tests ----------------------------------------------------------------------------------------------------
+
+
+def test_a_one_node_swarm_runs_two_pose_replicas_analyses_a_clip_and_leaves_compose_dns_alone(
+    project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm, clip: Path, compose_fixture: Engine, engine: Engine
+) -> None:
+    assert_compose_dns_works(compose_fixture)
+    deployment = deploy(project, local_swarm, "one_node")
+    assert len(worker_tasks(deployment)) == REPLICAS
+    started = time.perf_counter()
+    final, seen = run_job(api(project, deployment), clip)
+    TIMINGS["one_node_job_s"] = time.perf_counter() - started
+    assert final["state"] == "done", final
+    assert all(b >= a for a, b in itertools.pairwise(seen)), seen
+    assert len(set(seen)) >= 5, f"progress steps seen: {sorted(set(seen))}"
+    started = time.perf_counter()
+    swarm_deploy.down(project, deployment.host)
+    TIMINGS["down_s"] = time.perf_counter() - started
+    assert local_swarm.manager.engine.stack_leftovers(deployment.stack) == []
+    assert engine.swarm_state() == "inactive"
+    assert_compose_dns_works(compose_fixture)
+
+
+def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_mid_job_is_redone_on_the_first(
+    project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm, clip: Path, engine: Engine
+) -> None:
+    node_image, _ = swarm_nodes.images(project.stack)
+    started = time.perf_counter()
+    second = swarm_nodes.add_node(engine, local_swarm, node_image, 2)
+    TIMINGS["join_s"] = time.perf_counter() - started
+    deployment = deploy(project, local_swarm, "two_nodes")
+    nodes = {node.hostname: node.id for node in local_swarm.manager.engine.swarm_nodes()}
+    on_second = [t for t in worker_tasks(deployment) if t.node_id == nodes[second.name]]
+    assert on_second, "no pose replica runs on the second node"
+    pulled = {digest.split("@")[0] for image in second.engine.client.image.list() for digest in image.repo_digests or []}
+    assert f"{local_swarm.registry}/snowboarding/pose-service" in pulled, pulled  # from the registry, by digest
+    second_hosts = sorted(str(c.config.hostname) for c in second.engine.client.container.list())
+    db = database(project, deployment)
+    lost: dict[str, Any] = {}
+
+    def stop_the_second_node_while_it_analyses(job_id: str) -> None:
+        def busy_segment() -> dict[str, Any] | None:
+            workers = {w["_id"]: w for w in db.workers.find({"hostname": {"$in": second_hosts}, "taskId": {"$ne": None}})}
+            found: dict[str, Any] | None = db.tasks.find_one(
+                {"jobId": ObjectId(job_id), "kind": "segment", "state": "running", "workerId": {"$in": list(workers)}}
+            )
+            return found
+
+        segment = wait_for("a segment running on the second node", busy_segment, 240, every_s=0.2)
+        lost.update(segment)
+        engine.stop_container(second.name, timeout_s=1)
+
+    final, seen = run_job(api(project, deployment), clip, during=stop_the_second_node_while_it_analyses)
+    assert final["state"] == "done", final
+    assert all(b >= a for a, b in itertools.pairwise(seen)), seen
+    redone = db.tasks.find_one({"_id": lost["_id"]})
+    assert redone is not None and redone["state"] == "done" and redone["lost"] >= 1, redone
+    assert redone["workerId"] != lost["workerId"]
+    first_hosts = {c.config.hostname for c in local_swarm.manager.engine.client.container.list()}
+    worker = db.workers.find_one({"_id": redone["workerId"]})
+    assert worker is None or worker["hostname"] in first_hosts
+    swarm_deploy.down(project, deployment.host)
