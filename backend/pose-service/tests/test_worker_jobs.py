@@ -99,8 +99,18 @@ def job_of(db: Database, job_id: ObjectId) -> dict[str, Any]:
     return job
 
 
-def wait_job_end(db: Database, job_id: ObjectId, timeout: float = 300) -> dict[str, Any]:
-    wait_for(lambda: job_of(db, job_id)["state"] in ("done", "failed"), timeout, "the job to end", every=0.2)
+def wait_job_end(
+    db: Database, job_id: ObjectId, timeout: float = 300, seen: list[float] | None = None
+) -> dict[str, Any]:
+    """Wait until the job is done or failed; `seen` collects the progress values it passed through."""
+
+    def ended() -> bool:
+        job = job_of(db, job_id)
+        if seen is not None and (not seen or seen[-1] != job["progress"]):
+            seen.append(job["progress"])
+        return job["state"] in ("done", "failed")
+
+    wait_for(ended, timeout, "the job to end", every=0.1)
     return job_of(db, job_id)
 
 
@@ -136,8 +146,11 @@ def test_segmented_analysis_equals_the_single_pass(
 ) -> None:
     with running_worker(mongo, db, runtime, segment_min_s=1.0, segment_max_s=max_s):
         video_id, job_id = submit_video(db, clip)
-        job = wait_job_end(db, job_id)
+        progress: list[float] = []
+        job = wait_job_end(db, job_id, seen=progress)
     assert job["state"] == "done", job.get("errorDetail")
+    # Progress moves at every written block (100 of the 250 frames), never backwards.
+    assert progress == sorted(progress) and {0.4, 0.8, 1.0} <= set(progress), progress
     assert (job["segmentsTotal"], job["segmentsDone"], job["framesTotal"], job["framesDone"]) == (
         segments,
         segments,

@@ -154,6 +154,7 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
                 "framesDone": 0,
                 "segmentsDone": 0,
                 "segmentsDoneSeqs": [],
+                "chunksDone": [],
                 "stage": "analysis",
                 "updatedAt": now,
             }

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from ..media import analysis_scale, decode_frames
-from ..pipeline import WARMUP_FRAMES, track_on_grid
+from ..pipeline import FRAMES_PER_CHUNK, WARMUP_FRAMES, track_on_grid
 from .context import InputError, WorkerContext
 from .queue import utcnow
 from .results import chunk_doc
@@ -36,17 +36,19 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
     decoded = decode_frames(str(path), probe, wanted, max_side)
     frames = 0
     for block in track_on_grid(ctx.backend, decoded, ordinal_of, start, end, to_display, should_stop):
-        if not block.frames:
-            continue  # nothing decoded here (a corrupt stretch): the single pass has no frames there either
-        frames += len(block.frames)
-        doc = chunk_doc(task["videoId"], block)
         if not ctx.queue.still_ours(task):
             return {"frames": frames, "abandoned": True}
-        ctx.db["pose_frames"].replace_one({"videoId": task["videoId"], "chunk": block.chunk}, doc, upsert=True)
+        # A block with nothing decoded (a corrupt stretch) has no chunk: the single pass has no frames there either.
+        if block.frames:
+            frames += len(block.frames)
+            doc = chunk_doc(task["videoId"], block)
+            ctx.db["pose_frames"].replace_one({"videoId": task["videoId"], "chunk": block.chunk}, doc, upsert=True)
+        span = min((block.chunk + 1) * FRAMES_PER_CHUNK, end) - block.chunk * FRAMES_PER_CHUNK
+        count_block(ctx, task, block.chunk, span)
     seconds = time.perf_counter() - started
     if not ctx.queue.still_ours(task):
         return {"frames": frames, "abandoned": True}
-    count_segment(ctx, task, end - start)
+    count_segment(ctx, task)
     return {
         "frames": frames,
         "seconds": round(seconds, 3),
@@ -56,29 +58,35 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
     }
 
 
-def count_segment(ctx: WorkerContext, task: Doc, frames: int) -> None:
-    """Count the segment on the job once (segmentsDoneSeqs guards a redo), move progress forward, and let the
-    update that completes the count insert the finish task (insert_once makes a repeat harmless)."""
+def count_block(ctx: WorkerContext, task: Doc, chunk: int, frames: int) -> None:
+    """Count a written block's analysed frames on the job once (chunksDone guards a redo) and move progress
+    forward: progress advances every FRAMES_PER_CHUNK frames, as the partial results do."""
+    jobs = ctx.db["jobs"]
+    job = jobs.find_one_and_update(
+        {"_id": task["jobId"], "chunksDone": {"$ne": chunk}},
+        {"$inc": {"framesDone": frames}, "$addToSet": {"chunksDone": chunk}, "$set": {"updatedAt": utcnow()}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if job is not None and job.get("framesTotal"):
+        progress = min(1.0, job["framesDone"] / job["framesTotal"])
+        jobs.update_one(
+            {"_id": job["_id"], "progress": {"$lt": progress}, "state": "running"}, {"$set": {"progress": progress}}
+        )
+
+
+def count_segment(ctx: WorkerContext, task: Doc) -> None:
+    """Count the segment on the job once (segmentsDoneSeqs guards a redo); the update that completes the count
+    inserts the finish task (insert_once makes a repeat harmless)."""
     now = utcnow()
     jobs = ctx.db["jobs"]
     job = jobs.find_one_and_update(
         {"_id": task["jobId"], "segmentsDoneSeqs": {"$ne": task["seq"]}},
-        {
-            "$inc": {"framesDone": frames, "segmentsDone": 1},
-            "$addToSet": {"segmentsDoneSeqs": task["seq"]},
-            "$set": {"updatedAt": now},
-        },
+        {"$inc": {"segmentsDone": 1}, "$addToSet": {"segmentsDoneSeqs": task["seq"]}, "$set": {"updatedAt": now}},
         return_document=ReturnDocument.AFTER,
     ) or jobs.find_one({"_id": task["jobId"]})
     if job is None:
         ctx.video(task)  # raises VideoGone
         return
-    total = job.get("framesTotal") or 0
-    if total:
-        progress = min(1.0, job["framesDone"] / total)
-        jobs.update_one(
-            {"_id": job["_id"], "progress": {"$lt": progress}, "state": "running"}, {"$set": {"progress": progress}}
-        )
     if job.get("segmentsTotal") is not None and job["segmentsDone"] >= job["segmentsTotal"]:
         ctx.queue.insert_once(
             {
