@@ -154,6 +154,10 @@ describe('issue 14: progress, queue, partial results, retry', () => {
     assert.ok(s.blank, 'nothing drawn where the analysis has not reached');
     assert.equal(s.analysing, true, '"analysing…" shows over the video');
     await shot(page, 'partial-analysis');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(300);
+    await shot(page, 'partial-analysis-375');
+    await page.setViewportSize({ width: 1280, height: 720 });
     assert.equal(await page.locator('[data-testid="chart"]').count(), 0, 'no charts before done');
     // The first part finishes: only the missing windows are asked for, and 0.5 s gets its skeleton.
     const before = fixture.queue.poseRequests.filter((r) => r.videoId === 'v-part').length;
@@ -183,6 +187,16 @@ describe('issue 14: progress, queue, partial results, retry', () => {
     const failedJob = { error: 'This file is damaged or is not a video we can read.', errorDetail: 'ffmpeg: moov atom not found', stage: null, progress: 0.1 };
     await addVideo({ id: 'v-fail1', title: 'Failed card', status: 'failed', job: failedJob });
     await addVideo({ id: 'v-fail2', title: 'Failed view', status: 'failed', job: failedJob });
+    await addVideo({ id: 'v-fail3', title: 'Failed, coach looks', status: 'failed', job: failedJob });
+    // ana's coach sees her failed run read-only: no "Try again" (the API would refuse it).
+    const coach = await newPage(1280, 720, { as: 'cora' });
+    await coach.page.goto(base);
+    await coach.page.locator('[data-video-id="v-fail3"] [data-testid="job-error"]').waitFor();
+    assert.equal(await coach.page.locator('[data-video-id="v-fail3"] [data-testid="retry-button"]').count(), 0);
+    await coach.page.goto(`${base}/#/videos/v-fail3`);
+    await coach.page.getByTestId('analysis-view').getByText('This file is damaged').waitFor();
+    assert.equal(await coach.page.getByTestId('retry-button').count(), 0);
+    await coach.close();
     await page.goto(base);
     const card = page.locator('[data-video-id="v-fail1"]');
     await card.getByRole('button', { name: 'Try again: Failed card' }).click();
@@ -198,6 +212,7 @@ describe('issue 14: progress, queue, partial results, retry', () => {
     await page.goto(`${base}/#/videos/v-fail2`);
     const view = page.getByTestId('analysis-view');
     await view.getByText('This file is damaged').waitFor();
+    await shot(page, 'failed-view-retry');
     await view.getByRole('button', { name: 'Try again' }).click();
     await waitForText(page.getByTestId('job-progress-headline'), /in line/);
     await waitForListener(page, 'j-v-fail2-retry2');

@@ -97,7 +97,7 @@ function VideoCard({ video, onChange, onDeleted }: { video: Video; onChange: (v:
             <ErrorDetails detail={video.job.errorDetail} />
           </div>
         )}
-        {video.status === 'failed' && (
+        {video.status === 'failed' && !readOnly && (
           <div className="video-card-retry">
             <RetryButton videoId={video.id} label={label} onRetried={() => getVideo(video.id).then(onChange, (e) => setError(errorMessage(e)))} />
           </div>

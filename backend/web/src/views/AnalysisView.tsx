@@ -219,7 +219,7 @@ export function AnalysisView({ id }: { id: string }) {
       ) : video.status === 'failed' ? (
         <div className="failed-analysis">
           <ErrorState message={video.job?.error ?? 'The analysis failed.'} detail={video.job?.errorDetail} />
-          <RetryButton videoId={video.id} className="btn" onRetried={reload} />
+          {(!session || mayChange(video.owner, session.session.user)) && <RetryButton videoId={video.id} className="btn" onRetried={reload} />}
         </div>
       ) : (
         <LiveAnalysis video={video} />
