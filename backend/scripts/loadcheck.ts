@@ -5,6 +5,10 @@
  *   npm run loadcheck -- --local                      # SecantusDB + the pose-service test double + the API as its own process
  *   npm run loadcheck -- --url http://127.0.0.1:3001  # an API that is already running (--api-pid PID to sample its memory)
  *
+ * Every request is signed in (one session, its cookie and CSRF token on each request, as a browser tab sends them):
+ * --local creates its own admin; with --url give --username/--password (default: ADMIN_USERNAME / ADMIN_PASSWORD
+ * from the environment, as `invoke up` writes them to backend/.env).
+ *
  * Options: --uploads 50 --upload-mb 20 --pollers 200 --interval-ms 1000 --seed 20 --tail-s 5
  *          --p99-ms 200 (target for both polls) --rss-growth-mb 150 (target) --json
  *          --pose-nice 10: with --local, the pose double (and the ffmpeg it runs) gets this nice level, as the pose
@@ -89,7 +93,7 @@ async function timed(fn: () => Promise<Response>): Promise<Sample> {
  */
 const UPLOADER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, clip, count } = workerData;
+const { url, clip, count, headers } = workerData;
 const body = new Blob([clip], { type: 'video/mp4' });
 Promise.all(Array.from({ length: count }, async (_, i) => {
   const form = new FormData();
@@ -98,7 +102,7 @@ Promise.all(Array.from({ length: count }, async (_, i) => {
   form.append('video', body, 'loadcheck-' + (i + 1) + '.mp4');
   const at = performance.now();
   try {
-    const res = await fetch(url + '/api/videos', { method: 'POST', body: form });
+    const res = await fetch(url + '/api/videos', { method: 'POST', body: form, headers });
     const text = await res.text();
     let jobId = null;
     try { jobId = JSON.parse(text).jobId ?? null; } catch {}
@@ -109,10 +113,10 @@ Promise.all(Array.from({ length: count }, async (_, i) => {
 })).then(() => parentPort.postMessage('done'));
 `;
 
-function uploadInWorker(url: string, clip: Buffer, count: number, onSample: (s: Sample & { jobId: string | null }) => void): Promise<void> {
+function uploadInWorker(url: string, headers: SignedIn, clip: Buffer, count: number, onSample: (s: Sample & { jobId: string | null }) => void): Promise<void> {
   if (count === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const worker = new Worker(UPLOADER, { eval: true, workerData: { url, clip, count } });
+    const worker = new Worker(UPLOADER, { eval: true, workerData: { url, clip, count, headers } });
     worker.on('message', (m: 'done' | (Sample & { jobId: string | null })) => {
       if (m === 'done') {
         void worker.terminate();
@@ -125,12 +129,28 @@ function uploadInWorker(url: string, clip: Buffer, count: number, onSample: (s: 
   });
 }
 
-function upload(url: string, body: Blob, i: number) {
+function upload(url: string, headers: SignedIn, body: Blob, i: number) {
   const form = new FormData();
   form.append('role', 'rider');
   form.append('title', `loadcheck ${i}`);
   form.append('video', body, `loadcheck-${i}.mp4`);
-  return fetch(`${url}/api/videos`, { method: 'POST', body: form });
+  return fetch(`${url}/api/videos`, { method: 'POST', body: form, headers });
+}
+
+/** The session cookie and CSRF token every request carries. */
+type SignedIn = Record<string, string>;
+
+/** Signs in (POST /api/session) and returns the headers a signed-in browser tab sends; exits with one line if refused. */
+async function signIn(url: string, username: string, password: string): Promise<SignedIn> {
+  const res = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const body = (await res.json().catch(() => ({}))) as { csrfToken?: string; authDisabled?: boolean; detail?: string };
+  if (res.status !== 200 || !body.csrfToken) {
+    throw new Error(`signing in as ${username} at ${url} failed: HTTP ${res.status} ${body.detail ?? ''}; pass --username/--password (or ADMIN_USERNAME/ADMIN_PASSWORD)`);
+  }
+  if (body.authDisabled) return { 'X-CSRF-Token': body.csrfToken };
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('sb_session='));
+  if (!cookie) throw new Error(`signing in at ${url} set no session cookie`);
+  return { Cookie: cookie, 'X-CSRF-Token': body.csrfToken };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux; 100 clock ticks per second). */
@@ -163,6 +183,7 @@ interface RunOptions {
   tailMs: number;
   apiPid: number | null;
   mongoUri: string | null;
+  headers: SignedIn;
 }
 
 async function run(url: string, o: RunOptions) {
@@ -171,7 +192,7 @@ async function run(url: string, o: RunOptions) {
   // A library to list and jobs to poll, there before the load starts.
   const jobIds: string[] = [];
   for (let i = 0; i < Math.max(1, o.seed); i++) {
-    const res = await upload(url, small, -i);
+    const res = await upload(url, o.headers, small, -i);
     if (res.status !== 202) throw new Error(`seed upload answered ${res.status}: ${await res.text()}`);
     jobIds.push(((await res.json()) as { jobId: string }).jobId);
   }
@@ -218,13 +239,13 @@ async function run(url: string, o: RunOptions) {
     while (polling) {
       const next = performance.now() + o.intervalMs * (0.9 + Math.random() * 0.2);
       const jobId = jobIds[Math.floor(Math.random() * jobIds.length)]!;
-      const [s, l] = await Promise.all([timed(() => fetch(`${url}/api/jobs/${jobId}`)), timed(() => fetch(`${url}/api/videos?page=1&limit=20`))]);
+      const [s, l] = await Promise.all([timed(() => fetch(`${url}/api/jobs/${jobId}`, { headers: o.headers })), timed(() => fetch(`${url}/api/videos?page=1&limit=20`, { headers: o.headers }))]);
       statusSamples.push(s);
       listSamples.push(l);
       await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
     }
   });
-  await uploadInWorker(url, clipBytes, o.uploads, (s) => {
+  await uploadInWorker(url, o.headers, clipBytes, o.uploads, (s) => {
     uploadSamples.push(s);
     if (s.jobId) jobIds.push(s.jobId);
   });
@@ -241,7 +262,7 @@ async function run(url: string, o: RunOptions) {
 
   const jobStates: Record<string, number> = {};
   for (const id of jobIds) {
-    const state = ((await (await fetch(`${url}/api/jobs/${id}`)).json()) as { state?: string }).state ?? 'missing';
+    const state = ((await (await fetch(`${url}/api/jobs/${id}`, { headers: o.headers })).json()) as { state?: string }).state ?? 'missing';
     jobStates[state] = (jobStates[state] ?? 0) + 1;
   }
   // When the slow polls happened (seconds since the start, worst latency in that second): stalls show as runs.
@@ -300,6 +321,9 @@ async function firstMatch(child: ChildProcess, pattern: RegExp, timeoutMs = 30_0
   }
 }
 
+/** The admin a --local API creates at start-up, and loadcheck signs in as. */
+const LOCAL_ADMIN = { username: 'loadcheck', password: randomUUID() };
+
 async function startLocal(poseNice: number, cpuProfDir: string | undefined): Promise<LocalStack> {
   const { startTestMongo } = await import('../test/support/secantus.js');
   const mongo = await startTestMongo();
@@ -318,6 +342,8 @@ async function startLocal(poseNice: number, cpuProfDir: string | undefined): Pro
     POSE_SERVICE_URL: pose.url,
     UPLOAD_DIR: uploadDir,
     MAX_UPLOAD_MB: '100',
+    ADMIN_USERNAME: LOCAL_ADMIN.username,
+    ADMIN_PASSWORD: LOCAL_ADMIN.password,
   };
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], { cwd: backendDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -364,6 +390,8 @@ async function main() {
       'rss-growth-mb': { type: 'string', default: '150' },
       'pose-nice': { type: 'string', default: '10' },
       'api-cpu-prof': { type: 'string' },
+      username: { type: 'string', default: process.env.ADMIN_USERNAME || 'admin' },
+      password: { type: 'string', default: process.env.ADMIN_PASSWORD },
       json: { type: 'boolean', default: false },
     },
   });
@@ -375,12 +403,18 @@ async function main() {
   let apiPid = values['api-pid'] ? Number(values['api-pid']) : null;
   let mongoUri: string | null = null;
   let close = async () => undefined as void;
+  let credentials = { username: values.username, password: values.password ?? '' };
   if (values.local) {
     const stack = await startLocal(Number(values['pose-nice']), values['api-cpu-prof']);
     ({ url, apiPid, mongoUri } = stack);
     close = () => stack.close();
+    credentials = LOCAL_ADMIN;
+  } else if (!credentials.password) {
+    console.error('loadcheck: give --password (or set ADMIN_PASSWORD) to sign in to the API at --url');
+    process.exit(2);
   }
   try {
+    const headers = await signIn(url, credentials.username, credentials.password);
     const result = await run(url, {
       uploads: Number(values.uploads),
       uploadBytes: Math.round(Number(values['upload-mb']) * 1024 * 1024),
@@ -390,6 +424,7 @@ async function main() {
       tailMs: Number(values['tail-s']) * 1000,
       apiPid,
       mongoUri,
+      headers,
     });
     const p99Target = Number(values['p99-ms']);
     const rssTarget = Number(values['rss-growth-mb']);

@@ -1,4 +1,5 @@
-import type { Collection, Filter, ObjectId } from 'mongodb';
+import { ObjectId, type Collection, type Filter } from 'mongodb';
+import { BatchedLookup } from '../coalesce.js';
 import type { VideoDoc } from '../db.js';
 import { HttpError, notFound } from '../errors.js';
 import { parseId } from '../ids.js';
@@ -53,10 +54,26 @@ export async function loadVideoFor(
   return video;
 }
 
-/** True when `user` may read the video with this id (jobs and their events are visible with their video). */
-export async function mayReadVideo(videos: Collection<VideoDoc>, user: AuthUser, videoId: ObjectId): Promise<boolean> {
-  const found = await videos.findOne({ _id: videoId, ...visibleVideoFilter(user) }, { projection: { _id: 1 } });
-  return found !== null;
+/** True when `user` may read a video owned by `ownerId`: visibleVideoFilter's rule, for a video already at hand. */
+export function mayRead(user: AuthUser, ownerId: ObjectId | null | undefined): boolean {
+  if (user.role === 'admin') return true;
+  const readable = user.role === 'coach' ? [user.id, ...user.riders] : [user.id];
+  return Boolean(ownerId && readable.some((id) => id?.equals(ownerId)));
+}
+
+/**
+ * `(user, videoId) → may they read it` for jobs and their events (visible with their video). Many polling clients
+ * share one `$in` read of the videos' owners per batch (see coalesce.ts); a missing video reads as not visible.
+ */
+export function videoReadCheck(videos: Collection<VideoDoc>): (user: AuthUser, videoId: ObjectId) => Promise<boolean> {
+  const owners = new BatchedLookup<{ ownerId: ObjectId | null }>(async (ids) => {
+    const found = await videos.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, { projection: { ownerId: 1 } }).toArray();
+    return new Map(found.map((v) => [v._id.toHexString(), { ownerId: v.ownerId ?? null }]));
+  });
+  return async (user, videoId) => {
+    const video = await owners.get(videoId.toHexString());
+    return video !== null && mayRead(user, video.ownerId);
+  };
 }
 
 /** Owner id → {id, username} for the given videos, in one read (for the Video JSON's `owner`). */

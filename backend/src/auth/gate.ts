@@ -1,9 +1,11 @@
 import type { RequestHandler } from 'express';
+import { ObjectId } from 'mongodb';
+import { BatchedLookup } from '../coalesce.js';
 import type { AuthConfig } from '../config.js';
 import { HttpError } from '../errors.js';
-import { findSession, sessionTokenOf } from './sessions.js';
-import type { AuthCollections, SessionDoc } from './store.js';
-import { sameSecret } from './tokens.js';
+import { sessionTokenOf } from './sessions.js';
+import type { AuthCollections, SessionDoc, UserDoc } from './store.js';
+import { sameSecret, tokenHash } from './tokens.js';
 import { LOCAL_USER, toAuthUser, type AuthUser } from './users.js';
 
 declare global {
@@ -31,14 +33,25 @@ export const forbidden = (detail = 'only an admin may do this') => new HttpError
  * in requestGuards.ts is the CSRF defence.
  */
 export function sessionGate(c: AuthCollections, config: AuthConfig): RequestHandler {
+  // Hundreds of polling tabs share one `$in` read of sessions and one of users per batch, never an older answer
+  // than the request (see coalesce.ts): a session ended a moment ago is never let through.
+  const sessions = new BatchedLookup<SessionDoc>(async (ids) => {
+    // expiresAt is checked here too: MongoDB's TTL monitor removes expired sessions only about once a minute.
+    const found = await c.sessions.find({ _id: { $in: ids }, expiresAt: { $gt: new Date() } }).toArray();
+    return new Map(found.map((s) => [s._id, s]));
+  });
+  const users = new BatchedLookup<UserDoc>(async (ids) => {
+    const found = await c.users.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+    return new Map(found.map((u) => [u._id.toHexString(), u]));
+  });
   return async (req, _res, next) => {
     if (config.disabled) {
       req.user = LOCAL_USER;
       return next();
     }
     const token = sessionTokenOf(req);
-    const session = token ? await findSession(c, token) : null;
-    const user = session ? await c.users.findOne({ _id: session.userId }) : null;
+    const session = token ? await sessions.get(tokenHash(token)) : null;
+    const user = session ? await users.get(session.userId.toHexString()) : null;
     if (!session || !user) return next(unauthenticated());
     if (STATE_CHANGING.has(req.method)) {
       const sent = req.headers['x-csrf-token'];

@@ -29,12 +29,6 @@ export async function startSession(c: AuthCollections, userId: ObjectId, ttlMs: 
   return { token, session };
 }
 
-/** The live session a token belongs to, or null (unknown, ended or expired). */
-export async function findSession(c: AuthCollections, token: string): Promise<SessionDoc | null> {
-  // expiresAt is checked here too: MongoDB's TTL monitor removes expired sessions only about once a minute.
-  return c.sessions.findOne({ _id: tokenHash(token), expiresAt: { $gt: new Date() } });
-}
-
 /** Cookie attributes: HttpOnly, SameSite=Lax, Path=/, Secure when the request came over HTTPS (or the proxy says so). */
 function cookieOptions(req: Request) {
   return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: req.secure };

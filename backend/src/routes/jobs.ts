@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { toJob } from '../serialize.js';
-import { mayReadVideo } from '../auth/access.js';
+import { videoReadCheck } from '../auth/access.js';
 import { userOf } from '../auth/gate.js';
 
 const FINAL = new Set(['done', 'failed']);
@@ -15,7 +15,8 @@ export function jobsRouter(deps: AppDeps): Router {
   const router = Router();
   const { jobs, videos } = deps.db.collections;
   /** A job is visible with its video (auth/access.ts): someone else's answers 404 like a missing one. */
-  const mayRead = (req: Request, job: Pick<JobDoc, 'videoId'> | null) => job !== null && mayReadVideo(videos, userOf(req), job.videoId);
+  const mayReadVideo = videoReadCheck(videos);
+  const mayRead = (req: Request, job: Pick<JobDoc, 'videoId'> | null) => job !== null && mayReadVideo(userOf(req), job.videoId);
   // Many clients polling job statuses share one `$in` read per batch (see coalesce.ts).
   const lookup = new BatchedLookup<JobDoc>(async (ids) => {
     const found = await jobs.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
