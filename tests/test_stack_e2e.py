@@ -62,7 +62,8 @@ def stack(engine: object) -> Iterator[Any]:
 def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
     result = invoke_json("up", "--timeout", "600")
     states = {s["name"]: s for s in result["services"]}
-    assert set(states) == {"pose-service", "backend-api", "frontend", "mongodb", "mongo-express"}
+    workers = {f"pose-worker #{n}" for n in range(1, result["workers"] + 1)}  # one row per replica
+    assert result["workers"] >= 1 and set(states) == {"pose-service", "backend-api", "frontend", "mongodb", "mongo-express", *workers}
     assert all(s["state"] == "running" and s["health"] == "healthy" for s in states.values()), states
     assert result["profile"]["gpu"] is False or shutil.which("nvidia-smi")
     env_file = compose_stack().env_file.relative_to(ROOT)
