@@ -17,8 +17,15 @@ import numpy as np
 
 from .keypoints import INDEX
 
-# Keypoints the pose model is less sure of than this are treated as not seen.
-MIN_SCORE = 0.2
+# A joint counts as seen when the pose model's score (MediaPipe: visibility) is at least this; below it the joint
+# is treated as missing everywhere: in every series, every summary value and (the web app reads it from
+# summary.joint_score_min) in the drawing. MediaPipe places joints outside the picture anyway, with visibility
+# mostly under 0.5 (legs of a waist-up clip: 0.01-0.5), and its own examples use 0.5 as "visible".
+VISIBLE_SCORE = 0.5
+# A summary value needs its body part seen in at least this many frames and this share of the frames with the
+# rider; fewer and it would rest on a glimpse, so it is null and summary.unavailable says why.
+MIN_PART_FRAMES = 5
+MIN_PART_SHARE = 0.25
 # Smoothing kernel width: long enough to kill jitter at 30-60 fps, short enough to keep a 0.3 s pop.
 SMOOTH_SIGMA_S = 0.08
 # Airborne hysteresis thresholds on the lowest ankle's clearance over the ground line, in torso lengths.
@@ -46,6 +53,18 @@ LK, RK = INDEX["left_knee"], INDEX["right_knee"]
 LA, RA = INDEX["left_ankle"], INDEX["right_ankle"]
 NOSE = INDEX["nose"]
 
+# Body parts a summary value needs, and the words that say which part was missing. "legs" is one whole
+# hip-knee-ankle chain (either side); "torso" both shoulders and both hips (the rider counts as seen);
+# "feet" both ankles and both hips (stance compares the ankles; airtime measures them from the ground line).
+PART_WORDS = {"torso": "shoulders and hips", "legs": "legs", "feet": "feet"}
+NEEDS = {
+    "max_rotation_deg": "torso",
+    "rotation_direction": "torso",
+    "min_knee_angle_deg": "legs",
+    "airtime_s": "feet",
+    "stance": "feet",
+}
+
 SERIES_KEYS = (
     "left_knee_angle", "right_knee_angle", "left_hip_angle", "right_hip_angle", "stance_width",
     "upper_body_rotation", "body_tilt", "hip_height", "cumulative_rotation",
@@ -66,7 +85,7 @@ class RiderTrack:
 
 def masked_points(track: RiderTrack) -> tuple[np.ndarray, np.ndarray | None]:
     """2D xy (n,17,2) and 3D (n,17,3) with low-confidence keypoints set to NaN."""
-    low = ~(track.kp2d[:, :, 2] >= MIN_SCORE)  # NaN scores count as not seen
+    low = ~(track.kp2d[:, :, 2] >= VISIBLE_SCORE)  # NaN scores count as not seen
     xy = track.kp2d[:, :, :2].astype(np.float64).copy()
     xy[low] = np.nan
     xyz = None
@@ -320,7 +339,14 @@ def airborne_segments(t: np.ndarray, xy: np.ndarray) -> list[tuple[float, float]
 
 
 def detect_stance(t: np.ndarray, xy: np.ndarray, airborne: Sequence[tuple[float, float]]) -> str | None:
-    """'regular' (left foot leads) or 'goofy' (right foot leads), else None when it cannot be told.
+    """'regular' (left foot leads) or 'goofy' (right foot leads), else None when it cannot be told."""
+    return stance_with_reason(t, xy, airborne)[0]
+
+
+def stance_with_reason(
+    t: np.ndarray, xy: np.ndarray, airborne: Sequence[tuple[float, float]]
+) -> tuple[str | None, str | None]:
+    """(stance, None), or (None, why it cannot be told in words for the rider).
 
     How: the direction of travel is the sign of the hip centre's net horizontal displacement in the image;
     the leading foot is the ankle further along that direction. Each on-ground frame with the feet clearly
@@ -332,23 +358,23 @@ def detect_stance(t: np.ndarray, xy: np.ndarray, airborne: Sequence[tuple[float,
     hip_x = _mid(xy, LH, RH)[:, 0]
     ok = np.isfinite(hip_x)
     if not math.isfinite(torso) or ok.sum() < 2:
-        return None
+        return None, "hips not visible"
     travel = hip_x[ok][-1] - hip_x[ok][0]
     if abs(travel) < STANCE_MIN_TRAVEL_TORSOS * torso:
-        return None
+        return None, "rider does not travel across the picture (a camera that follows the rider hides it)"
     on_ground = np.ones(len(t), dtype=bool)
     for a, b in airborne:
         on_ground &= ~((t >= a) & (t <= b))
     lead = (xy[:, LA, 0] - xy[:, RA, 0]) * np.sign(travel)
     votes = lead[on_ground & np.isfinite(lead) & (np.abs(lead) > 0.2 * torso)]
     if len(votes) < STANCE_MIN_FRAMES:
-        return None
+        return None, "feet not clearly apart along the direction of travel"
     left_leads = float(np.mean(votes > 0))
     if left_leads >= STANCE_MAJORITY:
-        return "regular"
+        return "regular", None
     if left_leads <= 1 - STANCE_MAJORITY:
-        return "goofy"
-    return None
+        return "goofy", None
+    return None, "lead foot changes during the clip (riding switch?)"
 
 
 def smooth(t: np.ndarray, x: np.ndarray, sigma_s: float = SMOOTH_SIGMA_S) -> np.ndarray:
@@ -381,11 +407,49 @@ def compute_metrics(track: RiderTrack) -> dict[str, Any]:
         return _compute_metrics(track)
 
 
+def parts_seen(xy: np.ndarray) -> dict[str, np.ndarray]:
+    """Per frame, whether each body part of PART_WORDS was seen (every joint it needs at least VISIBLE_SCORE)."""
+
+    def all_seen(*joints: int) -> np.ndarray:
+        return np.isfinite(xy[:, list(joints), 0]).all(axis=1)
+
+    return {
+        "torso": all_seen(LS, RS, LH, RH),
+        "legs": all_seen(LH, LK, LA) | all_seen(RH, RK, RA),
+        "feet": all_seen(LH, RH, LA, RA),
+    }
+
+
+def part_reason(part: str, frames: int, rider_frames: int, analysed: int) -> str | None:
+    """Why a value needing `part` cannot be given (words for the rider), or None when it was seen enough.
+
+    The torso is counted against the analysed frames and needs MIN_PART_FRAMES (a rider may cross a long clip
+    quickly); the other parts also need MIN_PART_SHARE of the frames with the rider.
+    """
+    if rider_frames == 0:
+        return "rider not seen (no frame shows both shoulders and hips)"
+    if frames == 0:
+        return f"{PART_WORDS[part]} not visible"
+    of = analysed if part == "torso" else rider_frames
+    share = 0.0 if part == "torso" else MIN_PART_SHARE
+    if frames < max(MIN_PART_FRAMES, share * of):
+        return f"{PART_WORDS[part]} visible in only {frames} of {of} frames"
+    return None
+
+
 def _compute_metrics(track: RiderTrack) -> dict[str, Any]:
     t = np.asarray(track.t, dtype=np.float64)
     n = len(t)
     xy, xyz = masked_points(track)
-    seen = np.isfinite(xy[:, [LH, RH], 0]).all(axis=1) if n else np.zeros(0, dtype=bool)
+    seen_parts = parts_seen(xy)
+    counts = {part: int(v.sum()) for part, v in seen_parts.items()}
+    rider_frames = counts["torso"]
+    reasons = {part: part_reason(part, counts[part], rider_frames, n) for part in PART_WORDS}
+    unavailable: dict[str, str] = {}
+    for key, part in NEEDS.items():
+        why = reasons[part]
+        if why is not None:
+            unavailable[key] = why
     lk, rk = knee_angles(xy, xyz)
     lh, rh = hip_angles(xy, xyz)
     use_3d = xyz is not None and bool(np.isfinite(xyz[:, [LH, RH, LS, RS]]).any())
@@ -403,11 +467,20 @@ def _compute_metrics(track: RiderTrack) -> dict[str, Any]:
         "cumulative_rotation": cum,
     }
     smoothed = {k: smooth(t, v) for k, v in series.items()}
-    airborne = airborne_segments(t, xy)
+    airborne = airborne_segments(t, xy) if "airtime_s" not in unavailable else []
     # The peak of the smoothed curve, so one noisy frame cannot add degrees to the spin.
     max_rot, direction = spin_summary(smoothed["cumulative_rotation"])
+    if "max_rotation_deg" in unavailable:
+        max_rot, direction = None, None
     knees = np.concatenate([smoothed["left_knee_angle"], smoothed["right_knee_angle"]])
-    min_knee = float(np.nanmin(knees)) if np.isfinite(knees).any() else None
+    min_knee = None
+    if "min_knee_angle_deg" not in unavailable and np.isfinite(knees).any():
+        min_knee = float(np.nanmin(knees))
+    stance = None
+    if "stance" not in unavailable:
+        stance, why_not = stance_with_reason(t, xy, airborne)
+        if why_not is not None:
+            unavailable["stance"] = why_not
     return {
         "series": {
             "t": [round(float(v), 4) for v in t],
@@ -417,11 +490,14 @@ def _compute_metrics(track: RiderTrack) -> dict[str, Any]:
         "summary": {
             "max_rotation_deg": None if max_rot is None else round(max_rot, 1),
             "rotation_direction": direction,
-            "airtime_s": round(sum(b - a for a, b in airborne), 3),
+            "airtime_s": None if "airtime_s" in unavailable else round(sum(b - a for a, b in airborne), 3),
             "airborne_segments": [{"start_s": round(a, 3), "end_s": round(b, 3)} for a, b in airborne],
-            "stance": detect_stance(t, xy, airborne),
+            "stance": stance,
             "min_knee_angle_deg": None if min_knee is None else round(min_knee, 1),
             "frames_analysed": n,
-            "frames_with_rider": int(seen.sum()),
+            "frames_with_rider": rider_frames,
+            "frames_seen": counts,
+            "joint_score_min": VISIBLE_SCORE,
+            "unavailable": unavailable,
         },
     }

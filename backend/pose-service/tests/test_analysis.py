@@ -201,3 +201,82 @@ def test_2d_spins_keep_their_size_while_riding_across(total: float) -> None:
     m = compute_metrics(track)
     assert m["summary"]["max_rotation_deg"] == pytest.approx(abs(total), abs=15.0)
     assert m["summary"]["rotation_direction"] == ("counterclockwise" if total > 0 else "clockwise")
+
+
+# ---------------------------------------------------------------- confidence (issue 18)
+
+
+def waist_up(track: analysis.RiderTrack, score: float = 0.3) -> analysis.RiderTrack:
+    """The same rider with knees and ankles below the visibility threshold (out of the picture)."""
+    for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        track.kp2d[:, analysis.INDEX[name], 2] = score
+    return track
+
+
+def test_threshold_is_explicit_and_reported() -> None:
+    t = timeline(1.0)
+    track = make_track(t, [body()] * len(t), np.zeros(len(t)))
+    track.kp2d[:, analysis.LK, 2] = analysis.VISIBLE_SCORE - 0.01
+    track.kp2d[:, analysis.RK, 2] = analysis.VISIBLE_SCORE
+    xy, _ = masked_points(track)
+    assert np.isnan(xy[:, analysis.LK]).all() and np.isfinite(xy[:, analysis.RK]).all()
+    assert compute_metrics(track)["summary"]["joint_score_min"] == analysis.VISIBLE_SCORE
+
+
+def test_waist_up_rider_has_no_knee_stance_or_airtime_but_keeps_rotation() -> None:
+    t = timeline(3.0)
+    x = -2.0 + 1.4 * t  # travels, so stance would be measurable if the feet were seen
+    track = waist_up(make_track(t, [body(knee_deg=110, ankle_half=0.25)] * len(t), 540 * smoothstep(t, 1, 2), x_m=x))
+    m = compute_metrics(track)
+    s = m["summary"]
+    assert s["min_knee_angle_deg"] is None and s["stance"] is None and s["airtime_s"] is None
+    assert s["unavailable"] == {
+        "min_knee_angle_deg": "legs not visible",
+        "airtime_s": "feet not visible",
+        "stance": "feet not visible",
+    }
+    assert s["max_rotation_deg"] == pytest.approx(540, abs=15) and s["rotation_direction"] == "counterclockwise"
+    assert s["frames_with_rider"] == len(t)
+    assert s["frames_seen"] == {"torso": len(t), "legs": 0, "feet": 0}
+    assert all(v is None for v in m["series"]["left_knee_angle"] + m["series"]["stance_width"])
+
+
+def test_legs_seen_in_a_few_frames_are_not_enough() -> None:
+    t = timeline(2.0)  # 60 frames
+    track = waist_up(make_track(t, [body(knee_deg=110)] * len(t), np.zeros(len(t))))
+    track.kp2d[:10, [analysis.LK, analysis.RK, analysis.LA, analysis.RA], 2] = 0.9  # 10 < 25% of 60
+    s = compute_metrics(track)["summary"]
+    assert s["min_knee_angle_deg"] is None
+    assert s["unavailable"]["min_knee_angle_deg"] == "legs visible in only 10 of 60 frames"
+    track.kp2d[:20, [analysis.LK, analysis.RK, analysis.LA, analysis.RA], 2] = 0.9
+    s = compute_metrics(track)["summary"]
+    assert s["min_knee_angle_deg"] == pytest.approx(110, abs=3) and "min_knee_angle_deg" not in s["unavailable"]
+
+
+def test_rider_counts_only_frames_with_shoulders_and_hips() -> None:
+    t = timeline(1.0)
+    track = make_track(t, [body()] * len(t), np.zeros(len(t)))
+    track.kp2d[:12, analysis.LS, 2] = 0.1  # a shoulder out of the picture: not a rider frame
+    s = compute_metrics(track)["summary"]
+    assert s["frames_with_rider"] == len(t) - 12 and s["frames_seen"]["torso"] == len(t) - 12
+
+
+def test_no_rider_makes_every_summary_value_unavailable_with_a_reason() -> None:
+    t = timeline(1.0)
+    track = make_track(t, [body()] * len(t), np.zeros(len(t)))
+    track.kp2d[:, :, 2] = 0.1
+    s = compute_metrics(track)["summary"]
+    assert s["frames_with_rider"] == 0
+    assert set(s["unavailable"]) == {"max_rotation_deg", "rotation_direction", "min_knee_angle_deg", "airtime_s",
+                                     "stance"}  # fmt: skip
+    assert set(s["unavailable"].values()) == {"rider not seen (no frame shows both shoulders and hips)"}
+    assert s["max_rotation_deg"] is None and s["airtime_s"] is None and s["airborne_segments"] == []
+
+
+def test_full_body_rider_has_nothing_unavailable_but_a_stance_without_travel_says_why() -> None:
+    t = timeline(3.0)
+    m = compute_metrics(make_track(t, [body(ankle_half=0.25)] * len(t), np.zeros(len(t)), noise_px=2))
+    assert m["summary"]["unavailable"] == {
+        "stance": "rider does not travel across the picture (a camera that follows the rider hides it)"
+    }
+    assert m["summary"]["airtime_s"] == 0 and m["summary"]["min_knee_angle_deg"] is not None
