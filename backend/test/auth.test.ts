@@ -122,7 +122,11 @@ describe('sessions', () => {
     assertError(await request(h.url).post('/api/session').send({ username: 5, password: 'x' }), 400, 'invalid_body');
     assertError(await request(h.url).post('/api/session').send([]), 400, 'invalid_body');
     const malformed = await request(h.url).post('/api/session').set('Content-Type', 'application/json').send('{"username":');
-    assert.equal(malformed.status, 400);
+    assertError(malformed, 400, 'invalid_json');
+    // JSON.parse quotes what it could not read; the answer must not (it may be a password).
+    const quoted = await request(h.url).post('/api/session').set('Content-Type', 'application/json').send('hunter2-secret');
+    assertError(quoted, 400, 'invalid_json');
+    assert.ok(!quoted.text.includes('hunter2'), quoted.text);
     // Case and surrounding spaces in the name do not matter.
     assert.equal((await request(h.url).post('/api/session').set('X-Forwarded-For', address).send({ username: ' Admin ', password: TEST_ADMIN.password })).status, 200);
   });

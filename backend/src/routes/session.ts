@@ -14,6 +14,8 @@ const parseJson = express.json({ limit: '16kb', type: () => true });
 /** A JSON object body of at most 16 kB (whatever the Content-Type says; none reads as {}); anything else is a 400. */
 export const jsonBody: RequestHandler = (req, res, next) => {
   parseJson(req, res, (err?: unknown) => {
+    // JSON.parse's message can quote the body (a password): answer in our own words.
+    if ((err as { type?: string } | undefined)?.type === 'entity.parse.failed') return next(badRequest('invalid_json', 'the body is not valid JSON'));
     if (err) return next(err);
     if (req.body === undefined) req.body = {}; // no body at all: the fields' own checks answer
     if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
