@@ -432,6 +432,21 @@ class Engine:
             for node in nodes
         ]
 
+    def swarm_leave(self) -> None:
+        """`docker swarm leave --force`: only ever on an engine in a container (see snowstack/swarm/nodes.py)."""
+        with engine_errors("swarm leave"):
+            self.client.swarm.leave(force=True)
+
+    def remove_all_but_images(self) -> None:
+        """Every container, then unused networks and volumes, of this engine: only for engines in containers."""
+        with engine_errors("emptying an engine"):
+            containers = self.client.container.list(all=True)
+            if containers:
+                self.client.container.remove(containers, force=True, volumes=True)
+            self.client.network.prune()
+            for volume in self.client.volume.list():  # one by one: `prune --all` needs API 1.42
+                self.client.volume.remove(volume)
+
     def label_node(self, node: str, labels: Mapping[str, str]) -> None:
         with engine_errors(f"node update {node}"):
             self.client.node.update(node, labels_add=dict(labels))
@@ -536,6 +551,10 @@ class Engine:
     def container_main_pid(self, container: str) -> int:
         with engine_errors(f"inspecting {container}"):
             return int(self.client.container.inspect(container).state.pid or 0)
+
+    def start_container(self, container: str) -> None:
+        with engine_errors(f"docker start {container}"):
+            self.client.container.start(container)
 
     def stop_container(self, container: str, timeout_s: int = 10) -> None:
         with engine_errors(f"docker stop {container}"):

@@ -6,6 +6,9 @@ containers are created, joined and thrown away without touching it. Each node ke
 volume at /var/lib/docker (overlay2 works on a volume; the node falls back to vfs elsewhere).
 
 Everything made here carries the label `org.snowboarding.swarm=<name>`, so `destroy` finds it however a run ended.
+With `cache=True` the registry's and the nodes' volumes (image layers only) carry `org.snowboarding.swarm-cache`
+instead and outlive `destroy`: the next run pushes and pulls only what changed. Before a kept node volume is used
+or kept, its engine is emptied of everything but images (Swarm state, containers, networks, volumes).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..stack import Stack
 from .stackfile import DATA_LABEL, GPU_LABEL
 
 LABEL = "org.snowboarding.swarm"
+CACHE_LABEL = "org.snowboarding.swarm-cache"
 ENGINE_PORT = 2375
 REGISTRY_PORT = 5000
 READY_TIMEOUT_S = 90.0
@@ -42,6 +46,7 @@ class LocalSwarm:
     """The network, registry and nodes of one local Swarm (`name` prefixes every object)."""
 
     name: str
+    cache: bool = False  # keep the registry's and nodes' image volumes for the next run
     registry: str = ""  # HOST:PORT the nodes pull from (the registry container on the Swarm network)
     push_registry: str = ""  # HOST:PORT this host pushes to (published on 127.0.0.1)
     nodes: list[LocalNode] = field(default_factory=list)
@@ -72,14 +77,18 @@ def ensure_images(stack: Stack, engine: Engine, ca_bundle: str | None) -> list[s
     return [record.image for record in run_bootstrap(builder, plan) if record.outcome == "built"]
 
 
-def create(engine: Engine, stack: Stack, name: str, *, nodes: int = 1) -> LocalSwarm:
+def volume_labels(swarm: LocalSwarm) -> dict[str, str]:
+    return {CACHE_LABEL: swarm.name} if swarm.cache else {LABEL: swarm.name}
+
+
+def create(engine: Engine, stack: Stack, name: str, *, nodes: int = 1, cache: bool = False) -> LocalSwarm:
     """Network, registry and `nodes` engines; the first inits the Swarm, the others join it as workers."""
     node_image, registry_image = images(stack)
     labels = {LABEL: name}
-    swarm = LocalSwarm(name)
+    swarm = LocalSwarm(name, cache=cache)
     engine.create_network(swarm.network, labels)
     registry = f"{name}-registry"
-    engine.create_volume(registry, labels)
+    engine.create_volume(registry, volume_labels(swarm))
     engine.run_detached(
         registry_image,
         registry,
@@ -99,7 +108,7 @@ def add_node(engine: Engine, swarm: LocalSwarm, image: str, index: int, generic_
     """Start one node; the first inits the Swarm (labelled for MongoDB), later ones join as workers."""
     name = f"{swarm.name}-node{index}"
     labels = {LABEL: swarm.name}
-    engine.create_volume(name, labels)
+    engine.create_volume(name, volume_labels(swarm))
     flags = [f"--insecure-registry={swarm.registry}", *(f"--node-generic-resource={r}" for r in generic_resources)]
     engine.run_detached(
         image,
@@ -115,8 +124,7 @@ def add_node(engine: Engine, swarm: LocalSwarm, image: str, index: int, generic_
     )
     node = LocalNode(name, engine.container_address(name, swarm.network), f"tcp://127.0.0.1:{engine.host_port(name, ENGINE_PORT)}")
     wait_ready(node)
-    if node.engine.swarm_state() == "active":  # a kept volume remembers an old Swarm
-        raise SnowstackError(f"{name}'s volume holds an old Swarm state: run the cleanup (destroy) first")
+    empty_but_images(node.engine)  # a kept volume from a run that ended without `destroy`
     if not swarm.nodes:
         node.engine.swarm_init(node.address)
         node.engine.label_node(name, {DATA_LABEL: "true"})
@@ -142,13 +150,44 @@ def wait_ready(node: LocalNode, timeout_s: float = READY_TIMEOUT_S) -> None:
         time.sleep(0.5)
 
 
-def destroy(engine: Engine, name: str) -> list[str]:
-    """Remove every container, volume and network labelled for this local Swarm; what was removed."""
+def empty_but_images(node: Engine) -> None:
+    """Out of any Swarm, no containers, networks or volumes: what a node's kept volume may hold (images only)."""
+    if node.swarm_state() != "inactive":
+        node.swarm_leave()
+    node.remove_all_but_images()
+
+
+def _emptied(engine: Engine, container: str) -> bool:
+    """Empty a kept node's engine (True), or say it cannot be (not running, not answering: False)."""
+    try:
+        if not engine.container_running(container):
+            engine.start_container(container)  # a node a test stopped: its images are worth keeping too
+        node = LocalNode(container, "", f"tcp://127.0.0.1:{engine.host_port(container, ENGINE_PORT)}")
+        wait_ready(node)
+        empty_but_images(node.engine)
+    except SnowstackError:
+        return False
+    return True
+
+
+def destroy(engine: Engine, name: str, *, purge: bool = False) -> list[str]:
+    """Remove every container, volume and network labelled for this local Swarm (with `purge`, the cached image
+    volumes too); what was removed. Kept node volumes are emptied of all but images first."""
     removed = []
     label = f"{LABEL}={name}"
+    cached = set(engine.volumes_labelled(f"{CACHE_LABEL}={name}"))
     for container in engine.containers_labelled(label):
+        if container in cached and not purge and not _emptied(engine, container):
+            cached.discard(container)  # an engine that cannot be emptied is not kept
+            engine.remove_container(container)
+            engine.remove_volume(container)
+            removed += [container, f"volume {container}"]
+            continue
         engine.remove_container(container)
         removed.append(container)
+    for volume in sorted(cached) if purge else []:
+        engine.remove_volume(volume)
+        removed.append(volume)
     for volume in engine.volumes_labelled(label):
         engine.remove_volume(volume)
         removed.append(volume)
