@@ -8,18 +8,13 @@ export interface Config {
   mongodbUri: string;
   mongodbDb: string;
   poseServiceUrl: string;
+  /** The API's own staging folder: uploads in flight (multipart temp files, tus) and media from before GridFS. */
   uploadDir: string;
   maxUploadBytes: number;
-  jobConcurrency: number;
   /** Uploads longer than this are refused (413) after the upload-time probe. */
   maxDurationS: number;
-  poseTimeoutMs: number;
-  jobMaxAttempts: number;
-  jobBackoffMs: number;
-  jobHeartbeatMs: number;
-  jobStaleMs: number;
-  jobPollMs: number;
   readyTimeoutMs: number;
+  /** How often the SSE watcher reads the subscribed jobs (the pose workers change them from other processes). */
   ssePollMs: number;
   /** Host names the API answers to (DNS-rebinding guard); see requestGuards.ts. */
   allowedHosts: string[];
@@ -27,8 +22,10 @@ export interface Config {
   allowedOrigins: string[];
   /** An upload file with no video document is removed once its mtime is this old (in-flight uploads are younger). */
   orphanGraceMs: number;
-  /** TEST ONLY (TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME=1): uploads stop for good between the file rename and the insert. */
-  testPauseAfterUploadRename: boolean;
+  /** TEST ONLY (TEST_ONLY_PAUSE_AFTER_UPLOAD_STORE=1): uploads stop for good between the GridFS write and the insert. */
+  testPauseAfterUploadStore: boolean;
+  /** TEST ONLY (TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES=n): the start-up media migration stalls after n bytes. */
+  testPauseMigrationAfterBytes: number | null;
   /** Accounts and sessions (see auth/): sign-in is on unless AUTH_DISABLED=true with a loopback PUBLIC_BIND_ADDRESS. */
   auth: AuthConfig;
 }
@@ -186,7 +183,7 @@ export function loadConfig(env: Env): Config {
   const mongodbUri = readMongoUri(env);
   const uploadDirRaw = env.UPLOAD_DIR?.trim() || '/data/uploads';
   if (!path.isAbsolute(uploadDirRaw)) {
-    throw new ConfigError(`UPLOAD_DIR=${JSON.stringify(uploadDirRaw)} must be an absolute path (the pose service sees the same path)`);
+    throw new ConfigError(`UPLOAD_DIR=${JSON.stringify(uploadDirRaw)} must be an absolute path`);
   }
   const config: Config = {
     port: readInt(env, 'PORT', 3001, 0, 65535),
@@ -196,23 +193,14 @@ export function loadConfig(env: Env): Config {
     uploadDir: path.resolve(uploadDirRaw),
     maxUploadBytes: readInt(env, 'MAX_UPLOAD_MB', 500, 1, 100_000) * 1024 * 1024,
     maxDurationS: readInt(env, 'MAX_DURATION_S', 600, 1, 86_400),
-    jobConcurrency: readInt(env, 'JOB_CONCURRENCY', 2, 0, 64),
-    poseTimeoutMs: readInt(env, 'POSE_TIMEOUT_MS', 600_000, 100, 86_400_000),
-    jobMaxAttempts: readInt(env, 'JOB_MAX_ATTEMPTS', 3, 1, 100),
-    jobBackoffMs: readInt(env, 'JOB_BACKOFF_MS', 2_000, 0, 3_600_000),
-    jobHeartbeatMs: readInt(env, 'JOB_HEARTBEAT_MS', 5_000, 10, 600_000),
-    jobStaleMs: readInt(env, 'JOB_STALE_MS', 30_000, 50, 3_600_000),
-    jobPollMs: readInt(env, 'JOB_POLL_MS', 1_000, 10, 600_000),
     readyTimeoutMs: readInt(env, 'READY_TIMEOUT_MS', 2_000, 50, 60_000),
     ssePollMs: readInt(env, 'SSE_POLL_MS', 1_000, 10, 60_000),
     allowedHosts: readList(env, 'ALLOWED_HOSTS', DEFAULT_ALLOWED_HOSTS, (h) => hostnameOf(h) === h, 'localhost,127.0.0.1,[::1],backend-api'),
     allowedOrigins: readList(env, 'ALLOWED_ORIGINS', [], (o) => originAuthority(o) !== null && !o.endsWith('/'), 'http://localhost:5173'),
     orphanGraceMs: readInt(env, 'UPLOAD_ORPHAN_GRACE_S', 600, 0, 30 * 86_400) * 1000,
-    testPauseAfterUploadRename: env.TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME === '1',
+    testPauseAfterUploadStore: env.TEST_ONLY_PAUSE_AFTER_UPLOAD_STORE === '1',
+    testPauseMigrationAfterBytes: env.TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES ? readInt(env, 'TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES', 0, 1, Number.MAX_SAFE_INTEGER) : null,
     auth: readAuthConfig(env),
   };
-  if (config.jobStaleMs <= config.jobHeartbeatMs) {
-    throw new ConfigError(`JOB_STALE_MS (${config.jobStaleMs}) must be greater than JOB_HEARTBEAT_MS (${config.jobHeartbeatMs})`);
-  }
   return config;
 }

@@ -9,7 +9,10 @@ export interface VideoDoc {
   title: string | null;
   role: Role;
   originalName: string | null;
-  storedName: string;
+  /** The upload's name on the API's local uploads folder, from before media moved to GridFS (migration reads it). */
+  storedName?: string | null;
+  /** The uploaded file, byte for byte, in the GridFS bucket `media` (absent only on videos not migrated yet). */
+  originalFileId?: ObjectId | null;
   size: number;
   sha256: string;
   container: Container;
@@ -24,8 +27,9 @@ export interface VideoDoc {
   riderTrackId: number | null;
   /** What ffprobe (at upload) and then the pose service's /v1/probe (at ingest) found; absent on videos from before probing. */
   probe?: VideoProbe | null;
-  /** Browser-safe H.264 rendition, poster and sprite strip, under derivedDir; absent until ingest made them. */
+  /** Before GridFS: the folder of the local derived files (migration reads it; new videos never have it). */
   derivedDir?: string | null;
+  /** Browser-safe H.264 rendition, poster and sprite strip in GridFS; absent until the ingest task made them. */
   rendition?: DerivedFile | null;
   poster?: DerivedFile | null;
   sprite?: DerivedFile | null;
@@ -54,9 +58,13 @@ export interface VideoProbe {
   hasAudio: boolean | null;
 }
 
-/** A file the ingest stage derived from the upload; `name` is relative to the uploads folder. */
+/**
+ * A file the ingest task derived from the upload, stored in GridFS (`fileId`). `name` is the old local shape
+ * (relative to the uploads folder), found only on videos the start-up migration has not moved yet.
+ */
 export interface DerivedFile {
-  name: string;
+  fileId?: ObjectId;
+  name?: string;
   width: number | null;
   height: number | null;
   size: number | null;
@@ -81,24 +89,80 @@ export interface IngestTiming {
   totalS: number;
 }
 
+export type JobStage = 'ingest' | 'analysis' | 'finish';
+/** Why a job or task failed, as the pose workers classify it (the API turns it into the rider's words). */
+export type ErrorKind = 'undecodable' | 'unsupported' | 'no_frames' | 'ingest_failed' | 'internal' | 'cancelled';
+
+/** An analysis job (docs/contracts.md, "the work queue"): the API creates, retries and deletes it; pose workers move it. */
 export interface JobDoc {
   _id: ObjectId;
   videoId: ObjectId;
   state: JobState;
+  /** Absent on jobs from before the work queue. */
+  stage?: JobStage | null;
+  /** framesDone / framesTotal once known (0 before), 1 at done; never decreases. */
   progress: number;
+  framesTotal?: number | null;
+  framesDone?: number;
+  segmentsTotal?: number | null;
+  segmentsDone?: number;
+  /** Failures caused by the video itself. */
   attempts: number;
-  /** Plain words for the rider (what happened, what happens next); null when nothing went wrong. */
+  errorKind?: ErrorKind | null;
+  /** Plain words for the rider; written by older APIs and by reconciliation, otherwise derived from errorKind. */
   error: string | null;
-  /** The technical cause behind `error`, for the details pane and the logs; absent on jobs from before it existed. */
+  /** The technical cause, for the details pane and the logs; absent on jobs from before it existed. */
   errorDetail?: string | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** Not before this time may a worker claim it (backoff after a failed attempt). */
+  /** Fields of the retired in-API worker, still on old jobs. */
+  runAfter?: Date;
+  heartbeatAt?: Date | null;
+  workerId?: string | null;
+}
+
+export type TaskKind = 'ingest' | 'segment' | 'finish';
+
+/** One unit of work a pose worker claims (docs/contracts.md); the API inserts ingest tasks and deletes tasks. */
+export interface TaskDoc {
+  _id: ObjectId;
+  jobId: ObjectId;
+  videoId: ObjectId;
+  kind: TaskKind;
+  seq: number;
+  state: JobState;
+  /** The job's createdAt: FIFO across jobs. */
+  priority: Date;
+  frameStart?: number;
+  frameEnd?: number;
+  attempts: number;
+  lost: number;
   runAfter: Date;
-  heartbeatAt: Date | null;
   workerId: string | null;
+  leaseUntil: Date | null;
+  heartbeatAt: Date | null;
+  errorKind: ErrorKind | null;
+  errorDetail: string | null;
+  result: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** A pose worker's presence (written by the workers); live while heartbeatAt is recent. */
+export interface WorkerDoc {
+  _id: string;
+  hostname?: string;
+  pid?: number;
+  backend?: string;
+  device?: string;
+  startedAt?: Date;
+  heartbeatAt: Date;
+  taskId?: ObjectId | null;
+  /** Analysed frames per second, moving average; null until the worker has finished a segment. */
+  framesPerSecond?: number | null;
 }
 
 /**
@@ -126,16 +190,39 @@ export interface FrameChunkDoc {
   frames: PoseFrame[];
 }
 
+/**
+ * A video's metrics. Split (workers write it): summary and shape here, the per-frame series in `metric_series`
+ * chunks of METRIC_FRAMES_PER_CHUNK frames, so a 30-minute clip stays far under 16 MB per document. Old
+ * single documents carry the whole JSON in `metrics`.
+ */
 export interface MetricsDoc {
   _id: ObjectId; // the video id
-  metrics: unknown;
+  metrics?: unknown;
+  summary?: unknown;
+  seriesKeys?: string[];
+  frames?: number;
+  seriesChunks?: number;
+}
+
+export const METRIC_FRAMES_PER_CHUNK = 1_000;
+
+export interface MetricSeriesDoc {
+  _id?: ObjectId;
+  videoId: ObjectId;
+  chunk: number;
+  t: number[];
+  series: Record<string, unknown[]>;
+  smoothed: Record<string, unknown[]>;
 }
 
 export interface Collections {
   videos: Collection<VideoDoc>;
   jobs: Collection<JobDoc>;
+  tasks: Collection<TaskDoc>;
+  workers: Collection<WorkerDoc>;
   frames: Collection<FrameChunkDoc>;
   metrics: Collection<MetricsDoc>;
+  metricSeries: Collection<MetricSeriesDoc>;
 }
 
 export interface Database {
@@ -154,8 +241,11 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     collections: {
       videos: db.collection<VideoDoc>('videos'),
       jobs: db.collection<JobDoc>('jobs'),
+      tasks: db.collection<TaskDoc>('tasks'),
+      workers: db.collection<WorkerDoc>('workers'),
       frames: db.collection<FrameChunkDoc>('pose_frames'),
       metrics: db.collection<MetricsDoc>('metrics'),
+      metricSeries: db.collection<MetricSeriesDoc>('metric_series'),
     },
   };
 }
@@ -166,11 +256,15 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.videos.createIndex({ createdAt: -1, _id: -1 }),
     c.videos.createIndex({ role: 1, status: 1, createdAt: -1 }),
     c.videos.createIndex({ status: 1, createdAt: -1 }),
-    // The claim query: oldest claimable queued job first.
-    c.jobs.createIndex({ state: 1, runAfter: 1, createdAt: 1 }),
-    // The stale-heartbeat sweep.
-    c.jobs.createIndex({ state: 1, heartbeatAt: 1 }),
+    // Queue positions: queued and running jobs by age.
+    c.jobs.createIndex({ state: 1, createdAt: 1 }),
     c.jobs.createIndex({ videoId: 1 }),
+    // The workers' claim, and the API's cancel/retry by job or video (the workers may create the same ones).
+    c.tasks.createIndex({ state: 1, runAfter: 1, priority: 1, seq: 1 }),
+    c.tasks.createIndex({ jobId: 1 }),
+    c.tasks.createIndex({ videoId: 1 }),
+    c.workers.createIndex({ heartbeatAt: 1 }),
+    c.metricSeries.createIndex({ videoId: 1, chunk: 1 }, { unique: true }),
     c.frames.createIndex({ videoId: 1, chunk: 1 }, { unique: true }),
     c.frames.createIndex({ videoId: 1, tStart: 1 }),
   ]);

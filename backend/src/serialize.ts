@@ -1,16 +1,29 @@
 import type { JobDoc, VideoDoc, VideoProbe } from './db.js';
+import { emptySnapshot, queueFields, type QueueSnapshot } from './jobs/queueView.js';
+import { riderError } from './jobs/riderErrors.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-/** The contract's Job. */
-export function toJob(job: JobDoc) {
+/** The contract's Job; the queue fields (position, ETA, waiting, running segments) come from `queue`. */
+export function toJob(job: JobDoc, queue: QueueSnapshot = emptySnapshot()) {
+  const q = queueFields(job, queue);
+  const segmentsDone = job.segmentsDone ?? 0;
   return {
     id: job._id.toHexString(),
     videoId: job.videoId.toHexString(),
     state: job.state,
+    stage: job.state === 'done' || job.state === 'failed' ? null : (job.stage ?? null),
     progress: job.progress,
+    framesDone: job.framesDone ?? 0,
+    framesTotal: job.framesTotal ?? null,
+    segments: q.segments,
+    waiting: q.waiting,
+    queuePosition: q.queuePosition,
+    etaS: q.etaS,
+    /** Pose frames of finished segments are readable (GET …/pose) before the job is done. */
+    partial: job.state !== 'done' && segmentsDone > 0,
     attempts: job.attempts,
-    error: job.error,
+    error: riderError(job),
     errorDetail: job.errorDetail ?? null,
     createdAt: iso(job.createdAt),
     updatedAt: iso(job.updatedAt),
@@ -25,7 +38,7 @@ export interface VideoOwner {
 }
 
 /** The contract's Video; its status is the job's state when the job is at hand. `owner` is null only for a video with none. */
-export function toVideo(video: VideoDoc, job: JobDoc | null, owner: VideoOwner | null = null) {
+export function toVideo(video: VideoDoc, job: JobDoc | null, owner: VideoOwner | null = null, queue?: QueueSnapshot) {
   return {
     id: video._id.toHexString(),
     owner,
@@ -37,7 +50,7 @@ export function toVideo(video: VideoDoc, job: JobDoc | null, owner: VideoOwner |
     container: video.container,
     createdAt: iso(video.createdAt),
     status: job?.state ?? video.status,
-    job: job ? toJob(job) : null,
+    job: job ? toJob(job, queue) : null,
     fps: video.fps,
     durationS: video.durationS,
     // Display size: what the viewer sees once rotation is applied (the pose keypoints use the same frame).

@@ -6,67 +6,76 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectDatabase, ensureIndexes, type Database } from './db.js';
 import { JobEvents } from './jobs/events.js';
 import { httpPoseClient, type PoseClient } from './jobs/poseClient.js';
-import { RenditionBackfill } from './jobs/ingest.js';
-import { JobWorker } from './jobs/worker.js';
+import { enqueueOrphanJobs } from './jobs/queue.js';
+import { QueueView } from './jobs/queueView.js';
+import { JobWatch } from './jobs/watch.js';
+import { migrateLocalMedia } from './media/migrate.js';
+import { MediaStore } from './media/store.js';
 import { log } from './log.js';
 import { reconcileUploads } from './upload/reconcile.js';
 import { adoptOwnerlessVideos, ensureFirstAdmin } from './auth/bootstrap.js';
 import { authCollections, ensureAuthIndexes } from './auth/store.js';
 
+/** A queued or running job with no task, this old, is from before the work queue (or its API died mid-upload). */
+const ORPHAN_JOB_AGE_MS = 60_000;
+
 export interface RunningApi {
   server: Server;
-  worker: JobWorker;
-  backfill: RenditionBackfill;
   db: Database;
+  media: MediaStore;
+  watch: JobWatch;
   port: number;
-  /** Graceful: stop accepting, re-queue in-flight jobs, close MongoDB. */
+  /** Graceful: stop accepting, end the event streams, close MongoDB. */
   close(): Promise<void>;
 }
 
-/** Connects, creates indexes, starts the HTTP server and the job worker. */
+/**
+ * Connects, creates indexes, moves media left on the local uploads folder into GridFS, gives jobs from before the
+ * work queue their ingest task, and starts the HTTP server. Videos are analysed by the pose workers (their own
+ * processes); the API only creates, cancels, retries and reads jobs.
+ */
 export async function startApi(config: Config, opts: { pose?: PoseClient; logger?: typeof log } = {}): Promise<RunningApi> {
   const logger = opts.logger ?? log;
   await mkdir(config.uploadDir, { recursive: true });
   const db = await connectDatabase(config.mongodbUri, config.mongodbDb);
   await ensureIndexes(db.collections);
+  const media = new MediaStore(db.db);
+  await media.ensureIndexes();
+  await migrateLocalMedia(db.collections, media, { uploadDir: config.uploadDir, log: logger, pauseAfterBytes: config.testPauseMigrationAfterBytes });
   // Accounts: the first admin (ADMIN_USERNAME / ADMIN_PASSWORD_FILE), then videos from before accounts go to them.
   const auth = authCollections(db.db);
   await ensureAuthIndexes(auth, db.collections.videos);
   await ensureFirstAdmin(auth, config.auth, logger);
   await adoptOwnerlessVideos(auth, db.collections.videos, config.auth, logger);
   const reconcile = () =>
-    reconcileUploads(db.collections, config.uploadDir, config.orphanGraceMs, logger).catch((err) => {
-      logger('upload reconciliation failed', err);
-    });
+    reconcileUploads(db.collections, media, config.uploadDir, config.orphanGraceMs, logger)
+      .then(() => enqueueOrphanJobs(db.collections, ORPHAN_JOB_AGE_MS))
+      .then((ids) => {
+        if (ids.length) logger(`${ids.length} job(s) without a task (from before the work queue) got an ingest task: ${ids.join(', ')}`);
+      })
+      .catch((err) => {
+        logger('upload reconciliation failed', err);
+      });
   await reconcile();
   // Again later: orphans younger than the grace period at start-up are removed once they are old enough.
   const reconcileTimer = setInterval(() => void reconcile(), Math.max(10_000, Math.min(config.orphanGraceMs, 300_000)));
   reconcileTimer.unref();
   const events = new JobEvents();
   const pose = opts.pose ?? httpPoseClient(config.poseServiceUrl);
-  const app = createApp({ config, db, pose, events, log: logger });
-  const worker = new JobWorker({ collections: db.collections, config, pose, events, log: logger });
-  await worker.start();
+  const queue = new QueueView(db.collections);
+  const watch = new JobWatch(db.collections, queue, events, config.ssePollMs);
+  const app = createApp({ config, db, media, queue, watch, pose, events, log: logger });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  // Renditions and posters for videos stored before the ingest stage: in the background, never blocking readiness.
-  const backfill = new RenditionBackfill({
-    collections: db.collections,
-    uploadDir: config.uploadDir,
-    pose,
-    timeoutMs: config.poseTimeoutMs,
-    log: logger,
-  });
-  void backfill.start();
   let closing: Promise<void> | null = null;
   return {
     server,
-    worker,
-    backfill,
     db,
+    media,
+    watch,
     port,
     close() {
       closing ??= shutdown();
@@ -76,7 +85,7 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
 
   async function shutdown(): Promise<void> {
     clearInterval(reconcileTimer);
-    await Promise.all([worker.stop(), backfill.stop()]);
+    watch.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -103,12 +112,12 @@ async function main(): Promise<void> {
     console.error(`backend-api: could not start: ${(err as Error).message} (is MongoDB at MONGODB_URI reachable? is UPLOAD_DIR writable?)`);
     process.exit(1);
   }
-  log(`backend-api listening on :${api.port} (worker ${api.worker.workerId}, concurrency ${config.jobConcurrency})`);
+  log(`backend-api listening on :${api.port}`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal} received: re-queueing in-flight jobs and shutting down`);
+    log(`${signal} received: shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     api.close().then(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { ObjectId } from 'mongodb';
 import request from 'supertest';
 import { startHarness, type Harness } from './support/harness.js';
 import { heifBytes, minimalEbml, minimalMp4, pngBytes } from './support/fixtures.js';
@@ -77,11 +78,11 @@ describe('bad input is refused with {error, detail}', () => {
     const answer = await fetch(`${h.url}/api/videos`, { method: 'POST', body: form, headers: h.session.headers });
     assert.equal(answer.status, 202, await answer.clone().text());
     const res = { body: (await answer.json()) as { videoId: string; jobId: string } };
-    const files = await readdir(h.uploadDir);
-    assert.deepEqual(files, [`${res.body.videoId}.mp4`]);
+    assert.deepEqual(await readdir(h.uploadDir), [], 'nothing on the disk: the original is in GridFS');
+    const stored = await h.api.media.files.findOne({ 'metadata.videoId': new ObjectId(res.body.videoId) });
+    assert.equal(stored?.filename, `${res.body.videoId}.mp4`, 'stored under our own name');
     const video = await h.http.get(`/api/videos/${res.body.videoId}`);
     assert.equal(video.body.originalName, 'evil.mp4');
-    await h.waitForJob(res.body.jobId, ['done']);
     assert.equal((await h.http.delete(`/api/videos/${res.body.videoId}`)).status, 204);
   });
 

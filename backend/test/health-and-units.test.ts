@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { nextStateAfterFailure, retryDelayMs } from '../src/jobs/backoff.js';
-import { chunkFrames } from '../src/jobs/worker.js';
+import { buildSnapshot, queueFields } from '../src/jobs/queueView.js';
+import { riderError } from '../src/jobs/riderErrors.js';
 import { parseRange } from '../src/routes/videos.js';
 import { cleanOriginalName } from '../src/upload/receive.js';
 import { detectContainer } from '../src/upload/sniff.js';
 import { ObjectId } from 'mongodb';
-import { frameFor } from './support/fakePoseService.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { heifBytes, minimalEbml, minimalMov, minimalMp4, minimalWebm, pngBytes } from './support/fixtures.js';
 
@@ -107,10 +106,9 @@ describe('configuration', () => {
       [{ ...base, MONGODB_URI: 'postgres://x' }, /^MONGODB_URI=.*must use mongodb:/],
       [{ ...base, POSE_SERVICE_URL: 'not a url' }, /^POSE_SERVICE_URL=.*not a valid URL/],
       [{ ...base, PORT: '70000' }, /^PORT=70000 is out of range/],
-      [{ ...base, JOB_CONCURRENCY: 'two' }, /^JOB_CONCURRENCY="two" is not an integer/],
+      [{ ...base, SSE_POLL_MS: 'two' }, /^SSE_POLL_MS="two" is not an integer/],
       [{ ...base, MAX_UPLOAD_MB: '-1' }, /^MAX_UPLOAD_MB="-1" is not an integer/],
       [{ ...base, UPLOAD_DIR: 'relative/dir' }, /^UPLOAD_DIR=.*absolute/],
-      [{ ...base, JOB_HEARTBEAT_MS: '5000', JOB_STALE_MS: '1000' }, /^JOB_STALE_MS/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
@@ -119,24 +117,56 @@ describe('configuration', () => {
 });
 
 describe('job decisions', () => {
-  it('backs off exponentially, capped', () => {
-    assert.deepEqual([1, 2, 3, 4].map((a) => retryDelayMs(1000, a)), [1000, 2000, 4000, 8000]);
-    assert.equal(retryDelayMs(1000, 30), 300_000);
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+  const job = (n: number, state: 'queued' | 'running' | 'done' | 'failed', framesTotal: number | null = null, framesDone = 0) => ({
+    _id: new ObjectId(n.toString(16).padStart(24, '0')),
+    state,
+    createdAt: at(n),
+    framesTotal,
+    framesDone,
+    segmentsTotal: framesTotal === null ? null : 4,
+    segmentsDone: framesDone === 0 ? 0 : 1,
   });
-  it('retries retryable failures until the last attempt', () => {
-    assert.equal(nextStateAfterFailure(1, 3, true), 'queued');
-    assert.equal(nextStateAfterFailure(3, 3, true), 'failed');
-    assert.equal(nextStateAfterFailure(1, 3, false), 'failed');
-  });
-  it('chunks frames with their time span', () => {
-    const frames = Array.from({ length: 250 }, (_, i) => frameFor(i, 25));
-    const chunks = chunkFrames(new ObjectId(), frames);
-    assert.deepEqual(chunks.map((c) => [c.chunk, c.frames.length, c.tStart, c.tEnd]), [
-      [0, 100, 0, 99 / 25],
-      [1, 100, 4, 199 / 25],
-      [2, 50, 8, 249 / 25],
+
+  it('puts queued jobs in line by age and estimates their wait from the live workers and the frames ahead', () => {
+    // Oldest first: a running job with 300 of 1,000 frames done, a planned queued one (500), an unplanned one.
+    const jobs = [job(3, 'queued'), job(1, 'running', 1000, 300), job(2, 'queued', 500), job(4, 'done', 900, 900)];
+    const snap = buildSnapshot([{ framesPerSecond: 30 }, { framesPerSecond: 20 }, { framesPerSecond: null }], jobs, [
+      { jobId: jobs[1]!._id, kind: 'segment' },
+      { jobId: jobs[1]!._id, kind: 'segment' },
+      { jobId: jobs[1]!._id, kind: 'finish' },
     ]);
-    assert.deepEqual(chunkFrames(new ObjectId(), []), []);
+    const running = queueFields(jobs[1]!, snap);
+    assert.deepEqual(running, { segments: { total: 4, done: 1, running: 2 }, waiting: null, queuePosition: null, etaS: 14 }); // 700 / 50
+    const second = queueFields(jobs[2]!, snap);
+    assert.equal(second.queuePosition, 1);
+    assert.equal(second.etaS, 24); // (700 + 500) / 50
+    const unplanned = queueFields(jobs[0]!, snap);
+    assert.equal(unplanned.queuePosition, 2);
+    // Not planned yet: counts as the typical planned job ((1,000 + 500 ) / 2 frames).
+    assert.equal(unplanned.etaS, 39); // (700 + 500 + 750) / 50
+    assert.deepEqual(queueFields(jobs[3]!, snap), { segments: { total: 4, done: 1, running: 0 }, waiting: null, queuePosition: null, etaS: null });
+  });
+
+  it('says a job waits for workers when none is live, and has no ETA without a measured rate', () => {
+    const jobs = [job(1, 'queued', 100)];
+    assert.deepEqual(queueFields(jobs[0]!, buildSnapshot([], jobs, [])), {
+      segments: { total: 4, done: 0, running: 0 }, waiting: 'workers', queuePosition: 1, etaS: null,
+    });
+    assert.equal(queueFields(jobs[0]!, buildSnapshot([{ framesPerSecond: null }], jobs, [])).etaS, null);
+    assert.equal(queueFields(jobs[0]!, buildSnapshot([{ framesPerSecond: null }], jobs, [])).waiting, null);
+  });
+
+  it('words failures for the rider from the workers\' errorKind', () => {
+    assert.match(String(riderError({ state: 'failed', error: null, errorKind: 'undecodable' })), /^This file is damaged/);
+    assert.match(String(riderError({ state: 'queued', error: null, errorKind: 'undecodable' })), /tried once more automatically/);
+    assert.equal(riderError({ state: 'running', error: null, errorKind: null }), null);
+    assert.equal(riderError({ state: 'done', error: null, errorKind: 'internal' }), null);
+    assert.equal(riderError({ state: 'failed', error: 'Stored words.', errorKind: 'internal' }), 'Stored words.', 'an older stored sentence wins');
+    assert.equal(riderError({ state: 'failed', error: null, errorKind: 'something-new' }), null);
+    for (const kind of ['undecodable', 'unsupported', 'no_frames', 'ingest_failed', 'internal', 'cancelled']) {
+      assert.doesNotMatch(String(riderError({ state: 'failed', error: null, errorKind: kind })), /\b[45]\d\d\b|Error|errno|_/, kind);
+    }
   });
   it('keeps only a display name from the client file name', () => {
     assert.equal(cleanOriginalName('../../etc/passwd'), 'passwd');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
@@ -10,15 +12,25 @@ import { contentDisposition } from '../src/routes/videos.js';
 import { refusalFor, summariseFfprobe } from '../src/upload/probe.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { fakeMp4Header, ffmpegClip, minimalMp4, portraitMp4, realMp4 } from './support/fixtures.js';
+import { startPoseWorker, type PoseWorker } from './support/poseWorker.js';
 
 /*
- * Phone footage (issue 13), API side: the upload-time ffprobe check, the job's ingest stage (probe, rendition,
- * poster through the pose service; here its test double, which runs the real ffprobe/ffmpeg), the stream /
- * original / poster endpoints and the background backfill for videos stored before ingest existed.
+ * Phone footage (issue 13), API side: the upload-time ffprobe check, the ingest task (probe, rendition, poster,
+ * sprite, made by the real pose worker into GridFS), and the stream / original / poster / sprite endpoints.
  */
 
 const pattern = (size: string, rate: number, seconds: number) => ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}:duration=${seconds}`];
-const exists = (p: string) => access(p).then(() => true, () => false);
+
+/** Downloads an API file into a temp file (for ffprobe) and returns its path. */
+async function saved(h: Harness, url: string, name: string): Promise<string> {
+  const res = await bytesOf(h.http.get(url));
+  assert.equal(res.status, 200, url);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'served-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, name);
+  await writeFile(file, res.body);
+  return file;
+}
 
 function ffprobeJson(file: string): any {
   return JSON.parse(
@@ -43,7 +55,7 @@ function bytesOf(req: request.Test) {
 
 /** Reads a job's SSE stream to its end and returns every progress value it carried. */
 async function progressOf(url: string, headers: Record<string, string>): Promise<number[]> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(120_000) });
   const text = await res.text();
   return [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!)).filter((d) => typeof d.progress === 'number').map((d) => d.progress);
 }
@@ -105,7 +117,6 @@ describe('upload-time probe', () => {
       const video = (await h.http.get(`/api/videos/${res.body.videoId}`)).body;
       assert.equal(video.probe.codec, codec, name);
       assert.ok(video.width > 0 && video.height > 0, name);
-      await h.waitForJob(res.body.jobId, ['done']);
     }
   });
 
@@ -126,13 +137,27 @@ describe('upload-time probe', () => {
   });
 });
 
-describe('ingest stage, rendition, poster and original', () => {
+describe('ingest by the real pose worker: rendition, poster and original from the media store', () => {
   let h: Harness;
+  let worker: PoseWorker | null = null;
   before(async () => {
     h = await startHarness();
   });
   after(async () => {
+    await worker?.stop();
     await h?.close();
+  });
+
+  it('serves the original on /stream while no rendition exists', async () => {
+    const bytes = minimalMp4(3);
+    const res = await h.upload(bytes);
+    const before = await h.http.get(`/api/videos/${res.body.videoId}/stream`).set('Range', 'bytes=0-9');
+    assert.equal(before.status, 206);
+    assert.equal(before.headers['content-range'], `bytes 0-9/${bytes.length}`, 'the original while no rendition exists');
+    const video = (await h.http.get(`/api/videos/${res.body.videoId}`)).body;
+    assert.deepEqual([video.posterUrl, video.renditionReady], [null, false]);
+    assert.equal((await h.http.get(`/api/videos/${res.body.videoId}/poster`)).status, 404);
+    assert.equal((await h.http.delete(`/api/videos/${res.body.videoId}`)).status, 204);
   });
 
   it('analyses a portrait phone clip in display orientation and serves an H.264 rendition of it', async () => {
@@ -145,7 +170,8 @@ describe('ingest stage, rendition, poster and original', () => {
     assert.deepEqual([early.width, early.height], [480, 640]);
 
     const progress = progressOf(`${h.url}/api/jobs/${jobId}/events`, h.session.headers);
-    const job = await h.waitForJob(jobId, ['done', 'failed']);
+    worker = await startPoseWorker(h.mongo.uri, h.config.mongodbDb);
+    const job = await h.waitForJob(jobId, ['done', 'failed'], 120_000);
     assert.equal(job.state, 'done', JSON.stringify(job));
     const seen = await progress;
     assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `progress went backwards: ${seen}`);
@@ -166,11 +192,10 @@ describe('ingest stage, rendition, poster and original', () => {
     assert.equal(typeof video.timing.probeS, 'number');
     assert.equal(typeof video.timing.ingestS, 'number');
     assert.equal(typeof video.timing.poseS, 'number');
-    assert.equal(h.pose.ingestCalls.length, 1);
-    assert.equal(h.pose.ingestCalls[0]!.outDir, path.join(h.uploadDir, `${videoId}.derived`));
+    assert.deepEqual(await readdir(h.uploadDir), [], 'nothing on the API\'s disk: the worker wrote into GridFS');
 
     // /stream now serves the rendition: H.264 High, yuv420p, rotation applied, every frame kept.
-    const renditionPath = path.join(h.uploadDir, `${videoId}.derived`, 'rendition.mp4');
+    const renditionPath = await saved(h, `/api/videos/${videoId}/stream`, 'rendition.mp4');
     const r = ffprobeJson(renditionPath).streams[0];
     assert.equal(r.codec_name, 'h264');
     assert.equal(r.profile, 'High');
@@ -205,101 +230,19 @@ describe('ingest stage, rendition, poster and original', () => {
     assert.equal(video.spriteUrl, `/api/videos/${videoId}/sprite`);
     assert.deepEqual(
       { ...video.spriteLayout, times: video.spriteLayout.times.length },
-      { columns: 5, rows: 1, tileWidth: 60, tileHeight: 80, times: 5 },
+      // The pose service's sprite: thumbnails with a long side of 160 (docs/contracts.md), one per 0.1 s here.
+      { columns: 9, rows: 1, tileWidth: 120, tileHeight: 160, times: 9 },
     );
     const sprite = await bytesOf(h.http.get(`/api/videos/${videoId}/sprite`));
     assert.equal(sprite.status, 200);
     assert.equal(sprite.headers['content-type'], 'image/jpeg');
-    const tiles = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', path.join(h.uploadDir, `${videoId}.derived`, 'sprite.jpg')], { encoding: 'utf8' })).streams[0];
-    assert.deepEqual([tiles.width, tiles.height], [300, 80]);
+    const tiles = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', await saved(h, `/api/videos/${videoId}/sprite`, 'sprite.jpg')], { encoding: 'utf8' })).streams[0];
+    assert.deepEqual([tiles.width, tiles.height], [9 * 120, 160]);
 
     // Deleting the video removes its derived files too.
     assert.equal((await h.http.delete(`/api/videos/${videoId}`)).status, 204);
-    assert.equal(await exists(path.join(h.uploadDir, `${videoId}.derived`)), false);
+    assert.equal(await h.api.media.files.countDocuments({ 'metadata.videoId': new ObjectId(videoId as string) }), 0);
     assert.equal((await h.http.get(`/api/videos/${videoId}/poster`)).status, 404);
-  });
-
-  it('serves the original on /stream until the rendition exists, and runs ingest beside the pose analysis', async () => {
-    h.pose.ingestDelayMs = 1200;
-    try {
-      const bytes = minimalMp4(3);
-      const res = await h.upload(bytes);
-      const { videoId, jobId } = res.body;
-      const before = await h.http.get(`/api/videos/${videoId}/stream`).set('Range', 'bytes=0-9');
-      assert.equal(before.status, 206);
-      assert.equal(before.headers['content-range'], `bytes 0-9/${bytes.length}`, 'the original while no rendition exists');
-      assert.equal((await h.http.get(`/api/videos/${videoId}`)).body.posterUrl, null);
-      const job = await h.waitForJob(jobId, ['done', 'failed']);
-      assert.equal(job.state, 'done');
-      const ingest = h.pose.ingestCalls.at(-1)!;
-      const pose = h.pose.calls.at(-1)!;
-      // The pose request went out while the (slowed) ingest was still running.
-      assert.ok(pose.at < ingest.at + 1200, `pose started ${pose.at - ingest.at} ms after ingest`);
-      const video = (await h.http.get(`/api/videos/${videoId}`)).body;
-      // Overlap: the whole run took less than its stages one after another.
-      const t = video.timing;
-      assert.ok(t.totalS < t.probeS + t.ingestS + t.poseS - 0.05, JSON.stringify(t));
-    } finally {
-      h.pose.ingestDelayMs = 0;
-    }
-  });
-
-  it('fails the job with the reason when the pose service cannot ingest the file', async () => {
-    h.pose.ingestFailures.push(415);
-    const res = await h.upload(minimalMp4(4));
-    const job = await h.waitForJob(res.body.jobId, ['done', 'failed']);
-    assert.equal(job.state, 'failed');
-    assert.equal(job.attempts, 1, 'a 415 is not retried');
-  });
-
-  it('makes renditions and posters for videos stored before ingest existed, in the background, at start-up', async () => {
-    h.pose.ingestDelayMs = 800;
-    try {
-      // Two videos as an older API stored them: a file and a done job, no probe, no rendition fields at all.
-      const c = h.api.db.collections;
-      const legacy: ObjectId[] = [];
-      for (const n of [21, 22]) {
-        const _id = new ObjectId();
-        const jobId = new ObjectId();
-        const storedName = `${_id.toHexString()}.mp4`;
-        const bytes = minimalMp4(n);
-        await writeFile(path.join(h.uploadDir, storedName), bytes);
-        const now = new Date();
-        await c.videos.insertOne({
-          _id, title: `old ${n}`, role: 'rider', originalName: 'old.mp4', storedName, size: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'), container: 'mp4', createdAt: now, status: 'done', jobId,
-          fps: 10, durationS: 1, width: 640, height: 480, frameCount: 10, riderTrackId: 1,
-        });
-        await c.jobs.insertOne({
-          _id: jobId, videoId: _id, state: 'done', progress: 1, attempts: 1, error: null, createdAt: now, updatedAt: now,
-          startedAt: now, finishedAt: now, runAfter: now, heartbeatAt: null, workerId: null,
-        });
-        legacy.push(_id);
-      }
-      const started = Date.now();
-      const api = await h.startAnotherApi();
-      // Ready long before two slowed ingests could have finished.
-      const ready = await request(`http://127.0.0.1:${api.port}`).get('/health/ready');
-      assert.equal(ready.status, 200);
-      assert.ok(Date.now() - started < 1600, `start-up waited ${Date.now() - started} ms`);
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const docs = await c.videos.find({ _id: { $in: legacy } }).toArray();
-        if (docs.every((d) => d.rendition && d.poster)) break;
-        if (Date.now() > deadline) throw new Error(`backfill did not finish: ${JSON.stringify(docs.map((d) => d.rendition))}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      for (const id of legacy) {
-        const v = (await h.http.get(`/api/videos/${id.toHexString()}`)).body;
-        assert.equal(v.status, 'done', 'nothing lost: the analysis stays');
-        assert.equal(v.posterUrl, `/api/videos/${id.toHexString()}/poster`);
-        assert.equal((await h.http.get(`/api/videos/${id.toHexString()}/poster`)).status, 200);
-        assert.equal((await h.http.get(`/api/videos/${id.toHexString()}/original`)).status, 200);
-      }
-      await api.close();
-    } finally {
-      h.pose.ingestDelayMs = 0;
-    }
   });
 
   it('writes Content-Disposition with an ASCII fallback and the exact UTF-8 name', () => {

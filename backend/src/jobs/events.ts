@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * In-process notifications: the worker says a job changed, the SSE route re-reads it at once. The database
- * stays the source of truth (SSE also polls), so this is only a latency shortcut within one API process.
+ * In-process notifications: a route of this API changed a job (retry, delete), so the SSE watcher reads at once
+ * instead of at its next poll. MongoDB stays the source of truth (the pose workers change jobs from other
+ * processes, which the watcher's poll sees), so this is only a latency shortcut.
  */
 export class JobEvents extends EventEmitter {
   constructor() {
@@ -10,9 +11,6 @@ export class JobEvents extends EventEmitter {
     this.setMaxListeners(0);
   }
   changed(jobId: string): void {
-    this.emit(`job:${jobId}`);
-  }
-  enqueued(): void {
-    this.emit('enqueued');
+    this.emit('changed', jobId);
   }
 }

@@ -8,6 +8,7 @@ import { parseId } from '../ids.js';
 import { toJob } from '../serialize.js';
 import { videoReadCheck } from '../auth/access.js';
 import { userOf } from '../auth/gate.js';
+import type { JobView } from '../jobs/watch.js';
 
 const FINAL = new Set(['done', 'failed']);
 
@@ -24,21 +25,52 @@ export function jobsRouter(deps: AppDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const job = await lookup.get(parseId(req.params.id, 'job').toHexString());
+    const [job, queue] = await Promise.all([lookup.get(parseId(req.params.id, 'job').toHexString()), deps.queue.snapshot()]);
     if (!job || !(await mayRead(req, job))) throw notFound('job');
-    res.json(toJob(job));
+    res.json(toJob(job, queue));
   });
 
   /**
    * Server-Sent Events: `event: job` with the Job on every change, ending after done/failed (or `event: deleted`
-   * if the job disappears). Changes are read from MongoDB — woken at once by this process's worker, and polled
-   * so jobs run by another API instance are seen too.
+   * if the job disappears). The changes come from the shared watcher (jobs/watch.ts): one read per tick for all
+   * subscribers, whatever their number.
    */
   router.get('/:id/events', async (req, res) => {
     const id = parseId(req.params.id, 'job');
-    const first = await jobs.findOne({ _id: id });
-    if (!first || !(await mayRead(req, first))) throw notFound('job');
-    const key = id.toHexString();
+    if (!(await mayRead(req, await jobs.findOne({ _id: id }, { projection: { videoId: 1 } })))) throw notFound('job');
+    let closed = false;
+    // Changes the watcher reports before the headers are out wait here (the first view goes first).
+    let pending: string[] | null = [];
+    let ended = false;
+    const send = (event: string, data: unknown) => {
+      const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+      if (pending) pending.push(text);
+      else if (!closed) res.write(text);
+    };
+    const finish = () => {
+      if (closed) return;
+      if (pending) {
+        ended = true;
+        return;
+      }
+      closed = true;
+      clearInterval(keepAlive);
+      deps.watch.unsubscribe(id, sub);
+      res.end();
+    };
+    const sub = {
+      onJob(view: JobView) {
+        send('job', view);
+        if (FINAL.has(view.state)) finish();
+      },
+      onDeleted() {
+        send('deleted', { id: id.toHexString() });
+        finish();
+      },
+    };
+    let keepAlive: NodeJS.Timeout | undefined;
+    const first = await deps.watch.subscribe(id, sub);
+    if (!first) throw notFound('job');
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -47,58 +79,13 @@ export function jobsRouter(deps: AppDeps): Router {
     });
     res.flushHeaders();
     res.write('retry: 2000\n\n');
-
-    let last = '';
-    let closed = false;
-    let checking = false;
-    let again = false;
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(poll);
-      clearInterval(keepAlive);
-      deps.events.off(`job:${key}`, check);
-      res.end();
-    };
-    async function check(): Promise<void> {
-      if (closed) return;
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        const job = await jobs.findOne({ _id: id });
-        if (closed) return;
-        if (!job) {
-          send('deleted', { id: key });
-          return finish();
-        }
-        const view = toJob(job);
-        const serialized = JSON.stringify(view);
-        if (serialized !== last) {
-          last = serialized;
-          send('job', view);
-        }
-        if (FINAL.has(job.state)) finish();
-      } catch {
-        // MongoDB hiccup: the next poll tries again.
-      } finally {
-        checking = false;
-        if (again && !closed) {
-          again = false;
-          void check();
-        }
-      }
-    }
-    const poll = setInterval(() => void check(), deps.config.ssePollMs);
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    deps.events.on(`job:${key}`, check);
+    keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', finish);
-    last = JSON.stringify(toJob(first));
-    send('job', toJob(first));
-    if (FINAL.has(first.state)) finish();
+    const early = pending;
+    pending = null;
+    send('job', first);
+    for (const text of early) res.write(text);
+    if (ended || FINAL.has(first.state)) finish();
   });
 
   return router;

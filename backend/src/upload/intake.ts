@@ -6,7 +6,9 @@ import type { AppDeps } from '../deps.js';
 import type { Container, Role, VideoProbe } from '../db.js';
 import { HttpError } from '../errors.js';
 import { NotMediaError, probeUpload, refusalFor, type UploadProbe } from './probe.js';
-import { commitUpload, removeQuietly } from './receive.js';
+import { createJob } from '../jobs/queue.js';
+import { MIME } from '../media/http.js';
+import { removeQuietly } from './receive.js';
 import { SNIFF_BYTES, detectContainer } from './sniff.js';
 
 /** A complete upload sitting in a temp file inside the uploads folder, its fields already validated. */
@@ -61,15 +63,17 @@ export async function fingerprintFile(file: string): Promise<{ size: number; sha
   return { size, sha256: hash.digest('hex'), container: detectContainer(Buffer.concat(head)) };
 }
 
-/** TEST ONLY: says the upload sits between its rename and its insert, then never returns (the test kills the process). */
-function pauseForCrashTest(log: AppDeps['log'], finalPath: string): Promise<never> {
-  log(`TEST_ONLY_PAUSE_AFTER_UPLOAD_RENAME: paused after renaming ${path.basename(finalPath)}, before the insert`);
+/** TEST ONLY: says the upload sits between its GridFS write and its insert, then never returns (the test kills the process). */
+function pauseForCrashTest(log: AppDeps['log'], fileId: ObjectId): Promise<never> {
+  log(`TEST_ONLY_PAUSE_AFTER_UPLOAD_STORE: paused after storing media file ${fileId.toHexString()}, before the insert`);
   return new Promise<never>(() => undefined);
 }
 
 /**
- * Probes a complete upload and, if it is a decodable video within the limits, stores it under its own name and
- * queues its analysis job. On refusal (or any failure) the temp file is removed and nothing is stored.
+ * Probes a complete upload and, if it is a decodable video within the limits, copies it into the media store
+ * (GridFS; the bytes are checked against the SHA-256 taken on the way in), records the video and queues its job
+ * with an ingest task for the pose workers. The temp file is removed whatever happens; on refusal or failure
+ * nothing is stored.
  */
 export async function admitUpload(deps: AppDeps, upload: PendingUpload): Promise<{ videoId: string; jobId: string }> {
   const { collections: c } = deps.db;
@@ -90,18 +94,27 @@ export async function admitUpload(deps: AppDeps, upload: PendingUpload): Promise
   }
   const videoId = new ObjectId();
   const jobId = new ObjectId();
-  const storedName = `${videoId.toHexString()}.${upload.container}`;
-  const finalPath = path.join(deps.config.uploadDir, storedName);
+  const fileId = new ObjectId();
   const now = new Date();
   try {
-    await commitUpload(upload.tempPath, finalPath);
-    if (deps.config.testPauseAfterUploadRename) await pauseForCrashTest(deps.log, finalPath);
+    // Our own name in GridFS too; the client's file name is only ever displayed (originalName).
+    const stored = await deps.media.putFile(upload.tempPath, `${videoId.toHexString()}.${upload.container}`, {
+      videoId,
+      kind: 'original',
+      contentType: MIME[upload.container],
+      sha256: upload.sha256,
+    }, fileId);
+    if (stored.sha256 !== upload.sha256 || stored.size !== upload.size) {
+      throw new Error(`the stored copy differs from the upload (sha256 ${stored.sha256}, ${stored.size} bytes; expected ${upload.sha256}, ${upload.size})`);
+    }
+    await removeQuietly(upload.tempPath);
+    if (deps.config.testPauseAfterUploadStore) await pauseForCrashTest(deps.log, fileId);
     await c.videos.insertOne({
       _id: videoId,
       title: upload.title,
       role: upload.role,
       originalName: upload.originalName,
-      storedName,
+      originalFileId: fileId,
       size: upload.size,
       sha256: upload.sha256,
       container: upload.container,
@@ -115,36 +128,21 @@ export async function admitUpload(deps: AppDeps, upload: PendingUpload): Promise
       frameCount: null,
       riderTrackId: null,
       probe: toVideoProbe(probe),
-      derivedDir: null,
       rendition: null,
       poster: null,
       sprite: null,
       timing: null,
       ownerId: upload.ownerId,
     });
-    await c.jobs.insertOne({
-      _id: jobId,
-      videoId,
-      state: 'queued',
-      progress: 0,
-      attempts: 0,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      runAfter: now,
-      heartbeatAt: null,
-      workerId: null,
-    });
+    await createJob(c, videoId, jobId, now);
   } catch (err) {
     await Promise.all([
       removeQuietly(upload.tempPath),
-      removeQuietly(finalPath),
+      deps.media.remove(fileId).catch(() => undefined),
       c.videos.deleteOne({ _id: videoId }).catch(() => undefined),
+      c.jobs.deleteOne({ _id: jobId }).catch(() => undefined),
     ]);
     throw err;
   }
-  deps.events.enqueued();
   return { videoId: videoId.toHexString(), jobId: jobId.toHexString() };
 }

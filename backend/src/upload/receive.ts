@@ -1,7 +1,7 @@
 import busboy from 'busboy';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,14 +12,14 @@ import { cleanDisplayText } from '../text.js';
 import { SNIFF_BYTES, detectContainer } from './sniff.js';
 
 /*
- * busboy rather than multer: multer's disk storage writes the file for us, so hashing while streaming,
- * fsync before rename and sniffing the first bytes would each need a custom storage engine anyway.
+ * busboy rather than multer: multer's disk storage writes the file for us, so hashing while streaming
+ * and sniffing the first bytes would each need a custom storage engine anyway.
  * With busboy we own the stream: one pass computes SHA-256, size and the header bytes, the byte limit
  * aborts the request as soon as it is crossed, and nothing is ever held in memory beyond one chunk.
  */
 
 export interface ReceivedUpload {
-  /** The temp file, already fsynced; call commit() to move it to its final name or discard() to remove it. */
+  /** The temp file; the intake copies it into the media store and removes it. */
   tempPath: string;
   size: number;
   sha256: string;
@@ -144,8 +144,8 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
             done(null, chunk);
           },
         });
-        // `flush: true` fsyncs the file before its descriptor closes: the bytes are on disk before the rename.
-        await pipeline(stream, meter, createWriteStream(target, { flags: 'wx', mode: 0o644, flush: true }));
+        // A staging copy only: the intake moves it into the media store (GridFS) and removes it.
+        await pipeline(stream, meter, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
         return { size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks), truncated };
       })();
       filePromise.catch((err) => fail(err));
@@ -193,17 +193,6 @@ export function receiveUpload(req: Request, opts: ReceiveOptions): Promise<Recei
 
     req.pipe(bb);
   });
-}
-
-/** Moves the fsynced temp file to its final name and fsyncs the directory so the rename survives a crash. */
-export async function commitUpload(tempPath: string, finalPath: string): Promise<void> {
-  await rename(tempPath, finalPath);
-  const dir = await open(path.dirname(finalPath), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 export { removeQuietly };

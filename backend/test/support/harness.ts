@@ -5,20 +5,13 @@ import path from 'node:path';
 import request from 'supertest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApi, type RunningApi } from '../../src/server.js';
-import { FakePoseService, type FakePoseOptions } from './fakePoseService.js';
+import { FakePoseService } from './fakePoseService.js';
 import { startTestMongo, type TestMongo } from './secantus.js';
 
-/** Test settings: short heartbeats and backoff so recovery and retries happen in test time. */
+/** Test settings: small uploads, a fast SSE poll. */
 export const FAST_ENV: Record<string, string> = {
   PORT: '0',
   MAX_UPLOAD_MB: '2',
-  JOB_CONCURRENCY: '2',
-  POSE_TIMEOUT_MS: '5000',
-  JOB_MAX_ATTEMPTS: '3',
-  JOB_BACKOFF_MS: '50',
-  JOB_HEARTBEAT_MS: '100',
-  JOB_STALE_MS: '600',
-  JOB_POLL_MS: '50',
   SSE_POLL_MS: '200',
   READY_TIMEOUT_MS: '1000',
 };
@@ -80,7 +73,7 @@ export interface Harness {
   session: Session;
   /** Creates an account through the API (as the admin) and signs it in. */
   addUser(username: string, role: 'rider' | 'coach' | 'admin', opts?: { riders?: string[] }): Promise<{ password: string; session: Session; http: Client }>;
-  /** Starts another API process-equivalent (its own server, worker, MongoDB client) against the same database. */
+  /** Starts another API process-equivalent (its own server and MongoDB client) against the same database. */
   startAnotherApi(env?: Record<string, string>): Promise<RunningApi>;
   /** A multipart upload as the admin, or as `as` (another client). */
   upload(bytes: Buffer, opts?: { name?: string; role?: string; title?: string; as?: Client }): Promise<request.Response>;
@@ -88,9 +81,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { env?: Record<string, string>; pose?: FakePoseOptions; mongo?: TestMongo } = {}): Promise<Harness> {
+export async function startHarness(opts: { env?: Record<string, string>; mongo?: TestMongo } = {}): Promise<Harness> {
   const mongo = opts.mongo ?? (await startTestMongo());
-  const pose = await new FakePoseService(opts.pose).start();
+  const pose = await new FakePoseService().start();
   const uploadDir = await mkdtemp(path.join(os.tmpdir(), 'uploads-'));
   const dbName = `test_${randomUUID().replace(/-/g, '')}`;
   const env = (extra: Record<string, string> = {}) => ({

@@ -1,0 +1,33 @@
+import type { ObjectId } from 'mongodb';
+import type { Collections } from '../db.js';
+
+/*
+ * A video's metrics as GET /api/videos/:id/metrics has always answered them (docs/contracts.md, Metrics), read from
+ * either shape: the split one the finish task writes (`metrics` summary document + `metric_series` chunks of
+ * 1,000 frames, so a 30-minute clip stays far under MongoDB's 16 MB per document), or an old single document.
+ */
+
+type Series = Record<string, unknown[]>;
+
+/** The reassembled metrics JSON; undefined when none are stored (or a chunk is still missing). */
+export async function readMetrics(c: Collections, videoId: ObjectId): Promise<unknown> {
+  const doc = await c.metrics.findOne({ _id: videoId });
+  if (!doc) return undefined;
+  if (doc.metrics !== undefined && doc.seriesChunks === undefined) return doc.metrics; // the old single document
+  const chunks = await c.metricSeries.find({ videoId }).sort({ chunk: 1 }).toArray();
+  const expected = doc.seriesChunks ?? 0;
+  if (chunks.length !== expected || chunks.some((ch, i) => ch.chunk !== i)) return undefined;
+  const keys = doc.seriesKeys ?? [...new Set(chunks.flatMap((ch) => Object.keys(ch.series ?? {})))];
+  const smoothedKeys = [...new Set(chunks.flatMap((ch) => Object.keys(ch.smoothed ?? {})))];
+  const t: unknown[] = [];
+  const series: Series = Object.fromEntries(keys.map((k) => [k, []]));
+  const smoothed: Series = Object.fromEntries(smoothedKeys.map((k) => [k, []]));
+  for (const ch of chunks) {
+    const n = ch.t.length;
+    t.push(...ch.t);
+    // A key a chunk lacks reads as "not seen" for its frames, so every series keeps the length of `t`.
+    for (const k of keys) series[k]!.push(...(ch.series?.[k] ?? new Array(n).fill(null)));
+    for (const k of smoothedKeys) smoothed[k]!.push(...(ch.smoothed?.[k] ?? new Array(n).fill(null)));
+  }
+  return { series: { t, ...series, smoothed }, summary: doc.summary ?? null };
+}
