@@ -48,8 +48,21 @@ export interface MetricsSummary {
   stance: 'regular' | 'goofy' | null;
   min_knee_angle_deg: number | null;
   frames_analysed: number;
+  /** Frames showing the rider's shoulders and hips, each at least joint_score_min. */
   frames_with_rider: number;
+  /** Frames in which each body part was seen (issue 18; absent in metrics stored before it). */
+  frames_seen?: { torso: number; legs: number; feet: number };
+  /** The keypoint score a joint needs to count as seen (absent before issue 18: 0.5). */
+  joint_score_min?: number;
+  /** Summary values the pose could not support (null above), with the reason in words for the rider. */
+  unavailable?: Partial<Record<SummaryKey, string>>;
 }
+
+/** The summary values that may be unavailable. */
+export type SummaryKey = 'max_rotation_deg' | 'rotation_direction' | 'min_knee_angle_deg' | 'airtime_s' | 'stance';
+
+/** The score threshold of docs/contracts.md (Metrics, Confidence), for metrics that do not carry it. */
+export const DEFAULT_JOINT_SCORE_MIN = 0.5;
 
 export interface Metrics {
   series: { t: number[]; smoothed?: Partial<Record<SeriesKey, Series>> } & Partial<Record<SeriesKey, Series>>;

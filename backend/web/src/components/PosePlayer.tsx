@@ -29,6 +29,8 @@ interface Props {
   /** Partial results (a running analysis): whether the frame at media time t has its pose yet; if not, no
    * skeleton is drawn and "analysing…" shows over the video. */
   isAnalysed?: (t: number) => boolean;
+  /** The score a joint needs to be drawn solid (the metrics' summary.joint_score_min); below, faded or hidden. */
+  jointScoreMin?: number;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -38,7 +40,7 @@ type FrameCallbackVideo = HTMLVideoElement & {
 
 /** Video with the rider's 2D skeleton drawn on a canvas in sync with the presented frame. */
 export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlayer(
-  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite, isAnalysed },
+  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite, isAnalysed, jointScoreMin },
   ref,
 ) {
   const videoRef = useRef<FrameCallbackVideo>(null);
@@ -53,8 +55,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   const [pending, setPending] = useState(false);
   const lastTime = useRef(0);
   const lastPending = useRef(false);
-  const props = useRef({ pose, showSkeleton, onFrame, isAnalysed });
-  props.current = { pose, showSkeleton, onFrame, isAnalysed };
+  const props = useRef({ pose, showSkeleton, onFrame, isAnalysed, jointScoreMin });
+  props.current = { pose, showSkeleton, onFrame, isAnalysed, jointScoreMin };
 
   const fps = pose?.fps || 30;
 
@@ -63,7 +65,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     lastTime.current = t;
     const canvas = canvasRef.current;
     const video = videoRef.current;
-    const { pose: p, showSkeleton: on, onFrame: cb, isAnalysed: analysed } = props.current;
+    const { pose: p, showSkeleton: on, onFrame: cb, isAnalysed: analysed, jointScoreMin: minScore } = props.current;
     if (!canvas || !video) return;
     const notYet = analysed ? !analysed(t) : false;
     if (notYet !== lastPending.current) {
@@ -88,7 +90,11 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (on && person && p) {
         // Keypoints are pixels of the frame as displayed (rotation applied), the same size the rendition plays at.
         const fit = fitContain(p.width || video.videoWidth, p.height || video.videoHeight, w, h);
-        drawSkeleton(ctx, projectKeypoints(person.keypoints, fit), Math.max(2, Math.min(5, fit.width / 160)));
+        const counts = drawSkeleton(ctx, projectKeypoints(person.keypoints, fit, minScore), Math.max(2, Math.min(5, fit.width / 160)));
+        // For tests and tools: how many joints this frame drew solid, faded, or not at all.
+        canvas.dataset.joints = `seen:${counts.seen},unsure:${counts.unsure},hidden:${counts.hidden}`;
+      } else {
+        delete canvas.dataset.joints;
       }
     }
     cb?.(t, idx);

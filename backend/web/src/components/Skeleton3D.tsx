@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   Color,
   CylinderGeometry,
@@ -14,17 +14,29 @@ import {
   WebGLRenderer,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import type { Keypoint3D } from '../api/types';
-import { SIDE_COLORS, SKELETON_EDGES } from '../pose/skeleton';
+import { DEFAULT_JOINT_SCORE_MIN, type Keypoint3D } from '../api/types';
+import { jointConfidence, limbStyle, SIDE_COLORS, SKELETON_EDGES, type JointConfidence } from '../pose/skeleton';
 
-interface Props { keypoints: Keypoint3D[] | null }
+interface Props {
+  keypoints: Keypoint3D[] | null;
+  /** The 2D keypoints' scores (same order): joints below minScore are drawn faded, far below it not at all. */
+  scores?: number[] | null;
+  minScore?: number;
+}
+
+/** Per joint, how sure the model was (the 3D keypoints carry no score of their own: the 2D one stands for it). */
+export function confidences3d(k: Keypoint3D[], scores: number[] | null | undefined, minScore = DEFAULT_JOINT_SCORE_MIN): JointConfidence[] {
+  return k.map((p, i) => jointConfidence({ name: p.name, x: p.x, y: p.y, score: scores?.[i] ?? 1 }, minScore));
+}
+
+const HIDE = new Matrix4().makeScale(0, 0, 0);
 
 const UP = new Vector3(0, 1, 0);
 
 /** The rider's 3D pose (metres, hip-centred, y up) with orbit controls; renders only on change. */
-export default function Skeleton3D({ keypoints }: Props) {
+export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
   const hostRef = useRef<HTMLDivElement>(null);
-  const sceneRef = useRef<{ update: (k: Keypoint3D[] | null) => void } | null>(null);
+  const sceneRef = useRef<{ update: (k: Keypoint3D[] | null, c: JointConfidence[]) => void } | null>(null);
   const [failed, setFailed] = useState(false);
 
   useEffect(() => {
@@ -56,7 +68,12 @@ export default function Skeleton3D({ keypoints }: Props) {
     const bones = new InstancedMesh(new CylinderGeometry(0.022, 0.022, 1, 8), new MeshBasicMaterial(), SKELETON_EDGES.length);
     SKELETON_EDGES.forEach(([, , side], i) => bones.setColorAt(i, new Color(SIDE_COLORS[side])));
     const joints = new InstancedMesh(new SphereGeometry(0.035, 10, 8), new MeshBasicMaterial({ color: 0xfde047 }), 17);
-    scene.add(bones, joints);
+    // Guessed joints and limbs: thinner and see-through, never the solid style of what the model saw.
+    const faded = { transparent: true, opacity: 0.25, depthWrite: false };
+    const fadedBones = new InstancedMesh(new CylinderGeometry(0.01, 0.01, 1, 6), new MeshBasicMaterial(faded), SKELETON_EDGES.length);
+    SKELETON_EDGES.forEach(([, , side], i) => fadedBones.setColorAt(i, new Color(SIDE_COLORS[side])));
+    const fadedJoints = new InstancedMesh(new SphereGeometry(0.025, 8, 6), new MeshBasicMaterial({ color: 0xfde047, ...faded }), 17);
+    scene.add(bones, joints, fadedBones, fadedJoints);
 
     const render = () => renderer.render(scene, camera);
     const resize = () => {
@@ -75,17 +92,19 @@ export default function Skeleton3D({ keypoints }: Props) {
     const b = new Vector3();
     const mid = new Vector3();
     const scale = new Vector3();
-    const update = (k: Keypoint3D[] | null) => {
+    const update = (k: Keypoint3D[] | null, conf: JointConfidence[]) => {
       const ok = !!k && k.length >= 17;
-      bones.visible = joints.visible = ok;
+      bones.visible = joints.visible = fadedBones.visible = fadedJoints.visible = ok;
       if (ok) {
         let minY = Infinity;
         k!.forEach((p, i) => {
           m.makeTranslation(p.x, p.y, p.z);
-          joints.setMatrixAt(i, m);
-          minY = Math.min(minY, p.y);
+          joints.setMatrixAt(i, conf[i] === 'seen' ? m : HIDE);
+          fadedJoints.setMatrixAt(i, conf[i] === 'unsure' ? m : HIDE);
+          if (conf[i] === 'seen') minY = Math.min(minY, p.y);
         });
         SKELETON_EDGES.forEach(([i, j], n) => {
+          const style = limbStyle(conf[i], conf[j]);
           a.set(k![i].x, k![i].y, k![i].z);
           b.set(k![j].x, k![j].y, k![j].z);
           mid.addVectors(a, b).multiplyScalar(0.5);
@@ -93,10 +112,10 @@ export default function Skeleton3D({ keypoints }: Props) {
           q.setFromUnitVectors(UP, b.sub(a).normalize());
           scale.set(1, Math.max(len, 1e-4), 1);
           m.compose(mid, q, scale);
-          bones.setMatrixAt(n, m);
+          bones.setMatrixAt(n, style === 'solid' ? m : HIDE);
+          fadedBones.setMatrixAt(n, style === 'faded' ? m : HIDE);
         });
-        bones.instanceMatrix.needsUpdate = true;
-        joints.instanceMatrix.needsUpdate = true;
+        for (const mesh of [bones, joints, fadedBones, fadedJoints]) mesh.instanceMatrix.needsUpdate = true;
         grid.position.y = Number.isFinite(minY) ? minY - 0.03 : -1;
       }
       render();
@@ -111,20 +130,20 @@ export default function Skeleton3D({ keypoints }: Props) {
       ro?.disconnect();
       controls.dispose();
       renderer.dispose();
-      bones.geometry.dispose();
-      joints.geometry.dispose();
+      for (const mesh of [bones, joints, fadedBones, fadedJoints]) mesh.geometry.dispose();
       host.removeChild(renderer.domElement);
       sceneRef.current = null;
     };
   }, []);
 
+  const conf = useMemo(() => (keypoints ? confidences3d(keypoints, scores, minScore) : []), [keypoints, scores, minScore]);
   useEffect(() => {
-    sceneRef.current?.update(keypoints);
-  }, [keypoints]);
+    sceneRef.current?.update(keypoints, conf);
+  }, [keypoints, conf]);
 
   if (failed) return <div className="view3d-msg">3D view needs WebGL, which this browser does not offer.</div>;
   return (
-    <div className="view3d" ref={hostRef} data-testid="view3d">
+    <div className="view3d" ref={hostRef} data-testid="view3d" data-joints={keypoints ? `seen:${conf.filter((c) => c === 'seen').length},unsure:${conf.filter((c) => c === 'unsure').length},hidden:${conf.filter((c) => c === 'hidden').length}` : undefined}>
       {!keypoints && <div className="view3d-msg">No 3D pose for this frame.</div>}
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoseFrame, Person } from '../api/types';
-import { fitContain, frameAtTime, nearestFrameIndex, projectKeypoints, riderOf, SKELETON_EDGES, stepTarget } from './skeleton';
+import { drawSkeleton, fitContain, frameAtTime, jointConfidence, limbStyle, nearestFrameIndex, projectKeypoints, riderOf, SKELETON_EDGES, stepTarget } from './skeleton';
 
 describe('fitContain', () => {
   it('letterboxes a wide video inside a taller box, centred vertically', () => {
@@ -27,8 +27,58 @@ describe('projectKeypoints', () => {
       ],
       fit,
     );
-    expect(pts[0]).toEqual({ x: 100, y: 150, visible: true });
+    expect(pts[0]).toEqual({ x: 100, y: 150, visible: true, confidence: 'seen' });
     expect(pts[1].visible).toBe(false);
+    expect(pts[1].confidence).toBe('hidden');
+  });
+});
+
+describe('confidence (issue 18)', () => {
+  const k = (score: number, x = 1) => ({ name: 'left_knee', x, y: 1, score });
+  it('is seen at the threshold, a faded guess from half of it, hidden below', () => {
+    expect(jointConfidence(k(0.5))).toBe('seen');
+    expect(jointConfidence(k(0.49))).toBe('unsure');
+    expect(jointConfidence(k(0.25))).toBe('unsure');
+    expect(jointConfidence(k(0.24))).toBe('hidden');
+    expect(jointConfidence(k(0.9, Number.NaN))).toBe('hidden');
+    expect(jointConfidence(k(0.7), 0.8)).toBe('unsure');
+  });
+  it('draws a limb solid only when both ends were seen', () => {
+    expect(limbStyle('seen', 'seen')).toBe('solid');
+    expect(limbStyle('seen', 'unsure')).toBe('faded');
+    expect(limbStyle('unsure', 'unsure')).toBe('faded');
+    expect(limbStyle('seen', 'hidden')).toBeNull();
+    expect(limbStyle(undefined, 'seen')).toBeNull();
+  });
+  it('never paints an unsure joint or limb in the solid style', () => {
+    const calls: { op: string; alpha: number; dash: number }[] = [];
+    let alpha = 1;
+    let dash: number[] = [];
+    const stack: number[] = [];
+    const ctx = {
+      set globalAlpha(v: number) { alpha = v; },
+      get globalAlpha() { return alpha; },
+      save: () => stack.push(alpha),
+      restore: () => { alpha = stack.pop() ?? 1; dash = []; },
+      setLineDash: (d: number[]) => { dash = d; },
+      beginPath() {}, moveTo() {}, lineTo() {}, arc() {},
+      stroke: () => calls.push({ op: 'stroke', alpha, dash: dash.length }),
+      fill: () => calls.push({ op: 'fill', alpha, dash: dash.length }),
+    } as unknown as CanvasRenderingContext2D;
+    const fit = fitContain(100, 100, 100, 100);
+    // Torso seen, legs guessed (a waist-up clip): shoulders 5 6, hips 11 12 solid; knees/ankles 13-16 unsure.
+    const kps = Array.from({ length: 17 }, (_, i) => ({ name: String(i), x: i * 5, y: i * 5, score: i >= 13 ? 0.3 : 0.9 }));
+    const counts = drawSkeleton(ctx, projectKeypoints(kps, fit), 3);
+    expect(counts).toEqual({ seen: 13, unsure: 4, hidden: 0 });
+    const solid = calls.filter((c) => c.alpha === 1);
+    const faded = calls.filter((c) => c.alpha < 1);
+    // 4 leg limbs faded and dashed + 4 hollow knee/ankle rings; 12 solid limbs (halo + colour) + 13 filled dots.
+    expect(faded.filter((c) => c.op === 'stroke' && c.dash > 0)).toHaveLength(4);
+    expect(faded).toHaveLength(8);
+    expect(faded.every((c) => c.op === 'stroke')).toBe(true);
+    expect(solid.filter((c) => c.op === 'fill')).toHaveLength(13);
+    expect(solid.filter((c) => c.op === 'stroke')).toHaveLength(12 * 2);
+    expect(solid.every((c) => c.dash === 0)).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Keypoint2D, Person, PoseFrame } from '../api/types';
+import { DEFAULT_JOINT_SCORE_MIN, type Keypoint2D, type Person, type PoseFrame } from '../api/types';
 
 /** COCO-17 limbs as pairs of keypoint indices, with the body side for colouring. */
 export const SKELETON_EDGES: ReadonlyArray<readonly [number, number, 'left' | 'right' | 'center']> = [
@@ -24,15 +24,36 @@ export function fitContain(videoW: number, videoH: number, boxW: number, boxH: n
   return { scale, offsetX: (boxW - width) / 2, offsetY: (boxH - height) / 2, width, height };
 }
 
-export interface ScreenPoint { x: number; y: number; visible: boolean }
+/**
+ * How sure the pose model was of a joint: `seen` at or above the metrics' threshold (summary.joint_score_min),
+ * `unsure` from half of it (the model's guess, e.g. a leg below the picture's edge: drawn faded and dashed),
+ * `hidden` below that or without coordinates (not drawn). Never draw an unsure joint like a seen one.
+ */
+export type JointConfidence = 'seen' | 'unsure' | 'hidden';
 
-/** Video-pixel keypoints → element pixels; points under minScore are kept but marked invisible. */
-export function projectKeypoints(keypoints: Keypoint2D[], fit: ContainFit, minScore = 0.3): ScreenPoint[] {
-  return keypoints.map((k) => ({
-    x: fit.offsetX + k.x * fit.scale,
-    y: fit.offsetY + k.y * fit.scale,
-    visible: Number.isFinite(k.x) && Number.isFinite(k.y) && k.score >= minScore,
-  }));
+/** Share of the threshold from which a joint is drawn as a faded guess rather than left out. */
+export const UNSURE_SHARE = 0.5;
+
+export function jointConfidence(k: Keypoint2D, minScore = DEFAULT_JOINT_SCORE_MIN): JointConfidence {
+  if (!Number.isFinite(k.x) || !Number.isFinite(k.y) || !Number.isFinite(k.score)) return 'hidden';
+  if (k.score >= minScore) return 'seen';
+  return k.score >= minScore * UNSURE_SHARE ? 'unsure' : 'hidden';
+}
+
+/** A limb is solid only when both ends were seen, faded when either is a guess, absent when either is hidden. */
+export function limbStyle(a: JointConfidence | undefined, b: JointConfidence | undefined): 'solid' | 'faded' | null {
+  if (!a || !b || a === 'hidden' || b === 'hidden') return null;
+  return a === 'seen' && b === 'seen' ? 'solid' : 'faded';
+}
+
+export interface ScreenPoint { x: number; y: number; visible: boolean; confidence: JointConfidence }
+
+/** Video-pixel keypoints → element pixels; `visible` only for joints seen at or above minScore. */
+export function projectKeypoints(keypoints: Keypoint2D[], fit: ContainFit, minScore = DEFAULT_JOINT_SCORE_MIN): ScreenPoint[] {
+  return keypoints.map((k) => {
+    const confidence = jointConfidence(k, minScore);
+    return { x: fit.offsetX + k.x * fit.scale, y: fit.offsetY + k.y * fit.scale, visible: confidence === 'seen', confidence };
+  });
 }
 
 /** Index of the frame whose timestamp is closest to t (frames sorted by t); -1 when there are none. */
@@ -60,14 +81,44 @@ export function riderOf(frame: PoseFrame | undefined, riderTrackId: number | nul
   return frame.persons.reduce((best, p) => (p.score > best.score ? p : best));
 }
 
-/** Draw one person's skeleton onto a 2D context already sized to the element's box. */
-export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[], lineWidth: number): void {
+/** Faded limbs and joints: thin, dashed, see-through, no dark halo — clearly not the solid, measured style. */
+const FADED_ALPHA = 0.4;
+
+/**
+ * Draw one person's skeleton onto a 2D context already sized to the element's box: seen joints and limbs solid,
+ * unsure ones faded and dashed (hollow joints), hidden ones not at all. Returns how many joints got each style.
+ */
+export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[], lineWidth: number): Record<JointConfidence, number> {
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
+  ctx.save();
+  ctx.globalAlpha = FADED_ALPHA;
+  ctx.setLineDash([lineWidth * 2, lineWidth * 2]);
   for (const [a, b, side] of SKELETON_EDGES) {
     const pa = points[a];
     const pb = points[b];
-    if (!pa?.visible || !pb?.visible) continue;
+    if (limbStyle(pa?.confidence, pb?.confidence) !== 'faded') continue;
+    ctx.strokeStyle = SIDE_COLORS[side];
+    ctx.lineWidth = Math.max(1, lineWidth * 0.6);
+    ctx.beginPath();
+    ctx.moveTo(pa.x, pa.y);
+    ctx.lineTo(pb.x, pb.y);
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  for (const p of points) {
+    if (p.confidence !== 'unsure') continue;
+    ctx.strokeStyle = '#fde047';
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, lineWidth * 0.9 + 1, 0, Math.PI * 2);
+    ctx.stroke();
+  }
+  ctx.restore();
+  for (const [a, b, side] of SKELETON_EDGES) {
+    const pa = points[a];
+    const pb = points[b];
+    if (limbStyle(pa?.confidence, pb?.confidence) !== 'solid') continue;
     ctx.strokeStyle = 'rgba(2, 6, 23, 0.55)';
     ctx.lineWidth = lineWidth + 3;
     ctx.beginPath();
@@ -81,13 +132,16 @@ export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[
     ctx.lineTo(pb.x, pb.y);
     ctx.stroke();
   }
+  const counts: Record<JointConfidence, number> = { seen: 0, unsure: 0, hidden: 0 };
   for (const p of points) {
-    if (!p.visible) continue;
+    counts[p.confidence] += 1;
+    if (p.confidence !== 'seen') continue;
     ctx.fillStyle = '#fde047';
     ctx.beginPath();
     ctx.arc(p.x, p.y, lineWidth * 0.9 + 1, 0, Math.PI * 2);
     ctx.fill();
   }
+  return counts;
 }
 
 /**

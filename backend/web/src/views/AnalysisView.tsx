@@ -22,19 +22,42 @@ const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
 
 const pick = (m: Metrics, key: SeriesKey) => m.series.smoothed?.[key] ?? m.series[key] ?? [];
 
-export function chartSpecs(m: Metrics): { title: string; unit: string; lines: ChartLine[] }[] {
+/** A chart of the analysis view: its curves, the unit on its ticks, and one line saying what it measures. */
+export interface ChartSpec { title: string; unit: string; note: string; axisLabel: string; lines: ChartLine[] }
+
+export function chartSpecs(m: Metrics): ChartSpec[] {
   return [
     {
       title: 'Knee angles',
       unit: '°',
+      note: 'Hip–knee–ankle angle of each leg: 180° is straight, lower is more bent. Gaps: the leg was not seen.',
+      axisLabel: 'degrees',
       lines: [
         { label: 'left', color: '#38bdf8', values: pick(m, 'left_knee_angle') },
         { label: 'right', color: '#f472b6', values: pick(m, 'right_knee_angle') },
       ],
     },
-    { title: 'Upper-body rotation', unit: '°', lines: [{ label: 'shoulders vs hips', color: '#a78bfa', values: pick(m, 'upper_body_rotation') }] },
-    { title: 'Hip height', unit: '', lines: [{ label: 'hip centre', color: '#34d399', values: pick(m, 'hip_height') }] },
-    { title: 'Cumulative rotation', unit: '°', lines: [{ label: 'total spin', color: '#fbbf24', values: pick(m, 'cumulative_rotation') }] },
+    {
+      title: 'Upper-body rotation',
+      unit: '°',
+      note: 'How far the shoulders are turned against the hips (positive: counter-clockwise seen from above).',
+      axisLabel: 'degrees',
+      lines: [{ label: 'shoulders vs hips', color: '#a78bfa', values: pick(m, 'upper_body_rotation') }],
+    },
+    {
+      title: 'Hip height',
+      unit: '',
+      note: 'Height of the hip centre above the ground line under the feet, in torso lengths (shoulder-to-hip distance; about 0.5 m for an adult) — a relative unit, not metres.',
+      axisLabel: 'torso lengths',
+      lines: [{ label: 'hip centre', color: '#34d399', values: pick(m, 'hip_height') }],
+    },
+    {
+      title: 'Cumulative rotation',
+      unit: '°',
+      note: 'Degrees the body has turned since the start of the clip (360° = one full spin).',
+      axisLabel: 'degrees',
+      lines: [{ label: 'total spin', color: '#fbbf24', values: pick(m, 'cumulative_rotation') }],
+    },
   ];
 }
 
@@ -140,6 +163,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
   }, []);
   const seek = useCallback((t: number) => player.current?.seek(t), []);
   const person = frameIdx >= 0 ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
+  const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
   const fps = pose.fps || video.fps || 30;
 
   return (
@@ -155,6 +179,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
             showSkeleton={showSkeleton}
             onToggleSkeleton={setShowSkeleton}
             displaySize={{ width: video.width, height: video.height }}
+            jointScoreMin={metrics.summary.joint_score_min}
             sprite={video.spriteLayout && (media ? media.sprite : video.spriteUrl) ? { url: media?.sprite ?? apiUrl(video.spriteUrl!), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
@@ -165,7 +190,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
           <div className="panel view3d-panel">
             <div className="panel-title small-title">3D pose · drag to orbit</div>
             <Suspense fallback={<LoadingState label="Loading 3D view…" />}>
-              <Skeleton3D keypoints={person?.keypoints_3d ?? null} />
+              <Skeleton3D keypoints={person?.keypoints_3d ?? null} scores={scores} minScore={metrics.summary.joint_score_min} />
             </Suspense>
           </div>
           <SummaryCards summary={metrics.summary} />
@@ -180,6 +205,8 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
               key={s.title}
               title={s.title}
               unit={s.unit}
+              note={s.note}
+              axisLabel={s.axisLabel}
               t={metrics.series.t}
               lines={s.lines}
               segments={metrics.summary.airborne_segments}
