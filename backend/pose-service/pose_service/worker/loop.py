@@ -37,7 +37,9 @@ class Worker:
         self.ctx = ctx
         self.queue = ctx.queue
         self.stopping = threading.Event()
-        self.lost = threading.Event()
+        # The task whose heartbeat matched nothing: an id, not a flag, so a late heartbeat of the task just
+        # finished can never stop the next one.
+        self._lost_id: Any = None
         self.current: Doc | None = None
         self.frames_per_second: float | None = None
         self._beat_thread = threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True)
@@ -50,7 +52,10 @@ class Worker:
         self.stopping.set()
 
     def should_stop(self) -> bool:
-        return self.stopping.is_set() or self.lost.is_set()
+        return self.stopping.is_set() or self._is_lost(self.current)
+
+    def _is_lost(self, task: Doc | None) -> bool:
+        return task is not None and self._lost_id == task["_id"]
 
     def run(self) -> None:
         self._until_mongodb(self.queue.ensure_indexes, "creating indexes")
@@ -109,14 +114,21 @@ class Worker:
             return None
 
     def _beat_loop(self) -> None:
+        outage = False
         while not self.stopping.is_set():
             task = self.current
             try:
                 if task is not None and not self.queue.extend(task):
-                    self.lost.set()
+                    self._lost_id = task["_id"]
                 self.queue.beat(task["_id"] if task else None, self.frames_per_second)
-            except PyMongoError:
-                pass  # an outage: the task keeps running; the lease decides who owns it when MongoDB returns
+                if outage:
+                    log.info("heartbeat: MongoDB reachable again")
+                    outage = False
+            except PyMongoError as exc:
+                # The task keeps running; its lease decides who owns it when MongoDB returns.
+                if not outage:
+                    log.warning("heartbeat: MongoDB unreachable (%s); the task goes on meanwhile", type(exc).__name__)
+                    outage = True
             self.stopping.wait(self.ctx.settings.heartbeat_s)
 
     # ------------------------------------------------------------ one task
@@ -133,7 +145,6 @@ class Worker:
 
     def handle(self, task: Doc) -> str:
         """Run one claimed task to its end; returns the outcome word logged for it."""
-        self.lost.clear()
         self.current = task
         started = time.perf_counter()
         where = f"{task['kind']}" + (
@@ -143,7 +154,7 @@ class Worker:
         try:
             self._mark_running(task)
             result = {**RUNNERS[task["kind"]](self.ctx, task, self.should_stop), "worker": self.queue.worker_id}
-            if self.lost.is_set() or result.get("abandoned") or not self.queue.complete(task, result):
+            if self._is_lost(task) or result.get("abandoned") or not self.queue.complete(task, result):
                 outcome = "lost (cancelled or taken back); nothing more written"
                 self._cleanup(task)
             else:
@@ -154,7 +165,7 @@ class Worker:
                     self.frames_per_second = fps if old is None else round(0.7 * old + 0.3 * fps, 2)
                 detail = f" ({result['frames']} frames)" if "frames" in result else ""
         except Stopped:
-            if self.stopping.is_set() and not self.lost.is_set():
+            if self.stopping.is_set() and not self._is_lost(task):
                 outcome = "released (worker stopping)" if self._release(task) else "lost while stopping"
             else:
                 outcome = "cancelled"
