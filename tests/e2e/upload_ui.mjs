@@ -5,11 +5,17 @@
 //  3. Neither rider sees the other's video: each library lists only their own, the other's id answers 404 from the
 //     API and an error in the analysis view; the admin sees both and filters by owner.
 //  4. The first rider's upload is analysed by the real pose service: the analysis view draws the skeleton.
-//  5. The riders are removed again (their videos go to the admin: DELETE /api/users/:id?videos=transfer).
+//  5. Rider A shares the analysis: an anonymous browser opens the link and sees the video with the skeleton and
+//     nothing of the account; once revoked the link shows an error page.
+//  6. Rider B's session ends mid-upload (the admin resets B's password, which ends B's sessions): the app goes back
+//     to sign-in, the tus upload pauses, and after B signs in with the new password it resumes, never started over.
+//  7. The riders are removed again (their videos go to the admin: DELETE /api/users/:id?videos=transfer).
 // Env: FRONTEND_URL, VIDEO (path), SHOTS_DIR, ADMIN_USERNAME and ADMIN_PASSWORD (the first admin, from
 // backend/.env; tests/test_stack_e2e.py passes them). Exit code 0 = pass.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,7 +143,82 @@ try {
   await pageA.screenshot({ path: path.join(shots, 'stack-analysis.png'), fullPage: true });
   if (painted < 200) throw new Error(`the skeleton canvas has only ${painted} painted pixels`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-  console.log(`two riders (${riders.map((r) => r.username).join(', ')}) each see only their own upload; skeleton drawn: ${painted} painted pixels; screenshots in ${shots}`);
+  console.log(`two riders (${riders.map((r) => r.username).join(', ')}) each see only their own upload; skeleton drawn: ${painted} painted pixels`);
+
+  // A share link: anyone with it sees this one analysis and nothing of the account, until it is revoked.
+  await pageA.getByRole('button', { name: 'Share…' }).click();
+  await pageA.getByRole('button', { name: 'Create link' }).click();
+  const link = await pageA.getByTestId('share-link').inputValue();
+  assert.match(link, /\/shared\/[A-Za-z0-9_-]{43}$/);
+  const visitorContext = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const visitor = await visitorContext.newPage();
+  visitor.on('pageerror', (e) => errors.push(`visitor: ${e}`));
+  await visitor.goto(link);
+  await visitor.getByTestId('shared-view').waitFor({ timeout: 30000 });
+  await visitor.waitForFunction(() => {
+    const c = document.querySelector('[data-testid="skeleton-canvas"]');
+    return document.querySelector('video')?.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
+  }, null, { timeout: 30000 });
+  const sharedPainted = await visitor.evaluate(() => {
+    const c = document.querySelector('[data-testid="skeleton-canvas"]');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
+    return n;
+  });
+  assert.ok(sharedPainted > 200, `the shared page draws the skeleton (${sharedPainted} px)`);
+  assert.equal(await visitor.locator('[data-testid="user-menu"], [data-testid="video-card"], a[download]').count(), 0, 'nothing of the account');
+  assert.ok(!(await visitor.textContent('body')).includes(riders[0].username), "the owner's name is not on the page");
+  await visitor.getByText('Loading 3D view').waitFor({ state: 'detached', timeout: 30000 });
+  await visitor.screenshot({ path: path.join(shots, 'stack-shared.png'), fullPage: true });
+  await pageA.getByRole('button', { name: /^Revoke/ }).click();
+  await pageA.getByText('None: this run is private.').waitFor();
+  await visitor.reload();
+  await visitor.getByTestId('share-gone').waitFor({ timeout: 15000 });
+  await visitorContext.close();
+  console.log(`share link: skeleton drawn for an anonymous visitor (${sharedPainted} px); revoked → error page`);
+
+  // Rider B's session ends mid-upload; the upload resumes after B signs in again.
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'expiry-'));
+  try {
+    // A real clip big enough for three 8 MiB PATCHes, sent slowly (Chromium's upload throttling) so the session
+    // can end between them.
+    const big = path.join(tmp, 'long-upload.mp4');
+    // (Noise at near-lossless quality: about 28 MB for 3 s.)
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '3', '-vf', 'noise=alls=80:allf=t',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '10', '-pix_fmt', 'yuv420p', big]);
+    const cdp = await pageB.context().newCDPSession(pageB);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 3 * 1024 * 1024 });
+    const tusCalls = [];
+    pageB.on('request', (r) => r.url().includes('/api/uploads') && tusCalls.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    pageB.on('request', (r) => r.url().endsWith('/api/session') && r.method() === 'POST' && tusCalls.push('SIGN-IN'));
+    await pageB.goto(base);
+    await pageB.waitForSelector('[data-testid="video-card"]');
+    await pageB.setInputFiles('input[type=file]', big);
+    await pageB.getByRole('button', { name: 'Upload', exact: true }).click();
+    await pageB.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) >= 5, null, { timeout: 60000 });
+    const reset = await apiFromPage(adminPage, 'POST', `/api/users/${riders[1].id}/password`, {});
+    assert.equal(reset.status, 200, `reset B's password: ${JSON.stringify(reset.body)}`);
+    await pageB.getByTestId('session-expired').waitFor({ timeout: 60000 });
+    await pageB.waitForFunction(() => document.querySelector('[data-testid="upload-note"]')?.textContent === 'Paused · sign in again to continue', null, { timeout: 30000 })
+      .catch(async (e) => {
+        const item = await pageB.evaluate(() => document.querySelector('[data-testid="upload-item"]')?.textContent);
+        throw new Error(`the upload did not pause for sign-in (upload: ${item}; tus: ${tusCalls.join(', ')}): ${e.message}`);
+      });
+    await pageB.screenshot({ path: path.join(shots, 'stack-session-ended-mid-upload.png') });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await pageB.fill('input[name="password"]', reset.body.password);
+    await pageB.click('button[type="submit"]');
+    await pageB.getByText('Uploaded · analysis queued').waitFor({ timeout: 120000 });
+    assert.equal(tusCalls.filter((c) => c === 'POST /api/uploads').length, 1, `one upload, resumed: ${tusCalls.join(', ')}`);
+    const after = tusCalls.slice(tusCalls.indexOf('SIGN-IN'));
+    assert.ok(after.some((c) => c.startsWith('HEAD /api/uploads/')), `after signing in it asked the server for its offset: ${tusCalls.join(', ')}`);
+    console.log(`session ended mid-upload: ${tusCalls.join(' → ')}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
 
   // Clean up: the riders go, their videos to the admin.
   for (const user of created.splice(0)) {

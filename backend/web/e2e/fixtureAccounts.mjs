@@ -187,6 +187,8 @@ export function createAccounts() {
     sharedVideoId,
     /** Test controls. */
     expireSessions: () => sessions.clear(),
+    /** Whether the request comes with a live session (or sign-in is off). */
+    signedIn: (req) => authDisabled || sessionOf(req) !== null,
     setAuthDisabled: (on) => (authDisabled = !!on),
     resetAttempts: () => failures.splice(0),
     sessionCount: () => sessions.size,

@@ -7,7 +7,9 @@
 // Accounts (issue 16) come from e2e/fixtureAccounts.mjs: every /api route but POST /api/session and
 // /api/shared/... needs the sb_session cookie (401 otherwise) and, to change anything, X-CSRF-Token (403); videos
 // are owned (ana owns the recorded ones, ben one more); share links open one analysis. Test controls:
-// POST /__fixture/sessions/expire (every session ends), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset.
+// POST /__fixture/sessions/expire (every session ends; with {"cutUploads": true} a tus PATCH refused for it loses its
+// connection instead of reading the 401, as a browser sees it through the proxy when the API refuses a large body
+// early; the client then asks HEAD, whose 401 has no body), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset.
 // Issue 14 (job stage, frames, segments, waiting, queue position, ETA, partial pose while running, retry) comes from
 // e2e/fixtureQueue.mjs; tests drive it with POST /__fixture/jobs/:id ("finished": [segments]) and /__fixture/videos.
 import { execFileSync } from 'node:child_process';
@@ -64,6 +66,7 @@ export function createFixtureApi() {
   const tusUploads = new Map(); // id → {length, offset, meta}
   let tusSeq = 0;
   let dropNext = null; // fraction of the upload at which the next PATCH's connection is cut
+  let cutRefusedPatches = false; // a tus PATCH without a session loses its connection instead of reading a 401
   const tusHeaders = { 'tus-resumable': '1.0.0', 'cache-control': 'no-store' };
   const streams = new Map(); // jobId → Set<res>
   let seq = 0;
@@ -261,8 +264,11 @@ export function createFixtureApi() {
       return true;
     }
     if (req.method === 'POST' && p === '/__fixture/sessions/expire') {
-      accounts.expireSessions();
-      json(res, 200, { sessions: 0 });
+      readBody(req).then((body) => {
+        accounts.expireSessions();
+        cutRefusedPatches = JSON.parse(body || '{}').cutUploads === true;
+        json(res, 200, { sessions: 0, cutRefusedPatches });
+      });
       return true;
     }
     if (req.method === 'POST' && p === '/__fixture/auth-disabled') {
@@ -378,6 +384,10 @@ export function createFixtureApi() {
     let m;
     if ((m = /^\/api\/shared\/([^/]+)(?:\/(stream|poster|sprite|pose|metrics))?$/.exec(p))) return shared(req, res, m[1], m[2]);
     const helpers = { json, fail };
+    if (cutRefusedPatches && req.method === 'PATCH' && p.startsWith('/api/uploads/') && !accounts.signedIn(req)) {
+      cutRefusedPatches = false;
+      return req.socket.destroy();
+    }
     // Session routes read a JSON body; the rest stream theirs (tus), so the gate runs before any body is read.
     const jsonBody = p.startsWith('/api/session') || (p === '/api/users' && req.method !== 'GET');
     const body = jsonBody ? parseJson(await readBody(req)) : null;

@@ -29,7 +29,8 @@ export async function request<T>(path: string, init?: RequestInit): Promise<T> {
   }
   if (!res.ok) {
     const err = toApiError(res.status, await res.text().catch(() => ''));
-    if (res.status === 401 && err.code === 'unauthenticated') sessionLost();
+    // Behind the session gate a 401 always means the session is gone (a HEAD's 401 carries no code).
+    if (res.status === 401) sessionLost();
     throw err;
   }
   if (res.status === 204) return undefined as T;

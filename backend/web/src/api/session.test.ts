@@ -110,6 +110,15 @@ describe('session lost', () => {
     await expect(waiting).resolves.toMatchObject({ csrfToken: 'fresh', user: { username: 'ana' } });
   });
 
+  it('a 401 with no body (as a HEAD gets it) is a lost session too', async () => {
+    resetSessionForTests(session('tok'));
+    const lost = vi.fn();
+    onSessionLost(lost);
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(null, { status: 401 })));
+    await expect(getVideo('v1')).rejects.toMatchObject({ status: 401 });
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
   it('a 404 is not a lost session', async () => {
     resetSessionForTests(session('tok'));
     const lost = vi.fn();

@@ -78,6 +78,8 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
     let resumedFrom: number | undefined;
     let retrying = false;
     let csrfRenewed = false;
+    /** Set by a 401 on any tus request: the session ended, so the upload waits for sign-in instead of failing. */
+    let sessionEnded = false;
     const owner = currentSession()?.user.id ?? null;
     upload = new tus.Upload(input.file, {
       endpoint: apiUrl(UPLOAD_ENDPOINT),
@@ -91,7 +93,16 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
         if (apiUrl('') !== '') (req.getUnderlyingObject() as XMLHttpRequest).withCredentials = true;
       },
       removeFingerprintOnSuccess: true,
+      onAfterResponse(_req, res) {
+        if (res.getStatus() === 401) {
+          // Stop tus right here: its resume step takes any 4xx to a HEAD for "upload gone", forgets the upload
+          // and creates a new one from byte 0. A 401 only means "sign in again"; the upload is still there.
+          sessionEnded = true;
+          throw new ApiError(401, 'unauthenticated', 'sign in first');
+        }
+      },
       onShouldRetry(err, attempt, options) {
+        if (sessionEnded) return false;
         const status = err.originalResponse?.getStatus() ?? 0;
         // Network failures and server hiccups are retried; the API's refusals (4xx) are final.
         const retry = !aborted && (status === 0 || status >= 500 || status === 409 || status === 423) && attempt < (options.retryDelays?.length ?? 0);
@@ -119,7 +130,10 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
         if (aborted) return reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
         const refusal = errorFromTus(err);
         const u = upload as tus.Upload;
-        if (refusal.status === 401 && refusal.code === 'unauthenticated') {
+        // Any 401: a refused PATCH may reach the browser as a dropped connection, and the retry's HEAD answer
+        // has no body to name the error; only a missing or ended session answers 401 here.
+        if (sessionEnded || refusal.status === 401) {
+          sessionEnded = false;
           sessionLost();
           onProgress({ fraction: lastFraction, resumedFrom, waitingForSignIn: true });
           void nextSignIn().then((session) => {
