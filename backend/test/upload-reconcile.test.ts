@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MongoClient, ObjectId } from 'mongodb';
 import request from 'supertest';
 import { MISSING_FILE_ERROR } from '../src/upload/reconcile.js';
+import { spawnApi, type ApiProcess } from './support/apiProcess.js';
 import { FakePoseService } from './support/fakePoseService.js';
 import { minimalMp4 } from './support/fixtures.js';
 import { FAST_ENV } from './support/harness.js';
@@ -19,50 +18,6 @@ import { startTestMongo, type TestMongo } from './support/secantus.js';
  * test-only hook TEST_ONLY_PAUSE_AFTER_UPLOAD_STORE holds an upload between its GridFS write and its database
  * insert, and the test SIGKILLs the process right there. The restarted API must then reconcile both ways.
  */
-
-const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-interface ApiProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  kill(): Promise<void>;
-}
-
-async function spawnApi(env: Record<string, string>): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: backendDir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const waitFor = async (pattern: RegExp, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const m = pattern.exec(out);
-      if (m) return m;
-      if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode} before printing ${pattern}: ${out.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`API did not print ${pattern} within ${timeoutMs} ms: ${out.slice(-2000)}`);
-  };
-  const port = (await waitFor(/listening on :(\d+)/))[1];
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    output: () => out,
-    waitFor,
-    async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 async function waitForJobState(url: string, jobId: string, state: string): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 20_000;
@@ -104,7 +59,7 @@ describe('upload durability: reconciliation after a crash between the GridFS wri
   const start = async (extra: Record<string, string> = {}) => {
     const api = await spawnApi({ ...env, ...extra });
     running.push(api);
-    return api;
+    return { ...api, url: api.url! };
   };
 
   it('keeps a fresh orphan, removes it once older than the grace period, and fails a video whose original is gone', async () => {

@@ -48,11 +48,15 @@ export async function migrateLocalMedia(c: Collections, media: MediaStore, opts:
   const meter = () =>
     new Transform({
       transform(chunk: Buffer, _enc, done) {
-        copied += chunk.length;
-        if (opts.pauseAfterBytes != null && copied >= opts.pauseAfterBytes) {
+        const limit = opts.pauseAfterBytes;
+        if (limit != null && copied + chunk.length >= limit) {
+          // Up to the limit, then never done(): the copy stalls mid-file (the test kills the process there).
+          this.push(chunk.subarray(0, limit - copied));
+          copied = limit;
           opts.log(`TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES: paused after copying ${copied} bytes into GridFS`);
-          return; // never calls done(): the copy stalls mid-file
+          return;
         }
+        copied += chunk.length;
         done(null, chunk);
       },
     });
@@ -81,7 +85,7 @@ export async function migrateLocalMedia(c: Collections, media: MediaStore, opts:
     return { fileId, size: stored.size };
   }
 
-  const todo = c.videos.find({ storedName: { $exists: true, $ne: null } });
+  const todo = c.videos.find({ storedName: { $exists: true, $ne: null } }).sort({ _id: 1 });
   for await (const video of todo) {
     const id = video._id.toHexString();
     let ok = true;
@@ -109,7 +113,7 @@ export async function migrateLocalMedia(c: Collections, media: MediaStore, opts:
       const stored = await media.find(video.originalFileId);
       const digest = stored ? await media.digest(video.originalFileId) : null;
       if (!digest || digest.sha256 !== video.sha256) {
-        opts.log(`media migration: video ${id}: the recorded GridFS original does not match sha256 ${video.sha256}; copying it again`);
+        opts.log(`media migration: video ${id}: the recorded GridFS original does not match sha256 ${video.sha256}; it is copied again at the next start`);
         await c.videos.updateOne({ _id: video._id }, { $unset: { originalFileId: '' } });
         ok = false;
       }
