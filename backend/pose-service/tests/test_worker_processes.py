@@ -59,7 +59,9 @@ class WorkerProcess:
             POSE_SEGMENT_MIN_S="1",
             POSE_SEGMENT_MAX_S="3.4",
             POSE_TASK_BACKOFF_S="0.2",
+            POSE_WORKER_HEALTH_FILE=str(log.with_suffix(".alive")),
         )
+        self.env = env
         self.log = log
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
@@ -84,6 +86,11 @@ class WorkerProcess:
             f"worker {self.proc.pid} to register",
         )
         return self.worker_id
+
+    def healthy(self) -> bool:
+        """The container health check's verdict (python -m pose_service.worker.health)."""
+        check = [sys.executable, "-m", "pose_service.worker.health"]
+        return subprocess.run(check, cwd=SERVICE_DIR, env=self.env, capture_output=True).returncode == 0
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
@@ -130,6 +137,7 @@ def test_two_worker_processes_share_the_segments_of_one_job(
 ) -> None:
     with workers(mongo, db, tmp_path, 2) as procs:
         ids = {p.worker_id for p in procs}
+        assert all(p.healthy() for p in procs)
         _, job_id = submit_video(db, clip)
         job = wait_done(db, job_id, procs)
     assert job["state"] == "done" and job["segmentsTotal"] == 4, job.get("errorDetail")
@@ -203,4 +211,5 @@ def test_sigterm_hands_the_running_task_back_without_spending_an_attempt(
     job = one(db.jobs.find_one({"_id": job_id}))
     assert (job["state"], job["attempts"]) == ("running", 0)
     assert exited_after < 3.0, f"the worker took {exited_after:.1f} s to stop"
+    assert not proc.healthy(), "a stopped worker is not healthy"
     assert "released (worker stopping)" in proc.log.read_text(errors="replace")

@@ -8,6 +8,7 @@ import math
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import bson
 import numpy as np
@@ -22,6 +23,7 @@ from pose_service.analysis import compute_metrics
 from pose_service.backends.base import FramePoses
 from pose_service.keypoints import PersonPose
 from pose_service.tracking import BlockPoses, join_blocks, match_overlap
+from pose_service.worker.health import check as health_check
 from pose_service.worker.plan import plan_segments
 from pose_service.worker.queue import LOST_TOO_OFTEN, TaskQueue, retry_delay_s, utcnow
 from pose_service.worker.results import join_metrics, split_metrics
@@ -341,3 +343,11 @@ def test_settings_read_the_password_from_its_file(tmp_path) -> None:
         WorkerSettings.from_env({})
     with pytest.raises(ValueError, match="MONGODB_USERNAME"):
         WorkerSettings.from_env({"MONGODB_URI": "mongodb://db", "MONGODB_PASSWORD_FILE": str(secret)})
+
+
+def test_the_health_check_wants_a_fresh_heartbeat_file(tmp_path: Path) -> None:
+    alive = tmp_path / "alive"
+    assert "does not exist" in (health_check(alive, 15) or "")
+    alive.touch()
+    assert health_check(alive, 15) is None
+    assert "stuck or gone" in (health_check(alive, 15, now=alive.stat().st_mtime + 60) or "")

@@ -7,6 +7,7 @@ nothing was cancelled (deleted) or taken back: the worker stops it within a fram
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -20,6 +21,7 @@ from pymongo.errors import PyMongoError
 from ..pipeline import Stopped
 from .context import InputError, VideoGone, WorkerContext
 from .finish import run_finish
+from .health import health_file
 from .ingest import run_ingest
 from .queue import utcnow
 from .segment import run_segment
@@ -77,6 +79,8 @@ class Worker:
             except PyMongoError as exc:
                 log.warning("could not remove the worker document (%s); it expires by its heartbeat", exc)
             self.ctx.close()
+            with contextlib.suppress(OSError):
+                health_file().unlink(missing_ok=True)
             log.info("worker %s stopped", self.queue.worker_id)
 
     def _info(self) -> Doc:
@@ -115,7 +119,10 @@ class Worker:
 
     def _beat_loop(self) -> None:
         outage = False
+        alive = health_file()
         while not self.stopping.is_set():
+            with contextlib.suppress(OSError):  # the health check reads its age; a read-only /tmp only costs that
+                alive.touch()
             task = self.current
             try:
                 if task is not None and not self.queue.extend(task):
