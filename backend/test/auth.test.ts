@@ -83,6 +83,7 @@ describe('sessions', () => {
     assert.match(res.body.user.id, /^[0-9a-f]{24}$/);
     assert.equal(res.body.authDisabled, false);
     assert.match(res.body.csrfToken, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(res.headers['cache-control'], 'no-store', 'a CSRF token is never cached');
     const ttl = Date.parse(res.body.expiresAt) - Date.now();
     assert.ok(ttl > 11.9 * 3_600_000 && ttl <= 12 * 3_600_000, `default expiry is 12 h, got ${ttl} ms`);
     assert.ok(!('password' in res.body.user) && !('passwordHash' in res.body.user));
@@ -309,6 +310,7 @@ describe('accounts (admin only)', () => {
     assert.equal(res.body.user.username, 'new.rider_1');
     assert.equal(res.body.user.role, 'rider');
     assert.match(res.body.password, /^[A-Za-z0-9_-]{24}$/);
+    assert.equal(res.headers['cache-control'], 'no-store', 'a password is never cached');
     const doc = await h.api.db.db.collection('users').findOne({ username: 'new.rider_1' });
     assert.match(String(doc?.passwordHash), /^\$argon2id\$v=19\$/);
     assert.ok(!JSON.stringify(doc).includes(res.body.password));

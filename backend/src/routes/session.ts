@@ -25,6 +25,12 @@ export const jsonBody: RequestHandler = (req, res, next) => {
   });
 };
 
+/** Answers that carry a CSRF token or a password are never stored by a browser or a proxy. */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
 const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'wrong user name or password');
 
 /** While sign-in is off the app still gets a token to send; nothing checks it (see auth/gate.ts). */
@@ -52,7 +58,7 @@ export function signInRouter(deps: AppDeps): Router {
   const router = Router();
   const c = authCollections(deps.db.db);
   const limiter = new LoginLimiter(c);
-  router.post('/api/session', jsonBody, async (req, res) => {
+  router.post('/api/session', noStore, jsonBody, async (req, res) => {
     if (deps.config.auth.disabled) {
       res.json(await localBody(c));
       return;
@@ -80,6 +86,7 @@ export function signInRouter(deps: AppDeps): Router {
 export function sessionRouter(deps: AppDeps): Router {
   const router = Router();
   const c = authCollections(deps.db.db);
+  router.use('/api/session', noStore);
 
   router.get('/api/session', async (req, res) => {
     if (!req.authSession) {

@@ -8,7 +8,7 @@ import { requireAdmin, userOf } from '../auth/gate.js';
 import { generatePassword, hashPassword, requireAcceptablePassword } from '../auth/passwords.js';
 import { USER_ROLES, authCollections, isDuplicateKey, type UserDoc, type UserRole } from '../auth/store.js';
 import { requireUsername, toUserJson } from '../auth/users.js';
-import { jsonBody } from './session.js';
+import { jsonBody, noStore } from './session.js';
 
 const lastAdmin = () => new HttpError(409, 'last_admin', 'this is the last admin account; make another admin first');
 
@@ -17,7 +17,7 @@ export function usersRouter(deps: AppDeps): Router {
   const router = Router();
   const c = authCollections(deps.db.db);
   const { videos } = deps.db.collections;
-  router.use(requireAdmin);
+  router.use(requireAdmin, noStore);
 
   function requireRole(value: unknown): UserRole {
     if (typeof value !== 'string' || !(USER_ROLES as readonly string[]).includes(value)) {
