@@ -60,6 +60,12 @@ export function createFixtureApi() {
   // Another rider's analysed run: the browser tests check ana never sees it.
   videos.push({ ...videos.find((v) => v.id === 'v-rider'), id: 'v-ben', title: 'Ben — frontside 180', ownerId: 'u-ben',
     job: { ...videos.find((v) => v.id === 'v-rider').job, id: 'j-ben', videoId: 'v-ben' } });
+  // Issue 18: the same run filmed from the waist up (legs guessed, not seen: pose-v-waist.json, metrics-v-waist.json),
+  // opened by its id only, so every library list stays as the tests above expect it.
+  videos.push({ ...videos.find((v) => v.id === 'v-rider'), id: 'v-waist', title: 'Waist-up clip', _fixture: 'v-waist', _unlisted: true,
+    job: { ...videos.find((v) => v.id === 'v-rider').job, id: 'j-waist', videoId: 'v-waist' } });
+  /** Which recorded pose/metrics a video serves. */
+  const fixtureOf = (v) => v._fixture ?? (v.id === 'v-ref' ? 'v-ref' : 'v-rider');
   const { posters, sprites } = makePosters();
   // Issue 14: stages, frames, queue, partial pose and retry (e2e/fixtureQueue.mjs).
   const queue = createQueue({ videos, poseOf: (v) => read(`pose-${v._file === 'reference.webm' ? 'v-ref' : 'v-rider'}.json`) });
@@ -78,7 +84,7 @@ export function createFixtureApi() {
     res.end(data);
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
-  const publicVideo = ({ _file, ownerId, ...v }) => {
+  const publicVideo = ({ _file, _fixture, _unlisted, ownerId, ...v }) => {
     const ingested = v.status === 'done' || queue.ingested(v);
     return {
       ...v,
@@ -296,7 +302,7 @@ export function createFixtureApi() {
       return createReadStream((what === 'poster' ? posters : sprites)[v._file]).pipe(res);
     }
     if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
-    return json(res, 200, read(`${what}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
+    return json(res, 200, read(`${what}-${fixtureOf(v)}.json`));
   }
 
   /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
@@ -309,7 +315,7 @@ export function createFixtureApi() {
       const page = Number(url.searchParams.get('page') ?? 1);
       const limit = Number(url.searchParams.get('limit') ?? 20);
       const ownerId = owner ? accounts.users.find((u) => u.username === owner)?.id ?? '-' : null;
-      const all = videos.filter((v) => accounts.mayRead(user, v) && (!ownerId || v.ownerId === ownerId) && (!role || v.role === role) && (!status || v.status === status));
+      const all = videos.filter((v) => !v._unlisted && accounts.mayRead(user, v) && (!ownerId || v.ownerId === ownerId) && (!role || v.role === role) && (!status || v.status === status));
       return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
     }
     if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1], user);
@@ -359,7 +365,7 @@ export function createFixtureApi() {
         return json(res, r.status, r.body);
       }
       if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
-      return json(res, 200, read(`${m[2].slice(1)}-${v.id === 'v-ref' ? 'v-ref' : 'v-rider'}.json`));
+      return json(res, 200, read(`${m[2].slice(1)}-${fixtureOf(v)}.json`));
     }
     if ((m = /^\/api\/jobs\/([^/]+)(\/events)?$/.exec(p))) {
       const v = findJob(m[1]);

@@ -13,6 +13,8 @@ interface Props {
   note?: string;
   /** Name of the value axis with its unit, written along it ("torso lengths above the ground line"). */
   axisLabel?: string;
+  /** Why there is no data when every value is null (summary.unavailable's reason, e.g. "legs not visible"). */
+  emptyReason?: string | null;
   t: number[];
   lines: ChartLine[];
   segments: AirborneSegment[];
@@ -68,7 +70,7 @@ function formatValue(v: number | null, unit: string): string {
  * Hand-drawn SVG line chart over time: airborne shading, a playback cursor, click/arrow keys to seek, the values
  * under the pointer (or at the playhead) in words, and a time axis whose labels run to the end of the data.
  */
-export const TimeSeriesChart = memo(function TimeSeriesChart({ title, unit, note, axisLabel, t, lines, segments, cursor, onSeek, keyStep = 1 / 30 }: Props) {
+export const TimeSeriesChart = memo(function TimeSeriesChart({ title, unit, note, axisLabel, emptyReason, t, lines, segments, cursor, onSeek, keyStep = 1 / 30 }: Props) {
   const [wrapRef, width] = useWidth<HTMLDivElement>(600);
   const [hoverT, setHoverT] = useState<number | null>(null);
   const tMax = t.length ? t[t.length - 1] : 0;
@@ -138,7 +140,7 @@ export const TimeSeriesChart = memo(function TimeSeriesChart({ title, unit, note
         </div>
       )}
       {!geom ? (
-        <div className="chart-empty">No data: the rider was not seen in any analysed frame.</div>
+        <div className="chart-empty">No data: {emptyReason ?? 'the rider was not seen in any analysed frame'}.</div>
       ) : (
         <svg
           width={width}

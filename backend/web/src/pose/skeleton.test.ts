@@ -72,10 +72,10 @@ describe('confidence (issue 18)', () => {
     expect(counts).toEqual({ seen: 13, unsure: 4, hidden: 0 });
     const solid = calls.filter((c) => c.alpha === 1);
     const faded = calls.filter((c) => c.alpha < 1);
-    // 4 leg limbs faded and dashed + 4 hollow knee/ankle rings; 12 solid limbs (halo + colour) + 13 filled dots.
+    // 4 leg limbs faded and dashed + 4 see-through knee/ankle dots; 12 solid limbs (halo + colour) + 13 dots.
     expect(faded.filter((c) => c.op === 'stroke' && c.dash > 0)).toHaveLength(4);
+    expect(faded.filter((c) => c.op === 'fill')).toHaveLength(4);
     expect(faded).toHaveLength(8);
-    expect(faded.every((c) => c.op === 'stroke')).toBe(true);
     expect(solid.filter((c) => c.op === 'fill')).toHaveLength(13);
     expect(solid.filter((c) => c.op === 'stroke')).toHaveLength(12 * 2);
     expect(solid.every((c) => c.dash === 0)).toBe(true);

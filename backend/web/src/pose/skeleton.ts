@@ -86,7 +86,7 @@ const FADED_ALPHA = 0.4;
 
 /**
  * Draw one person's skeleton onto a 2D context already sized to the element's box: seen joints and limbs solid,
- * unsure ones faded and dashed (hollow joints), hidden ones not at all. Returns how many joints got each style.
+ * unsure ones faded and dashed (smaller see-through dots), hidden ones not at all. Returns how many joints got each style.
  */
 export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[], lineWidth: number): Record<JointConfidence, number> {
   ctx.lineCap = 'round';
@@ -108,11 +108,10 @@ export function drawSkeleton(ctx: CanvasRenderingContext2D, points: ScreenPoint[
   ctx.setLineDash([]);
   for (const p of points) {
     if (p.confidence !== 'unsure') continue;
-    ctx.strokeStyle = '#fde047';
-    ctx.lineWidth = 1;
+    ctx.fillStyle = '#fde047';
     ctx.beginPath();
-    ctx.arc(p.x, p.y, lineWidth * 0.9 + 1, 0, Math.PI * 2);
-    ctx.stroke();
+    ctx.arc(p.x, p.y, lineWidth * 0.6 + 1, 0, Math.PI * 2);
+    ctx.fill();
   }
   ctx.restore();
   for (const [a, b, side] of SKELETON_EDGES) {

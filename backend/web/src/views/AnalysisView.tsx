@@ -1,7 +1,7 @@
 import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
 import { listVideos, originalUrl, streamUrl } from '../api/client';
 import { apiUrl } from '../config';
-import type { Metrics, PoseResponse, SeriesKey, Video } from '../api/types';
+import type { Metrics, PoseResponse, SeriesKey, SummaryKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { RetryButton } from '../components/RetryButton';
 import { ShareDialog } from '../components/ShareDialog';
@@ -23,15 +23,18 @@ const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
 const pick = (m: Metrics, key: SeriesKey) => m.series.smoothed?.[key] ?? m.series[key] ?? [];
 
 /** A chart of the analysis view: its curves, the unit on its ticks, and one line saying what it measures. */
-export interface ChartSpec { title: string; unit: string; note: string; axisLabel: string; lines: ChartLine[] }
+export interface ChartSpec { title: string; unit: string; note: string; axisLabel: string; lines: ChartLine[]; emptyReason: string | null }
 
 export function chartSpecs(m: Metrics): ChartSpec[] {
+  // A chart with no values says which body part was missing (the summary value needing the same part says why).
+  const why = (key: SummaryKey) => m.summary.unavailable?.[key] ?? null;
   return [
     {
       title: 'Knee angles',
       unit: '°',
       note: 'Hip–knee–ankle angle of each leg: 180° is straight, lower is more bent. Gaps: the leg was not seen.',
       axisLabel: 'degrees',
+      emptyReason: why('min_knee_angle_deg'),
       lines: [
         { label: 'left', color: '#38bdf8', values: pick(m, 'left_knee_angle') },
         { label: 'right', color: '#f472b6', values: pick(m, 'right_knee_angle') },
@@ -42,6 +45,7 @@ export function chartSpecs(m: Metrics): ChartSpec[] {
       unit: '°',
       note: 'How far the shoulders are turned against the hips (positive: counter-clockwise seen from above).',
       axisLabel: 'degrees',
+      emptyReason: why('max_rotation_deg'),
       lines: [{ label: 'shoulders vs hips', color: '#a78bfa', values: pick(m, 'upper_body_rotation') }],
     },
     {
@@ -49,6 +53,7 @@ export function chartSpecs(m: Metrics): ChartSpec[] {
       unit: '',
       note: 'Height of the hip centre above the ground line under the feet, in torso lengths (shoulder-to-hip distance; about 0.5 m for an adult) — a relative unit, not metres.',
       axisLabel: 'torso lengths',
+      emptyReason: why('airtime_s'), // measured from the ground line under the feet, as airtime is
       lines: [{ label: 'hip centre', color: '#34d399', values: pick(m, 'hip_height') }],
     },
     {
@@ -56,6 +61,7 @@ export function chartSpecs(m: Metrics): ChartSpec[] {
       unit: '°',
       note: 'Degrees the body has turned since the start of the clip (360° = one full spin).',
       axisLabel: 'degrees',
+      emptyReason: why('max_rotation_deg'),
       lines: [{ label: 'total spin', color: '#fbbf24', values: pick(m, 'cumulative_rotation') }],
     },
   ];
@@ -207,6 +213,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
               unit={s.unit}
               note={s.note}
               axisLabel={s.axisLabel}
+              emptyReason={s.emptyReason}
               t={metrics.series.t}
               lines={s.lines}
               segments={metrics.summary.airborne_segments}
