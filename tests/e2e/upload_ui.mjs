@@ -11,7 +11,7 @@
 //     to sign-in, the tus upload pauses, and after B signs in with the new password it resumes, never started over.
 //  7. The riders are removed again (their videos go to the admin: DELETE /api/users/:id?videos=transfer).
 // Env: FRONTEND_URL, VIDEO (path), SHOTS_DIR, ADMIN_USERNAME and ADMIN_PASSWORD (the first admin, from
-// backend/.env; tests/test_stack_e2e.py passes them). Exit code 0 = pass.
+// backend/.env; tests/test_stack_e2e.py passes them). Needs ffmpeg (step 6 makes a 28 MB clip). Exit code 0 = pass.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +29,11 @@ const base = process.env.FRONTEND_URL;
 const video = process.env.VIDEO;
 if (!base || !video) throw new Error('set FRONTEND_URL and VIDEO (the running stack, a clip to upload)');
 const admin = adminCredentials();
+try {
+  execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+} catch {
+  throw new Error('ffmpeg is needed to make the large clip of the session-expiry check: apt-get install -y ffmpeg (scripts/setup.sh --test installs it)');
+}
 const shots = process.env.SHOTS_DIR || path.join(here, '../../test-results');
 mkdirSync(shots, { recursive: true });
 
