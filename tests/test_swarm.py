@@ -41,7 +41,9 @@ pytestmark = [pytest.mark.engine, pytest.mark.stack]
 
 WORKER = "pose-worker"
 REPLICAS = 2
-CLIP_S = 60  # 1800 analysed frames: six segments of at most 10 s for two workers -> progress in >= 5 steps
+# 50 s at 10 fps: 500 analysed frames in five 100-frame segments (one grid block is 10 s of footage at 10 fps, the
+# longest a segment gets), so progress moves in 6 steps for a third of the pose work of a 30 fps clip.
+CLIP_S, CLIP_FPS = 50, 10
 TIMINGS: dict[str, float] = {}
 CACHE = os.environ.get("SNOWSTACK_SWARM_CACHE", "1") != "0"
 
@@ -80,7 +82,7 @@ def local_swarm(engine: Engine, project: ComposeStack) -> Iterator[swarm_nodes.L
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("swarm") / "rider.mp4", seconds=CLIP_S)
+    return make_clip(tmp_path_factory.mktemp("swarm") / "rider.mp4", seconds=CLIP_S, fps=CLIP_FPS)
 
 
 def deploy(project: ComposeStack, swarm: swarm_nodes.LocalSwarm, step: str) -> Deployment:

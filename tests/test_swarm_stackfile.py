@@ -174,3 +174,21 @@ def test_sizes_and_tmpfs_options_parse() -> None:
     assert parse_tmpfs("/tmp:size=16m,mode=1777") == {"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": 16 * 1024**2}}
     with pytest.raises(SnowstackError):
         byte_count("lots")
+
+
+def test_the_web_services_answer_to_the_nodes_and_the_api_keeps_sign_in_on() -> None:
+    from snowstack.swarm.deploy import public_environment
+
+    config = {
+        "services": {
+            "backend-api": {"ports": [{"target": 3001}], "environment": {"PUBLIC_BIND_ADDRESS": "127.0.0.1"}},
+            "frontend": {"ports": [{"target": 5173}], "environment": {"ALLOWED_HOSTS": "localhost,snow.example"}},
+            "mongo-express": {"ports": [{"target": 8081}]},
+            "pose-worker": {},
+        }
+    }
+    found = public_environment(config, ["backend-api", "frontend", "pose-worker"], ["node1", "10.0.0.2", "localhost"])
+    assert found == {
+        "backend-api": {"ALLOWED_HOSTS": "localhost,127.0.0.1,[::1],backend-api,node1,10.0.0.2", "PUBLIC_BIND_ADDRESS": "0.0.0.0"},
+        "frontend": {"ALLOWED_HOSTS": "localhost,snow.example,node1,10.0.0.2"},
+    }

@@ -23,9 +23,9 @@ from .stackfile import DATA_LABEL, StackFile, StackOptions, to_stack_file
 DEPLOYMENT_FILE = "swarm.json"
 STACK_FILE = "swarm-stack.yml"
 POLL_S = 1.0
-API_SERVICE = "backend-api"  # the service `invoke verify` checks as the API
-# The API's own default (backend/src/config.ts): the names it answers to when ALLOWED_HOSTS is unset.
-API_DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]", "backend-api")
+# The names the API and the web server answer to when ALLOWED_HOSTS is unset, plus their own service name
+# (backend/src/config.ts, backend/web/server/serve.mjs).
+DEFAULT_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 FAILED_STATES = ("failed", "rejected")
 
 
@@ -72,15 +72,21 @@ def load_deployment(project: ComposeStack) -> Deployment:
     )
 
 
-def api_environment(config: Mapping[str, Any], public_hosts: Sequence[str]) -> dict[str, dict[str, str]]:
-    """What the API needs on Swarm: its ports are published on every interface of its node (`mode: host` has no
-    bind address), so it is told so (PUBLIC_BIND_ADDRESS: no sign-in bypass), and it answers to the nodes' names."""
-    api = (config.get("services") or {}).get(API_SERVICE)
-    if api is None:
-        return {}
-    current = str((api.get("environment") or {}).get("ALLOWED_HOSTS") or ",".join(API_DEFAULT_HOSTS))
-    hosts = list(dict.fromkeys([*filter(None, current.split(",")), *public_hosts]))
-    return {API_SERVICE: {"ALLOWED_HOSTS": ",".join(hosts), "PUBLIC_BIND_ADDRESS": "0.0.0.0"}}
+def public_environment(config: Mapping[str, Any], built: Sequence[str], public_hosts: Sequence[str]) -> dict[str, dict[str, str]]:
+    """What the web-facing services we build need on Swarm: they answer to the nodes' names and addresses
+    (ALLOWED_HOSTS gains them), and one that knows its bind address (PUBLIC_BIND_ADDRESS: the API, which then keeps
+    sign-in on) is told the truth: `mode: host` publishes on every interface of the node."""
+    result = {}
+    for name, service in (config.get("services") or {}).items():
+        if name not in built or not service.get("ports"):
+            continue
+        environment = service.get("environment") or {}
+        current = str(environment.get("ALLOWED_HOSTS") or ",".join([*DEFAULT_HOSTS, name]))
+        variables = {"ALLOWED_HOSTS": ",".join(dict.fromkeys([*filter(None, current.split(",")), *public_hosts]))}
+        if "PUBLIC_BIND_ADDRESS" in environment:
+            variables["PUBLIC_BIND_ADDRESS"] = "0.0.0.0"
+        result[name] = variables
+    return result
 
 
 def render(
@@ -96,7 +102,7 @@ def render(
         replicas=replicas,
         engine_api=engine_api,
         data_services=tuple(name for name, service in project.stack.services.items() if service.upstream == "mongo"),
-        environment=api_environment(config, public_hosts),
+        environment=public_environment(config, project.stack.built_services(), public_hosts),
     )
     return to_stack_file(config, options)
 
@@ -226,7 +232,7 @@ def deploy(
     project.build()
     timings["build_s"] = time.perf_counter() - started
     api = parse_version(engine.client.version().server.api_version) or (1, 51)  # type: ignore[union-attr]
-    # The API answers to every node's name and address (a `mode: host` port is on the node that runs the task).
+    # The web services answer to every node's name and address (a `mode: host` port is on the node running the task).
     public_hosts = [*(public_hosts or ()), *(node.hostname for node in nodes), *(node.address for node in nodes if node.address)]
     stack_file = render(project, registry=registry, replicas=replicas, engine_api=api, public_hosts=public_hosts)
     for service, keys in stack_file.dropped.items():
