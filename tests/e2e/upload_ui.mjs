@@ -4,6 +4,7 @@
 //     real video through the UI (resumable tus upload, CSRF token included).
 //  3. Neither rider sees the other's video: each library lists only their own, the other's id answers 404 from the
 //     API and an error in the analysis view; the admin sees both and filters by owner.
+//     A coach assigned to the first rider sees that rider's video (owner shown) read-only, and not the other's.
 //  4. The first rider's upload is analysed by the real pose service: the analysis view draws the skeleton.
 //  5. Rider A shares the analysis: an anonymous browser opens the link and sees the video with the skeleton and
 //     nothing of the account; once revoked the link shows an error page.
@@ -124,6 +125,22 @@ try {
     return ids.length === 1 && ids[0] === id;
   }, videoA, { timeout: 15000 });
   await adminPage.screenshot({ path: path.join(shots, 'stack-admin-owner-filter.png') });
+
+  // A coach of rider A: sees A's video (read-only, owner shown), never B's.
+  const coachName = `e2e-c-${stamp}`;
+  const coachMade = await apiFromPage(adminPage, 'POST', '/api/users', { username: coachName, role: 'coach', riders: [riders[0].username] });
+  assert.equal(coachMade.status, 201, `create ${coachName}: ${JSON.stringify(coachMade.body)}`);
+  created.push(coachMade.body.user);
+  const coachPage = await signedInPage(coachName, coachMade.body.password);
+  await coachPage.waitForSelector('[data-testid="video-card"]');
+  assert.deepEqual(await cardIds(coachPage), [videoA], "the coach lists their rider's video only");
+  assert.deepEqual(await coachPage.getByTestId('owner-picker').locator('option').allTextContents(), ['All my riders', riders[0].username, `${coachName} (me)`]);
+  assert.equal(await coachPage.getByTestId('video-owner').textContent(), `by ${riders[0].username}`);
+  assert.equal(await coachPage.getByRole('button', { name: /^Delete / }).count(), 0, 'read-only: no delete');
+  assert.equal((await apiFromPage(coachPage, 'DELETE', `/api/videos/${videoA}`)).body.error, 'read_only');
+  assert.equal((await apiFromPage(coachPage, 'GET', `/api/videos/${videoB}`)).status, 404);
+  await coachPage.screenshot({ path: path.join(shots, 'stack-coach-library.png') });
+  await coachPage.context().close();
 
   // The real analysis of rider A's upload: the library follows the job (SSE) until done; the skeleton is drawn.
   await pageA.goto(base);
