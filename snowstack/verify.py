@@ -7,10 +7,12 @@ parallel where independent; the table names the failing service, and the exit co
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ DATA = Path(__file__).parent / "data"
 TEST_PHOTO = DATA / "person.jpg"
 TEST_VIDEO = DATA / "rider.webm"
 HTTP_TIMEOUT = 10
+WORKER_LIVE_S = 10  # a pose worker is live while its heartbeat is younger than this (docs/contracts.md)
 
 
 class VerifyFailure(Exception):
@@ -48,6 +51,9 @@ class VerifyTarget:
     mongo_port: int = 27017
     job_deadline_s: float = 180.0
     invoke: str = "invoke"  # how a fix line starts: with SNOWSTACK_PROJECT=… for an isolated project
+    worker_services: tuple[str, ...] = ()  # the services with the `worker` role: each gets the workers check
+    services: tuple[str, ...] = ()  # every service of the stack, in its order (the table's)
+    workers: int = 0  # the pose worker replicas the project runs (POSE_WORKERS); 0: any number ≥ 1
     env_file: str = "backend/.env"  # where ADMIN_USERNAME / ADMIN_PASSWORD are kept, for the sign-in error
 
 
@@ -140,9 +146,11 @@ def check_backend_api(target: VerifyTarget) -> str:
     created = _expect(response, 202, "upload").json()
     video_id, job_id = created["videoId"], created["jobId"]
     try:
-        job = _wait_for_job(base, job_id, target.job_deadline_s, session=client)
+        seen: list[dict[str, Any]] = []
+        job = _wait_for_job(base, job_id, target.job_deadline_s, session=client, seen=seen)
         if job["state"] != "done":
             raise VerifyFailure(f"job {job_id} ended {job['state']}: {job.get('error')}")
+        worked = _check_worked_by_workers(job, seen)
         pose = _expect(_get(f"{base}/api/videos/{video_id}/pose", client), 200, "pose").json()
         frames_with_person = sum(1 for frame in pose["frames"] if frame["persons"])
         if not frames_with_person:
@@ -157,7 +165,7 @@ def check_backend_api(target: VerifyTarget) -> str:
         raise VerifyFailure(f"delete answered {deleted.status_code}")
     _expect(_get(f"{base}/api/videos/{video_id}", client), 404, "the deleted video")
     analysed = f"{frames_with_person}/{len(pose['frames'])} frames with keypoints"
-    return f"ready; {access}; upload → job done → {analysed}, metrics, {ingest} → deleted"
+    return f"ready; {access}; upload → {worked} → job done → {analysed}, metrics, {ingest} → deleted"
 
 
 def _check_ingest(base: str, video_id: str, uploaded_sha256: str, client: ApiClient) -> str:
@@ -182,8 +190,11 @@ def _check_ingest(base: str, video_id: str, uploaded_sha256: str, client: ApiCli
     return f"{probe['codec']} {probe['width']}×{probe['height']} → H.264 rendition + poster, original intact"
 
 
-def _wait_for_job(base: str, job_id: str, deadline_s: float, session: requests.Session | None = None) -> dict[str, Any]:
-    """Poll the job every 0.5 s until it is done or failed; one still running after `deadline_s` is a failure."""
+def _wait_for_job(
+    base: str, job_id: str, deadline_s: float, session: requests.Session | None = None, seen: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Poll the job every 0.5 s until it is done or failed; one still running after `deadline_s` is a failure.
+    Every answer is appended to `seen` (the progress a user watches)."""
 
     def still_running(job: dict[str, Any]) -> bool:
         return job["state"] not in ("done", "failed")
@@ -195,8 +206,30 @@ def _wait_for_job(base: str, job_id: str, deadline_s: float, session: requests.S
     poll = Retrying(
         stop=stop_after_delay(deadline_s), wait=wait_fixed(0.5), retry=retry_if_result(still_running), retry_error_callback=give_up
     )
-    job: dict[str, Any] = poll(lambda: _expect(_get(f"{base}/api/jobs/{job_id}", session=session), 200, "job").json())
+
+    def read() -> dict[str, Any]:
+        answer: dict[str, Any] = _expect(_get(f"{base}/api/jobs/{job_id}", session=session), 200, "job").json()
+        if seen is not None:
+            seen.append(answer)
+        return answer
+
+    job: dict[str, Any] = poll(read)
     return job
+
+
+def _check_worked_by_workers(job: dict[str, Any], seen: list[dict[str, Any]]) -> str:
+    """A done job went through the pose workers: every segment done, all frames counted, progress never went back."""
+    progress = [float(answer.get("progress") or 0) for answer in seen]
+    backwards = [(a, b) for a, b in itertools.pairwise(progress) if b < a]
+    if backwards:
+        raise VerifyFailure(f"the job's progress went backwards ({backwards[0][0]:.2f} → {backwards[0][1]:.2f})")
+    segments = job.get("segments") or {}
+    if not segments.get("total") or segments.get("done") != segments.get("total") or job.get("framesDone") != job.get("framesTotal"):
+        raise VerifyFailure(
+            f"the job is done but its segments are not ({segments}, frames {job.get('framesDone')}/{job.get('framesTotal')})"
+        )
+    steps = sorted(set(progress))
+    return f"{segments['total']} segment(s) by the pose workers, progress {' → '.join(f'{p:.2f}' for p in steps)}"
 
 
 def check_frontend(target: VerifyTarget) -> str:
@@ -298,6 +331,37 @@ def check_mongo_express(target: VerifyTarget) -> str:
     return "401 without credentials, 200 with"
 
 
+def check_workers(target: VerifyTarget) -> str:
+    """The pose workers are live (a heartbeat in `workers` younger than 10 s, read with their own account), as many
+    as the project runs, each on this profile's backend and device."""
+    user, password = target.env.get("MONGO_POSE_USERNAME"), target.env.get("MONGO_POSE_PASSWORD")
+    if not user or not password:
+        raise VerifyFailure(f"MONGO_POSE_USERNAME/MONGO_POSE_PASSWORD missing from the project's .env: run {target.invoke} up")
+    since = datetime.now(UTC) - timedelta(seconds=WORKER_LIVE_S)
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            f"mongodb://{target.mongo_host}:{target.mongo_port}/",
+            username=user,
+            password=password,
+            authSource="snowboarding",
+            serverSelectionTimeoutMS=3000,
+            tz_aware=True,
+        )
+        with client:
+            live = list(client.snowboarding.workers.find({"heartbeatAt": {"$gt": since}}))
+    except PyMongoError as error:
+        raise VerifyFailure(f"reading the workers collection: {error}") from None
+    want = ("hmr2", "cuda") if target.expect_gpu else ("mediapipe", "cpu")
+    expected = target.workers or 1
+    if len(live) < expected:
+        raise VerifyFailure(f"{len(live)} live pose worker(s), the project runs {expected}: jobs wait for analysis workers")
+    wrong = sorted({f"{w.get('backend')}/{w.get('device')}" for w in live} - {f"{want[0]}/{want[1]}"})
+    if wrong:
+        raise VerifyFailure(f"workers on {', '.join(wrong)}, expected {want[0]}/{want[1]} for this profile")
+    busy = sum(1 for w in live if w.get("taskId"))
+    return f"{len(live)} live ({want[0]}/{want[1]}), {busy} busy"
+
+
 CHECKS: dict[str, Callable[[VerifyTarget], str]] = {
     "pose-service": check_pose_service,
     "backend-api": check_backend_api,
@@ -325,9 +389,17 @@ def run_check(name: str, check: Callable[[VerifyTarget], str], target: VerifyTar
     return Check(name, Status.OK, detail, seconds=round(time.perf_counter() - started, 2))
 
 
+def checks_for(target: VerifyTarget) -> dict[str, Callable[[VerifyTarget], str]]:
+    """Each service's check, in the stack's order: the services with the `worker` role get the workers check."""
+    table: dict[str, Callable[[VerifyTarget], str]] = {**CHECKS, **dict.fromkeys(target.worker_services, check_workers)}
+    order = {name: index for index, name in enumerate(target.services)}
+    return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def verify(target: VerifyTarget, deadline_s: float = 30.0, only: list[str] | None = None) -> list[Check]:
     """All checks in parallel (they are independent); results in the stack's service order."""
-    names = [n for n in CHECKS if not only or n in only]
+    table = checks_for(target)
+    names = [n for n in table if not only or n in only]
     with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
-        futures = {name: pool.submit(run_check, name, CHECKS[name], target, deadline_s) for name in names}
+        futures = {name: pool.submit(run_check, name, table[name], target, deadline_s) for name in names}
         return [futures[name].result() for name in names]

@@ -175,9 +175,9 @@ def up(
         print_json(
             {
                 "profile": profile,
+                "workers": project.workers,
                 "build_seconds": round(build_s, 2),
                 "up_seconds": round(up_s, 2),
-                "workers": project.workers,
                 "total_seconds": round(total, 2),
                 "services": states,
                 "signIn": sign_in,
@@ -204,15 +204,18 @@ def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bo
     from .verify import CHECKS, VerifyTarget
     from .verify import verify as run_checks
 
-    require_known("service", only or (), CHECKS, "--only")
+    require_known("service", only or (), [*CHECKS, *load_stack().with_role("worker")], "--only")
     project = compose_stack()
-    mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port
+    mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port or 27017
     target = VerifyTarget(
         urls=project.urls(),
         env=project.env,
         expect_gpu=project.profile.gpu,
         mongo_port=mongo_port,
         invoke=invoke_command(project.project),
+        worker_services=tuple(project.stack.with_role("worker")),
+        services=tuple(project.stack.services),
+        workers=project.workers,
         env_file=str(shown_path(project)),
     )
     started = time.perf_counter()
