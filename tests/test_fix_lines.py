@@ -94,7 +94,7 @@ def test_unknown_names_list_the_valid_ones() -> None:
         require_known("service", ["mongodb", "typo"], ["mongodb", "frontend"], "--only")
     assert str(raised.value) == "unknown service 'typo' for --only: use one of mongodb, frontend"
     assert require_known("service", [], ["x"], "--only") == []
-    with pytest.raises(UnknownNameError, match="use one of pose-service, backend-api, frontend, mongodb, mongo-express"):
+    with pytest.raises(UnknownNameError, match="use one of pose-service, pose-worker, backend-api, frontend, mongodb, mongo-express"):
         load_stack().service("nope")
 
 
