@@ -269,11 +269,16 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ServiceState:
-    name: str
+    name: str  # the row's name: the service, or `service #N` for a replica of a scaled one
     state: str
     health: str
     url: str | None
     seconds_to_healthy: float | None
+    service: str = ""  # the compose service (for its logs); "" = `name`
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.name
 
 
 class ComposeStack:
@@ -357,7 +362,7 @@ class ComposeStack:
             unhealthy = [s for s in self.states() if s.health not in ("healthy", "-") or s.state != "running"]
             tail: list[str] = []
             for service in unhealthy or self.states():
-                tail += [f"--- {service.name} ({service.state}, {service.health})", *self.logs(service.name, LOG_LINES_ON_FAILURE)]
+                tail += [f"--- {service.name} ({service.state}, {service.health})", *self.logs(service.service_name, LOG_LINES_ON_FAILURE)]
             names = ", ".join(s.name for s in unhealthy) or "unknown"
             raise EngineError(
                 f"the stack did not become healthy within {timeout_s}s: {names} (their logs above; {error})", log_tail=tail
@@ -433,7 +438,7 @@ class ComposeStack:
                 state = container.state
                 health = state.health.status if state.health else "-"
                 shown = f"{name} #{number}" if scaled else name
-                result.append(ServiceState(shown, str(state.status), str(health), urls.get(name), seconds_to_healthy(state)))
+                result.append(ServiceState(shown, str(state.status), str(health), urls.get(name), seconds_to_healthy(state), name))
         return result
 
 
