@@ -4,9 +4,11 @@
 // BUILT app (server/serve.mjs) whose /api proxy points at the fixture API test double (e2e/fixtureApi.mjs, accounts
 // in e2e/fixtureAccounts.mjs, faithful to the issue 16 contract).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, PASSWORDS, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
-import { startServers } from './servers.mjs';
+import { shots, startServers } from './servers.mjs';
 
 let servers;
 let fixture;
@@ -143,6 +145,37 @@ describe('the session ends mid-upload', () => {
     assert.ok(signedIn > 0 && calls.slice(signedIn).some((l) => /^HEAD \/api\/uploads\//.test(l)), 'after signing in it asked the server for its offset');
     assert.equal((await (await fetch(`${apiBase}/__fixture/uploads`)).json()).length, 0, 'nothing left half-uploaded');
     await page.waitForFunction(() => document.querySelector('[data-testid="video-card"]')?.textContent?.includes('expiry-test'));
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
+
+describe('signing out during an upload', () => {
+  test('stops the upload (nothing carries on behind the sign-in page); the same file resumes after signing in again', async () => {
+    const { page, errors, close } = await newPage();
+    const file = path.join(shots, 'signout-during-upload.mp4');
+    writeFileSync(file, Buffer.alloc(12 * 1024 * 1024, 6));
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    await page.setInputFiles('input[type=file]', file);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) >= 20, null, { timeout: 20000 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('signin-page').waitFor();
+    const held = async () => (await (await fetch(`${apiBase}/__fixture/uploads`)).json()).filter((u) => u.offset > 0 && u.offset < u.length);
+    const signedOutAt = fixture.log.lastIndexOf('DELETE /api/session');
+    await page.waitForTimeout(2000);
+    const [partial] = await held();
+    assert.ok(partial, 'the server keeps the part sent before signing out');
+    const later = fixture.log.slice(signedOutAt).filter((l) => l.includes('/api/uploads'));
+    assert.deepEqual(later, [], 'no upload request after signing out (the one in flight was cut)');
+    await signInThroughForm(page, 'ana');
+    await page.waitForSelector('[data-testid="video-card"]');
+    await page.setInputFiles('input[type=file]', file);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.waitForFunction(() => /Resumed at \d+%/.test(document.querySelector('[data-testid="upload-note"]')?.textContent ?? ''), null, { timeout: 10000 });
+    await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 30000 });
+    assert.equal((await held()).length, 0);
     assert.deepEqual(errors, []);
     await close();
   });

@@ -51,6 +51,16 @@ export function errorFromTus(err: Error & { originalResponse?: { getStatus(): nu
   return toApiError(res.getStatus(), res.getBody());
 }
 
+/** Stop functions of the uploads in progress (see `stopUploadsForSignOut`). */
+const activeUploads = new Set<() => void>();
+
+/** Before signing out: stop every upload in progress, keeping the server's part for a later resume. */
+export function stopUploadsForSignOut(): number {
+  const stops = [...activeUploads];
+  for (const stop of stops) stop();
+  return stops.length;
+}
+
 /** The {videoId, jobId} the API answers to the last PATCH. */
 export function resultFromBody(body: string): UploadResult {
   try {
@@ -182,6 +192,19 @@ export function uploadVideo(input: UploadInput, onProgress: (p: UploadProgress) 
       () => u.start(),
     );
   });
+  // Signing out stops this upload without dropping what the server holds: the same file, chosen again after
+  // signing in, resumes it (the upload URL stays in localStorage).
+  const stop = () => {
+    aborted = true;
+    const u = upload as tus.Upload | null;
+    if (u) void u.abort(false).catch(() => undefined);
+    rejectOuter(new ApiError(0, 'signed_out', 'Signed out, so this upload stopped. Sign in and choose the same file again to resume it.'));
+  };
+  activeUploads.add(stop);
+  promise.then(
+    () => activeUploads.delete(stop),
+    () => activeUploads.delete(stop),
+  );
   return {
     promise,
     abort: () => {

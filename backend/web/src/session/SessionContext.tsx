@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { errorMessage } from '../api/errors';
 import { loadSession, onSessionLost, onSignedIn, signOut as apiSignOut, type Session } from '../api/session';
+import { stopUploadsForSignOut } from '../api/upload';
 import { ErrorState, LoadingState } from '../components/States';
 import { SignIn } from '../components/SignIn';
 
@@ -53,6 +54,8 @@ export function SessionGate({ children }: { children: ReactNode }) {
   }, []);
 
   const signOut = useCallback(async () => {
+    // An upload must not carry on, unseen, behind the sign-in page (and resume for whoever signs in next).
+    stopUploadsForSignOut();
     await apiSignOut();
     setGate({ status: 'signedOut' });
   }, []);
