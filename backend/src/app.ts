@@ -11,6 +11,7 @@ import { authCollections } from './auth/store.js';
 import { sessionRouter, signInRouter } from './routes/session.js';
 import { sharedRouter, sharesRouter } from './routes/shares.js';
 import { usersRouter } from './routes/users.js';
+import { compressJson } from './compress.js';
 
 /** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
 export function createApp(deps: AppDeps): Express {
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   // sign-in limiter) and whether it came over HTTPS (X-Forwarded-Proto, for the cookie's Secure flag).
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(securityHeaders());
+  app.use(compressJson());
   app.use(hostAllowList(deps.config.allowedHosts));
   app.use(sameOriginWrites(deps.config.allowedOrigins));
   app.use(healthRouter(deps));

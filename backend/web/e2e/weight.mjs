@@ -1,0 +1,34 @@
+// Bytes over the wire for the first load of the analysis view (issue 18/10): Debian's Chromium, the built app behind
+// server/serve.mjs and the fixture API test double, a fresh context (empty cache). Counts every response's encoded
+// bytes (headers + body, as Chromium's network stack reports them) until the player drew its first skeleton, split
+// by kind; the video itself (a Range stream) is listed apart, since the goal counts what comes "before the video".
+// Run: npm run build && node e2e/weight.mjs [--json]
+import { launchChromium, pageFactory, waitForPlayer } from './chromiumPage.mjs';
+import { startServers } from './servers.mjs';
+
+const servers = await startServers();
+const browser = await launchChromium();
+try {
+  const newPage = pageFactory(browser, servers.base);
+  const { page, context, close } = await newPage(1280, 800);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const seen = new Map();
+  cdp.on('Network.responseReceived', (e) => seen.set(e.requestId, { url: e.response.url, type: e.type, encoding: e.response.headers['content-encoding'] ?? e.response.headers['Content-Encoding'] ?? '', bytes: 0 }));
+  cdp.on('Network.loadingFinished', (e) => { const r = seen.get(e.requestId); if (r) r.bytes = e.encodedDataLength; });
+  await page.goto(`${servers.base}/#/videos/v-rider`);
+  await waitForPlayer(page);
+  await page.waitForLoadState('networkidle');
+  const rows = [...seen.values()].map((r) => ({ ...r, path: new URL(r.url).pathname, kind: r.type === 'Media' || /\/stream$/.test(r.url) ? 'video' : /\.js$/.test(r.url) ? 'js' : /\.css$/.test(r.url) ? 'css' : /\/api\//.test(r.url) ? 'api' : r.type.toLowerCase() }));
+  const before = rows.filter((r) => r.kind !== 'video');
+  const total = before.reduce((a, r) => a + r.bytes, 0);
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ total, rows }, null, 1));
+  else {
+    for (const r of rows) console.log(`${r.kind.padEnd(9)} ${String(r.bytes).padStart(9)} B  ${(r.encoding || '-').padEnd(5)} ${r.path}`);
+    console.log(`total before the video: ${total} B (${(total / 1024).toFixed(1)} KiB)`);
+  }
+  await close();
+} finally {
+  await browser.close();
+  await servers.stop();
+}
