@@ -76,7 +76,7 @@ class ApiClient(requests.Session):
     def sign_in(cls, base_url: str, username: str, password: str, *, hint: str = "", timeout: float = TIMEOUT_S) -> ApiClient:
         """A client signed in as `username` (`POST /api/session`); `hint` ends the error line when the password is refused.
 
-        With sign-in turned off (AUTH_DISABLED on a loopback stack) the API's local admin session is used instead.
+        With sign-in turned off (AUTH_DISABLED on a loopback stack) the API answers with its local admin instead.
         """
         client = cls(base_url, timeout)
         what = f"sign-in as {username}"
@@ -86,8 +86,6 @@ class ApiClient(requests.Session):
             raise ApiError(f"{what}: {unreachable(client.base_url, error)}", code=UNREACHABLE) from None
         if response.status_code == 200:
             client._adopt(response.json())
-            return client
-        if client._adopt_local_session():
             return client
         code, _ = error_of(response)
         if response.status_code == 404 and code in (None, "not_found"):
@@ -102,17 +100,6 @@ class ApiClient(requests.Session):
         self.csrf_token = str(session["csrfToken"])
         self.user = dict(session["user"])
         self.auth_disabled = bool(session.get("authDisabled"))
-
-    def _adopt_local_session(self) -> bool:
-        """True (and adopted) when the API says sign-in is off: `GET /api/session` answers the local admin."""
-        try:
-            response = self.get("/api/session")
-            if response.status_code == 200 and response.json().get("authDisabled") is True:
-                self._adopt(response.json())
-                return True
-        except (requests.RequestException, ValueError, KeyError):
-            pass
-        return False
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """`requests.Session.request` with the base URL, a default timeout and the CSRF header on unsafe methods."""

@@ -24,8 +24,9 @@ from invoke.parser import Parser
 
 import tasks
 from snowstack.apiclient import ApiClient, ApiError
-from snowstack.compose import ComposeStack, invoke_command
+from snowstack.compose import ComposeProject, ComposeStack, ensure_env_file, invoke_command, read_env_file, write_secret_files
 from snowstack.errors import SnowstackError, UnknownNameError
+from snowstack.stack import load_stack
 from snowstack.users import Account, check_request, find_account, plan_new_account, with_env_value
 from snowstack.workflows import compose_stack
 
@@ -127,6 +128,19 @@ def test_the_env_admin_password_is_replaced_in_place() -> None:
     assert with_env_value(text, "ADMIN_PASSWORD", "new") == "# comment\nADMIN_USERNAME=admin\nADMIN_PASSWORD=new\nOTHER=1\n"
     assert with_env_value("export ADMIN_PASSWORD = old", "ADMIN_PASSWORD", "n3w") == "ADMIN_PASSWORD=n3w"
     assert with_env_value("A=1", "ADMIN_PASSWORD", "x") == "A=1\nADMIN_PASSWORD=x\n"
+
+
+def test_an_env_file_from_before_accounts_gains_the_first_admin_and_its_secret_file(tmp_path: Path) -> None:
+    project = ComposeProject("h16-test", isolated=True, state_dir=tmp_path)
+    old = "MONGO_ROOT_USERNAME=me\nMONGO_ROOT_PASSWORD=kept\n"
+    (tmp_path / ".env").write_text(old)
+    path, _ = ensure_env_file(load_stack(), project)
+    env = read_env_file(path)
+    assert path.read_text().startswith(old) and env["MONGO_ROOT_PASSWORD"] == "kept"
+    assert env["ADMIN_USERNAME"] == "admin" and len(env["ADMIN_PASSWORD"]) >= 24 and "AUTH_DISABLED" not in env
+    assert (write_secret_files(project, env) / "admin_password").read_text() == env["ADMIN_PASSWORD"]
+    ensure_env_file(load_stack(), project)
+    assert read_env_file(path)["ADMIN_PASSWORD"] == env["ADMIN_PASSWORD"]  # generated once, then kept
 
 
 # --- against the real stack -----------------------------------------------------------------------------------
