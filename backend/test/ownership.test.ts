@@ -6,7 +6,6 @@ import request from 'supertest';
 import { finishJob, finishSegment, ingest } from './support/asWorker.js';
 import { minimalMp4 } from './support/fixtures.js';
 import { startHarness, type Client, type Harness } from './support/harness.js';
-import { startPoseWorker, type PoseWorker } from './support/poseWorker.js';
 
 /*
  * Who sees what, against the real API and database: every route tried with another rider's ids (404, never data),
@@ -50,8 +49,6 @@ describe('ownership: riders, coaches, admins and share links', () => {
   let coach: Client;
   let aliceRun: Uploaded;
   let bobRun: Uploaded;
-  // Jobs are analysed by the pose workers (issue 14): the real one runs beside the API here.
-  let worker: PoseWorker;
 
   /**
    * Uploads through the API as `as`, then writes the analysis the way a pose worker writes it (support/asWorker.ts:
@@ -76,12 +73,10 @@ describe('ownership: riders, coaches, admins and share links', () => {
     alice = (await h.addUser('alice', 'rider')).http;
     bob = (await h.addUser('bob', 'rider')).http;
     coach = (await h.addUser('cole', 'coach', { riders: ['alice'] })).http;
-    worker = await startPoseWorker(h.mongo.uri, h.config.mongodbDb);
     aliceRun = await uploadDone(alice, minimalMp4(101), "alice's run");
     bobRun = await uploadDone(bob, minimalMp4(102), "bob's run");
   });
   after(async () => {
-    await worker?.stop();
     await h?.close();
   });
 

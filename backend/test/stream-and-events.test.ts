@@ -3,22 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { startHarness, type Harness } from './support/harness.js';
 import { minimalMp4, minimalWebm } from './support/fixtures.js';
 
-/** Reads a Server-Sent Events stream until the server ends it. */
-async function readEvents(url: string, headers: Record<string, string>, timeoutMs = 15_000): Promise<{ event: string; data: any }[]> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const text = await res.text(); // resolves only when the server closes the stream
-  return text
-    .split('\n\n')
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      return event && data ? { event, data: JSON.parse(data) } : null;
-    })
-    .filter((e): e is { event: string; data: any } => e !== null);
-}
-
 // Byte-exact range checks use /original (from GridFS): /stream switches to the rendition once the worker's ingest made it.
 describe('range streaming', () => {
   let h: Harness;

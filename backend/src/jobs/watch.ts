@@ -53,7 +53,7 @@ export class JobWatch {
     if (!set) this.subs.set(key, (set = new Set()));
     set.add(sub);
     this.last.set(sub, JSON.stringify(view));
-    this.timer ??= setInterval(() => this.wake(), this.pollMs);
+    this.timer ??= setInterval(() => this.wake(), this.pollMs).unref();
     return view;
   }
 

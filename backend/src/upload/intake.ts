@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import type { AppDeps } from '../deps.js';
 import type { Container, Role, VideoProbe } from '../db.js';
