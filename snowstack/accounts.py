@@ -55,10 +55,29 @@ def plan_accounts(env: Mapping[str, str], existing: Iterable[str], accounts: Ite
     return changes
 
 
-def ensure_accounts(host: str, port: int, env: Mapping[str, str]) -> list[str]:
-    """Apply the plan as the root user; returns the accounts it created."""
+def ensure_accounts(host: str, port: int, env: Mapping[str, str], patience_s: float = 120.0) -> list[str]:
+    """Apply the plan as the root user; returns the accounts it created.
+
+    A server that resets connections is retried for `patience_s`: on a fresh volume the stand-in finishes its first
+    init (a server without auth) and restarts with auth right after compose first sees it healthy.
+    """
+    from pymongo.errors import AutoReconnect
+    from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+    try:
+        for attempt in Retrying(
+            stop=stop_after_delay(patience_s), wait=wait_fixed(2), retry=retry_if_exception_type(AutoReconnect), reraise=True
+        ):
+            with attempt:
+                return _ensure_accounts(host, port, env)
+    except AutoReconnect as error:
+        raise SnowstackError(f"cannot reach MongoDB on {host}:{port} to check the service accounts: {error}") from None
+    raise AssertionError("unreachable: tenacity returns or reraises")
+
+
+def _ensure_accounts(host: str, port: int, env: Mapping[str, str]) -> list[str]:
     from pymongo import MongoClient
-    from pymongo.errors import OperationFailure, PyMongoError
+    from pymongo.errors import AutoReconnect, OperationFailure, PyMongoError
 
     client: MongoClient[dict[str, Any]] = MongoClient(
         f"mongodb://{host}:{port}/",
@@ -82,6 +101,8 @@ def ensure_accounts(host: str, port: int, env: Mapping[str, str]) -> list[str]:
             f"MongoDB refused the root account from the project's .env ({error.details.get('errmsg') if error.details else error}): "
             "the volume was initialised with other credentials; put those back into .env"
         ) from None
+    except AutoReconnect:
+        raise  # the caller retries: the server is restarting
     except PyMongoError as error:
         raise SnowstackError(f"cannot reach MongoDB on {host}:{port} to check the service accounts: {error}") from None
     return created
