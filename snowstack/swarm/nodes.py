@@ -77,6 +77,10 @@ def ensure_images(stack: Stack, engine: Engine, ca_bundle: str | None) -> list[s
     return [record.image for record in run_bootstrap(builder, plan) if record.outcome == "built"]
 
 
+def registry_container(name: str) -> str:
+    return f"{name}-registry"
+
+
 def volume_labels(swarm: LocalSwarm) -> dict[str, str]:
     return {CACHE_LABEL: swarm.name} if swarm.cache else {LABEL: swarm.name}
 
@@ -87,7 +91,7 @@ def create(engine: Engine, stack: Stack, name: str, *, nodes: int = 1, cache: bo
     labels = {LABEL: name}
     swarm = LocalSwarm(name, cache=cache)
     engine.create_network(swarm.network, labels)
-    registry = f"{name}-registry"
+    registry = registry_container(name)
     engine.create_volume(registry, volume_labels(swarm))
     engine.run_detached(
         registry_image,
@@ -177,7 +181,8 @@ def destroy(engine: Engine, name: str, *, purge: bool = False) -> list[str]:
     label = f"{LABEL}={name}"
     cached = set(engine.volumes_labelled(f"{CACHE_LABEL}={name}"))
     for container in engine.containers_labelled(label):
-        if container in cached and not purge and not _emptied(engine, container):
+        is_node = container != registry_container(name)
+        if is_node and container in cached and not purge and not _emptied(engine, container):
             cached.discard(container)  # an engine that cannot be emptied is not kept
             engine.remove_container(container)
             engine.remove_volume(container)
