@@ -351,3 +351,42 @@ describe('SSE with 200 subscribers', () => {
     assert.ok(many.readsPerTick <= one.readsPerTick + 1, `200 subscribers cost ${many.readsPerTick} reads per tick, one costs ${one.readsPerTick}`);
   });
 });
+
+describe('SSE while MongoDB is down', { skip: process.env.MONGODB_TEST_URI ? 'a server given by MONGODB_TEST_URI cannot be restarted by the test' : false }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('says the job waits for the database, then goes on when it is back', async () => {
+    const up = await h.upload(minimalMp4(61));
+    const res = await fetch(`${h.url}/api/jobs/${up.body.jobId}/events`, { headers: h.session.headers, signal: AbortSignal.timeout(60_000) });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const waitForEvent = async (match: (job: any) => boolean) => {
+      for (;;) {
+        const jobs = [...text.matchAll(/^event: job\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+        const hit = jobs.find(match);
+        if (hit) return hit;
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += decoder.decode(value);
+      }
+    };
+    assert.equal((await waitForEvent(() => true)).waiting, 'workers');
+    await h.mongo.stop();
+    try {
+      const down = await waitForEvent((j) => j.waiting === 'database');
+      assert.equal(down.state, 'queued');
+    } finally {
+      await h.mongo.restart();
+    }
+    text = '';
+    assert.equal((await waitForEvent((j) => j.waiting === 'workers')).state, 'queued', 'back to the real state once MongoDB answers');
+    await reader.cancel();
+  });
+});
