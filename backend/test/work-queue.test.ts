@@ -346,9 +346,10 @@ describe('SSE with 200 subscribers', () => {
     console.log(`SSE load: ${JSON.stringify({ one, many })}`);
     assert.ok(many.tickCount >= 8 && many.tickCount <= 16, `about one tick per 250 ms: ${many.tickCount}`);
     assert.deepEqual([one.subscribers, many.subscribers], [1, 200]);
-    // Per tick: the subscribed jobs ($in), live workers, unfinished jobs, running tasks (+ a getMore past 101 jobs).
-    assert.ok(many.readsPerTick <= 6, `200 subscribers: ${many.readsPerTick} reads per tick`);
-    assert.ok(many.readsPerTick <= one.readsPerTick + 1, `200 subscribers cost ${many.readsPerTick} reads per tick, one costs ${one.readsPerTick}`);
+    // Per tick: the subscribed jobs ($in), live workers, unfinished jobs, running tasks (+ a getMore past 101 jobs);
+    // one more tick's worth for a tick straddling the window's edge. A read per subscriber would be 200+ per tick.
+    assert.ok(many.reads <= (many.tickCount + 1) * 6, `200 subscribers: ${many.reads} reads in ${many.tickCount} ticks`);
+    assert.ok(many.reads <= one.reads * 1.5, `200 subscribers cost ${many.reads} reads, one costs ${one.reads}`);
   });
 });
 
