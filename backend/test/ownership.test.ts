@@ -111,6 +111,7 @@ describe('ownership: riders, coaches, admins and share links', () => {
     }
     for (const route of ['/stream', '/original']) assertNotFound(await bob.head(`/api/videos/${videoId}${route}`), `HEAD ${route}`);
     assertNotFound(await bob.delete(`/api/videos/${videoId}`), 'DELETE video');
+    assertNotFound(await bob.post(`/api/videos/${videoId}/retry`), 'POST retry');
     assertNotFound(await bob.post(`/api/videos/${videoId}/shares`), 'POST share');
     assertNotFound(await bob.delete(`/api/videos/${videoId}/shares/${share.body.id}`), 'DELETE share');
     // Bob's own share id does not reach Alice's video either.
@@ -168,6 +169,7 @@ describe('ownership: riders, coaches, admins and share links', () => {
 
     for (const res of [
       await coach.delete(`/api/videos/${aliceRun.videoId}`),
+      await coach.post(`/api/videos/${aliceRun.videoId}/retry`),
       await coach.post(`/api/videos/${aliceRun.videoId}/shares`),
       await coach.delete(`/api/videos/${aliceRun.videoId}/shares/${'0'.repeat(64)}`),
     ]) {
@@ -245,6 +247,7 @@ describe('ownership: riders, coaches, admins and share links', () => {
     assertNotFound(await anon.get(`${base}/original`), 'original');
     assertNotFound(await anon.delete(base), 'DELETE shared');
     assertNotFound(await anon.post(`${base}/stream`), 'POST shared stream');
+    assertNotFound(await anon.post(`${base}/retry`), 'POST shared retry');
     assertNotFound(await anon.get(`${base}/shares`), 'shares of a shared video');
     assertNotFound(await anon.get('/api/shared'), 'the shared root');
     assertNotFound(await anon.get(`/api/shared/${'A'.repeat(43)}`), 'an unknown token');
