@@ -166,14 +166,24 @@ def shown_path(project: ComposeStack) -> Path:
         return project.env_file
 
 
-def sign_in_facts(project: ComposeStack, frontend_url: str | None) -> dict[str, str]:
-    """How to sign in to the web app (printed by `invoke up`): its URL, the admin's name, where the password is."""
-    env = project.env
+def sign_in_facts(project: ComposeStack, frontend_url: str | None) -> dict[str, Any]:
+    """How to sign in to the web app (printed by `invoke up`): its URL, the admin's name, where the password is, and
+    whether sign-in is turned off (AUTH_DISABLED, loopback only)."""
+    env, env_file = project.env, shown_path(project)
     return {
         "url": frontend_url or "",
         "username": env.get("ADMIN_USERNAME") or DEFAULT_ADMIN,
-        "password": f"ADMIN_PASSWORD in {shown_path(project)}",
+        "password": f"ADMIN_PASSWORD in {env_file}",
+        "authDisabled": env.get("AUTH_DISABLED", "").strip().lower() in ("true", "1", "yes"),  # what the API reads as true
+        "envFile": str(env_file),
     }
+
+
+def sign_in_line(facts: Mapping[str, Any]) -> str:
+    """`invoke up`'s last line (rich markup)."""
+    if facts["authDisabled"]:
+        return f"[yellow]sign-in is off[/] (AUTH_DISABLED in {facts['envFile']}): {facts['url']} opens as a local admin"
+    return f"[bold]sign in:[/] {facts['url']} as [bold]{facts['username']}[/], password: {facts['password']}"
 
 
 def user(action: str, name: str = "", *, role: str = "", riders: str = "", transfer: bool = False, as_json: bool = False) -> Any:

@@ -15,7 +15,7 @@ from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
 from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
 from .stack import Stack, load_stack
-from .users import shown_path, sign_in_facts
+from .users import shown_path, sign_in_facts, sign_in_line
 
 
 def run_doctor_gate(engine: Engine) -> doctor_.HostFacts:
@@ -185,8 +185,7 @@ def up(
         )
     else:
         console.print(states_table(states, "up", total))
-        line = f"[bold]sign in:[/] {sign_in['url']} as [bold]{sign_in['username']}[/], password: {sign_in['password']}"
-        console.print(line, soft_wrap=True)  # one line, however long: the path is copied from it
+        console.print(sign_in_line(sign_in), soft_wrap=True)  # one line, however long: the path is copied from it
     return states
 
 

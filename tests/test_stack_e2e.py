@@ -67,7 +67,13 @@ def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
     assert all(s["state"] == "running" and s["health"] == "healthy" for s in states.values()), states
     assert result["profile"]["gpu"] is False or shutil.which("nvidia-smi")
     env_file = compose_stack().env_file.relative_to(ROOT)
-    assert result["signIn"] == {"url": states["frontend"]["url"], "username": "admin", "password": f"ADMIN_PASSWORD in {env_file}"}
+    assert result["signIn"] == {
+        "url": states["frontend"]["url"],
+        "username": "admin",
+        "password": f"ADMIN_PASSWORD in {env_file}",
+        "authDisabled": False,
+        "envFile": str(env_file),
+    }
     (RESULTS / "up.json").parent.mkdir(exist_ok=True)
     (RESULTS / "up.json").write_text(json.dumps(result, indent=2))
 

@@ -27,7 +27,7 @@ from snowstack.apiclient import ApiClient, ApiError
 from snowstack.compose import ComposeProject, ComposeStack, ensure_env_file, invoke_command, read_env_file, write_secret_files
 from snowstack.errors import SnowstackError, UnknownNameError
 from snowstack.stack import load_stack
-from snowstack.users import Account, check_request, find_account, plan_new_account, with_env_value
+from snowstack.users import Account, check_request, find_account, plan_new_account, sign_in_line, with_env_value
 from snowstack.workflows import compose_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +141,16 @@ def test_an_env_file_from_before_accounts_gains_the_first_admin_and_its_secret_f
     assert (write_secret_files(project, env) / "admin_password").read_text() == env["ADMIN_PASSWORD"]
     ensure_env_file(load_stack(), project)
     assert read_env_file(path)["ADMIN_PASSWORD"] == env["ADMIN_PASSWORD"]  # generated once, then kept
+
+
+def test_up_says_how_to_sign_in_or_that_sign_in_is_off() -> None:
+    facts = {"url": "http://127.0.0.1:5173", "username": "admin", "password": "ADMIN_PASSWORD in backend/.env", "envFile": "backend/.env"}
+    assert sign_in_line({**facts, "authDisabled": False}) == (
+        "[bold]sign in:[/] http://127.0.0.1:5173 as [bold]admin[/], password: ADMIN_PASSWORD in backend/.env"
+    )
+    assert sign_in_line({**facts, "authDisabled": True}) == (
+        "[yellow]sign-in is off[/] (AUTH_DISABLED in backend/.env): http://127.0.0.1:5173 opens as a local admin"
+    )
 
 
 # --- against the real stack -----------------------------------------------------------------------------------
