@@ -410,15 +410,17 @@ class ComposeStack:
         return None
 
     def urls(self) -> dict[str, str]:
-        urls = {}
-        for name in self.stack.services:
-            port = self.published_port(name)
-            if port:
-                host = self.env.get("BIND_ADDRESS", "127.0.0.1")
-                # Services with an HTTP health probe speak HTTP; the others (MongoDB) are plain TCP.
-                scheme = "http" if self.stack.services[name].health else "tcp"
-                urls[name] = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
-        return urls
+        return {name: url for name in self.stack.services if (url := self.url(name))}
+
+    def url(self, name: str) -> str | None:
+        """Where a service answers on this host; None while it publishes no port. (One service: one `compose ps`.)"""
+        port = self.published_port(name)
+        if not port:
+            return None
+        host = self.env.get("BIND_ADDRESS", "127.0.0.1")
+        # Services with an HTTP health probe speak HTTP; the others (MongoDB) are plain TCP.
+        scheme = "http" if self.stack.services[name].health else "tcp"
+        return f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
     def states(self) -> list[ServiceState]:
         """One row per service, and one per replica of a scaled one (`pose-worker #2`); a missing service is absent."""

@@ -149,7 +149,7 @@ def remove_account(client: ApiClient, account: Account, transfer: bool, invoke: 
 def admin_session(project: ComposeStack) -> ApiClient:
     """Signed in as the project's first admin, on the API's published port."""
     invoke = invoke_command(project.project)
-    url = project.urls().get("backend-api")
+    url = project.url("backend-api")
     if not url:
         raise SnowstackError(f"backend-api publishes no port: is the stack up? (`{invoke} ps`)")
     try:
