@@ -498,11 +498,16 @@ class Engine:
 
     def stack_leftovers(self, name: str) -> list[str]:
         """Networks and containers of a removed stack that still exist (removal is asynchronous)."""
-        with engine_errors(f"stack leftovers {name}"):
-            label = f"com.docker.stack.namespace={name}"
-            networks = [str(n.name) for n in self.client.network.list(filters=[("label", label)])]
-            containers = [str(c.name) for c in self.client.container.list(all=True, filters=[("label", label)])]
-        return networks + containers
+        label = f"com.docker.stack.namespace={name}"
+        for _ in range(4):  # one removed between the list and its inspect: ask again
+            try:
+                networks = [str(n.name) for n in self.client.network.list(filters=[("label", label)])]
+                containers = [str(c.name) for c in self.client.container.list(all=True, filters=[("label", label)])]
+                return networks + containers
+            except DockerException as error:
+                if "not found" not in _stderr(error) and "No such" not in _stderr(error):
+                    raise EngineError(f"stack leftovers {name}: {explain_docker_failure(_stderr(error))}") from None
+        raise EngineError(f"stack leftovers {name}: its networks and containers kept changing while being listed")
 
     # --- containers, volumes, networks (the local Swarm nodes and registry) ----------------------------
     def run_detached(
