@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps.js';
 import type { DerivedFile, JobDoc, JobState, Role, VideoDoc } from '../db.js';
@@ -21,6 +21,28 @@ export { contentDisposition, parseRange };
 
 const ROLES: readonly Role[] = ['rider', 'reference'];
 const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed'];
+/**
+ * Library orders. Max rotation is not one of them: it lives in the separate `metrics` summary, so sorting on it
+ * needs a join per page that the list's indexes cannot serve; date and duration are fields of the video itself.
+ */
+const SORTS = { date: { createdAt: -1, _id: -1 }, duration: { durationS: -1, createdAt: -1, _id: -1 } } as const;
+type Sort = keyof typeof SORTS;
+const TITLE_MAX = 120;
+const parseJson = express.json({ limit: '4kb', type: () => true });
+
+/** A search string as a literal, case-insensitive substring pattern (no regex operator of the user's reaches MongoDB). */
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A rename's title: a string, 1–120 characters once trimmed (400 `invalid_title` otherwise). */
+function readTitle(body: unknown): string {
+  const raw = body && typeof body === 'object' ? (body as Record<string, unknown>).title : undefined;
+  if (typeof raw !== 'string') throw new HttpError(400, 'invalid_title', 'send {"title": "..."} with the new title as a string');
+  const title = raw.trim();
+  if (title.length < 1 || title.length > TITLE_MAX) {
+    throw new HttpError(400, 'invalid_title', `the title must be 1 to ${TITLE_MAX} characters (not counting spaces at either end)`);
+  }
+  return title;
+}
 
 /**
  * After a rejected upload the client may still be sending. The response says `Connection: close`; Node
@@ -74,11 +96,14 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
   });
 
   router.get('/', async (req, res) => {
-    const q = readQuery(req.query, ['page', 'limit', 'role', 'status', 'owner'] as const);
+    const q = readQuery(req.query, ['page', 'limit', 'role', 'status', 'owner', 'q', 'sort'] as const);
     const page = intInRange('page', q.page, 1, 1, 1_000_000);
     const limit = intInRange('limit', q.limit, 20, 1, 100);
     const role = oneOf('role', q.role, ROLES);
     const status = oneOf('status', q.status, STATES);
+    const sort: Sort = oneOf('sort', q.sort, Object.keys(SORTS) as Sort[]) ?? 'date';
+    const search = (q.q ?? '').trim();
+    if (search.length > TITLE_MAX) throw new HttpError(400, 'invalid_query', `\`q\` must be at most ${TITLE_MAX} characters`);
     const user = userOf(req);
     const scope = await libraryFilter(users, user, q.owner);
     if (scope === null) {
@@ -88,11 +113,16 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
     const filter: Filter<VideoDoc> = { ...scope };
     if (role) filter.role = role;
     if (status) filter.status = status;
+    // A video without a title is found by the name it was uploaded with, as the library shows it.
+    if (search) {
+      const pattern = { $regex: escapeRegex(search), $options: 'i' };
+      filter.$or = [{ title: pattern }, { title: null, originalName: pattern }];
+    }
     // Everyone polling the same page with the same view shares one read and one serialisation (see coalesce.ts).
-    const key = `${visibilityKey(user)}|${JSON.stringify(scope)}|${page}|${limit}|${role ?? ''}|${status ?? ''}`;
+    const key = `${visibilityKey(user)}|${JSON.stringify(scope)}|${page}|${limit}|${role ?? ''}|${status ?? ''}|${sort}|${search}`;
     const body = await listReads.run(key, async () => {
       const [videos, total] = await Promise.all([
-        c.videos.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).toArray(),
+        c.videos.find(filter).sort({ ...SORTS[sort] }).skip((page - 1) * limit).limit(limit).toArray(),
         c.videos.countDocuments(filter),
       ]);
       const jobs = videos.length ? await c.jobs.find({ _id: { $in: videos.map((v) => v.jobId) } }).toArray() : [];
@@ -183,6 +213,17 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
     const metrics = await readMetrics(c, video._id);
     if (metrics === undefined) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
     res.json(metrics);
+  });
+
+  // Rename: owner only (a coach gets 403 read_only), CSRF-checked like every write by the session gate.
+  router.patch('/:id', parseJson, async (req, res) => {
+    const title = readTitle(req.body);
+    const video = await loadVideo(req, { write: true });
+    await c.videos.updateOne({ _id: video._id }, { $set: { title } });
+    const job = await c.jobs.findOne({ _id: video.jobId });
+    const owners = await ownersOf(users, [video]);
+    const queue = await deps.queue.snapshot();
+    res.json(toVideo({ ...video, title }, job, video.ownerId ? (owners.get(video.ownerId.toHexString()) ?? null) : null, queue));
   });
 
   router.delete('/:id', async (req, res) => {
