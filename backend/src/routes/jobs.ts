@@ -68,6 +68,9 @@ export function jobsRouter(deps: AppDeps): Router {
         finish();
       },
     };
+    // `let` declared here, not a `const` at the assignment below: `finish` (which clears it) is reachable from the
+    // watcher from `subscribe` on, before that line, and must never meet a binding in its temporal dead zone.
+    // eslint-disable-next-line prefer-const
     let keepAlive: NodeJS.Timeout | undefined;
     const first = await deps.watch.subscribe(id, sub);
     if (!first) throw notFound('job');

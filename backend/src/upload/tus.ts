@@ -38,7 +38,6 @@ export function readTusMetadata(meta: Record<string, string | null> | undefined)
   const role = meta?.role ?? '';
   if (!role) throw jsonError(400, 'missing_field', 'the `role` metadata is required (rider or reference)');
   if (!ROLES.has(role)) throw jsonError(400, 'invalid_field', '`role` must be rider or reference');
-  // eslint-disable-next-line no-control-regex
   const title = cleanDisplayText(meta?.title ?? '', MAX_TITLE + 1) || null;
   if (title && Array.from(title).length > MAX_TITLE) throw jsonError(400, 'invalid_field', `\`title\` must be at most ${MAX_TITLE} characters`);
   return { role: role as Role, title, originalName: cleanOriginalName(meta?.filename ?? undefined) };
