@@ -14,7 +14,7 @@ from ..pipeline import Stopped
 from ..probe import VideoProbe
 from ..rendition import ingest as make_rendition
 from .context import InputError, WorkerContext
-from .plan import plan_segments
+from .plan import SegmentPlan, plan_segments
 from .queue import utcnow
 
 Doc = dict[str, Any]
@@ -164,9 +164,9 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
     if job is None:
         ctx.video(task)
         return
-    frames, length, count = job["framesTotal"], job["segmentLength"], job["segmentsTotal"]
-    for i in range(count):
-        start, end = i * length, min((i + 1) * length, frames)
+    plan = SegmentPlan(frames=job["framesTotal"], length=job["segmentLength"], count=job["segmentsTotal"])
+    for i in range(plan.count):
+        start, end = plan.bounds(i)
         ctx.queue.insert_once(
             {
                 "jobId": task["jobId"],
