@@ -4,13 +4,14 @@ and mark the job and the video done."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..analysis import compute_metrics
 from ..backends.base import FramePoses
-from ..pipeline import Stopped
+from ..pipeline import FRAMES_PER_CHUNK, Stopped
 from ..tracking import BlockPoses, choose_rider, join_blocks, rider_track
 from .context import InputError, WorkerContext
 from .queue import utcnow
@@ -34,6 +35,11 @@ def run_finish(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     ctx.video(task)
     job = ctx.db["jobs"].find_one({"_id": task["jobId"]})
     assert job is not None
+    # Every grid block must have been analysed (counted in chunksDone), or the metrics would silently miss frames.
+    blocks_total = math.ceil((job.get("framesTotal") or 0) / FRAMES_PER_CHUNK)
+    missing = sorted(set(range(blocks_total)) - set(job.get("chunksDone") or []))
+    if missing:
+        raise InputError("internal", f"analysed-frame blocks {missing[:10]} were never analysed", permanent=True)
     started = time.perf_counter()
     coll = ctx.db["pose_frames"]
     chunks = {c["chunk"]: c for c in coll.find({"videoId": task["videoId"]})}
