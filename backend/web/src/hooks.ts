@@ -10,7 +10,8 @@ export type Async<T> =
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>, () => void, (fn: (d: T) => T) => void] {
   const [state, setState] = useState<Async<T>>({ status: 'loading' });
   const generation = useRef(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // The caller owns `deps` (as with useEffect): they are not literal here, so neither rule can check them.
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/use-memo
   const loader = useCallback(load, deps);
   const run = useCallback(() => {
     const mine = ++generation.current;
@@ -23,6 +24,8 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>,
   useEffect(() => {
     run();
     return () => {
+      // Reading the ref at cleanup time is the point: bumping the current generation voids any load in flight.
+      // eslint-disable-next-line react-hooks/exhaustive-deps
       generation.current++;
     };
   }, [run]);
