@@ -170,7 +170,7 @@ def main() -> None:
         try:
             rows = [run(mongo, clip, n, folder) for n in (1, max(1, args.workers))]
         finally:
-            mongo.stop()
+            mongo.dispose()
     ratio = round(rows[1]["frames_per_s"] / rows[0]["frames_per_s"], 2)
     ratio_total = round(rows[0]["upload_to_done_s"] / rows[1]["upload_to_done_s"], 2)
     res = {

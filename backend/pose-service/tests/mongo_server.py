@@ -4,6 +4,7 @@ stand-in backend/test/support/secantus.ts starts for the API tests), or MONGODB_
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,6 +81,12 @@ class MongoServer:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+
+    def dispose(self) -> None:
+        """Stop for good and remove the storage and the log."""
+        self.stop()
+        shutil.rmtree(self.storage, ignore_errors=True)
+        self.log.unlink(missing_ok=True)
 
     def restart(self) -> None:
         self.stop()

@@ -30,7 +30,7 @@ def mongo() -> Iterator[MongoServer]:
     server = MongoServer()
     server.start()
     yield server
-    server.stop()
+    server.dispose()
 
 
 @pytest.fixture()
