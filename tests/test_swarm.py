@@ -235,12 +235,16 @@ def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_m
     final, seen = run_job(api(project, deployment), clip, during=stop_the_second_node_while_it_analyses)
     assert final["state"] == "done", final
     assert all(b >= a for a, b in itertools.pairwise(seen)), seen
+    # The segment the second node held was finished by a worker on the first. Whether it came back as a lost lease
+    # (`lost` += 1) or was handed back by a worker shutting down (dockerd stops its containers first) depends on
+    # how far the node's stop got: both put it back in the queue without spending an attempt.
     redone = db.tasks.find_one({"_id": lost["_id"]})
-    assert redone is not None and redone["state"] == "done" and redone["lost"] >= 1, redone
-    assert redone["workerId"] != lost["workerId"]
-    first_hosts = {c.config.hostname for c in local_swarm.manager.engine.client.container.list()}
+    assert redone is not None and redone["state"] == "done" and redone["attempts"] == 0, redone
+    assert redone["workerId"] != lost["workerId"], redone
+    first_hosts = {str(c.config.hostname) for c in local_swarm.manager.engine.client.container.list()}
     worker = db.workers.find_one({"_id": redone["workerId"]})
-    assert worker is None or worker["hostname"] in first_hosts
+    assert worker is not None and worker["hostname"] in first_hosts, (worker, first_hosts)
+    TIMINGS["redone_segment_lost_leases"] = float(redone["lost"])
     swarm_deploy.down(project, deployment.host)
 
 
