@@ -146,13 +146,48 @@ describe('library and upload', () => {
     await close();
   });
 
-  test('delete asks for confirmation, then removes the card', async () => {
+  test('delete: focus on Cancel, Escape cancels, Undo brings it back, and the DELETE goes only when the toast ends', async () => {
     const { page, close } = await newPage();
     await page.goto(base);
     await page.waitForSelector('[data-video-id="v-failed"]');
+    const deletes = () => fixture.log.filter((l) => l === 'DELETE /api/videos/v-failed').length;
+    await page.getByRole('button', { name: 'Delete Night session (dark)' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel');
+    await page.keyboard.press('Escape');
+    await page.getByRole('group', { name: /Confirm delete/ }).waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Delete Night session (dark)' }).click();
     await page.getByRole('group', { name: /Confirm delete/ }).getByRole('button', { name: 'Delete' }).click();
     await page.waitForSelector('[data-video-id="v-failed"]', { state: 'detached' });
+    await page.getByTestId('undo-toast').getByRole('button', { name: 'Undo' }).click();
+    await page.waitForSelector('[data-video-id="v-failed"]');
+    assert.equal(deletes(), 0, 'undone before anything was sent');
+    await page.getByRole('button', { name: 'Delete Night session (dark)' }).click();
+    await page.getByRole('group', { name: /Confirm delete/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('undo-toast').waitFor({ state: 'detached', timeout: 15000 });
+    assert.equal(deletes(), 1, 'sent once the undo time ran out');
+    await page.reload();
+    await page.waitForSelector('[data-testid="video-card"]');
+    assert.equal(await page.locator('[data-video-id="v-failed"]').count(), 0, 'gone on the server too');
+    await close();
+  });
+
+  test('rename, search and sort go through the API; cards show date and time', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-video-id="v-rider"]');
+    assert.match(await page.locator('[data-video-id="v-rider"] [data-testid="video-when"]').textContent(), /\d{1,2}:\d{2}/);
+    await page.getByRole('button', { name: 'Rename Backside 540, kicker 2' }).click();
+    await page.getByRole('textbox', { name: /New title/ }).fill('  BS 540 clean  ');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-video-id="v-rider"] .video-card-title', { hasText: 'BS 540 clean' }).waitFor();
+    await page.getByRole('searchbox', { name: 'Search titles' }).fill('bs 540');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="video-card"]')].map((e) => e.dataset.videoId).join() === 'v-rider');
+    await page.reload();
+    await page.locator('[data-video-id="v-rider"] .video-card-title', { hasText: 'BS 540 clean' }).waitFor();
+    await page.getByRole('button', { name: 'Rename BS 540 clean' }).click();
+    await page.getByRole('textbox', { name: /New title/ }).fill('Backside 540, kicker 2');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-video-id="v-rider"] .video-card-title', { hasText: 'Backside 540, kicker 2' }).waitFor();
     await close();
   });
 });

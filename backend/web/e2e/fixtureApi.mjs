@@ -306,7 +306,7 @@ export function createFixtureApi() {
   }
 
   /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
-  function api(req, res, url, p, user) {
+  function api(req, res, url, p, user, body) {
     let m;
     if (req.method === 'GET' && p === '/api/videos') {
       const role = url.searchParams.get('role');
@@ -315,7 +315,14 @@ export function createFixtureApi() {
       const page = Number(url.searchParams.get('page') ?? 1);
       const limit = Number(url.searchParams.get('limit') ?? 20);
       const ownerId = owner ? accounts.users.find((u) => u.username === owner)?.id ?? '-' : null;
-      const all = videos.filter((v) => !v._unlisted && accounts.mayRead(user, v) && (!ownerId || v.ownerId === ownerId) && (!role || v.role === role) && (!status || v.status === status));
+      const sort = url.searchParams.get('sort') || 'date';
+      if (!['date', 'duration'].includes(sort)) return fail(res, 400, 'invalid_query', '`sort` must be one of date, duration');
+      // As the API: a literal, case-insensitive substring of the title (of the upload's name when untitled).
+      const q = (url.searchParams.get('q') ?? '').trim().toLowerCase();
+      const all = videos.filter((v) => !v._unlisted && accounts.mayRead(user, v) && (!ownerId || v.ownerId === ownerId) && (!role || v.role === role) && (!status || v.status === status)
+        && (!q || (v.title ?? v.originalName ?? '').toLowerCase().includes(q)));
+      const newest = (a, b) => String(b.createdAt).localeCompare(String(a.createdAt));
+      all.sort(sort === 'duration' ? (a, b) => (b.durationS ?? -1) - (a.durationS ?? -1) || newest(a, b) : newest);
       return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
     }
     if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1], user);
@@ -358,6 +365,14 @@ export function createFixtureApi() {
         res.writeHead(204);
         return res.end();
       }
+      if (req.method === 'PATCH' && !m[2]) {
+        const refusal = accounts.changeRefusal(user, v);
+        if (refusal) return fail(res, ...refusal);
+        const title = typeof body?.title === 'string' ? body.title.trim() : '';
+        if (!title || title.length > 120) return fail(res, 400, 'invalid_title', 'the title must be 1 to 120 characters (not counting spaces at either end)');
+        v.title = title;
+        return json(res, 200, publicVideo(v));
+      }
       if (!m[2]) return json(res, 200, publicVideo(v));
       if (m[2] === '/stream') return stream(req, res, v);
       if (m[2] === '/pose' && v.status !== 'done') {
@@ -395,13 +410,13 @@ export function createFixtureApi() {
       return req.socket.destroy();
     }
     // Session routes read a JSON body; the rest stream theirs (tus), so the gate runs before any body is read.
-    const jsonBody = p.startsWith('/api/session') || (p === '/api/users' && req.method !== 'GET');
+    const jsonBody = p.startsWith('/api/session') || (p === '/api/users' && req.method !== 'GET') || (req.method === 'PATCH' && /^\/api\/videos\/[^/]+$/.test(p));
     const body = jsonBody ? parseJson(await readBody(req)) : null;
     if (accounts.sessionRoute(req, res, p, body, helpers) !== null) return;
     const user = accounts.gate(req, res, p, helpers);
     if (!user) return req.resume();
     if (accounts.accountRoute(req, res, p, user, body, helpers) !== null) return;
-    api(req, res, url, p, user);
+    api(req, res, url, p, user, body);
   });
   return { server, log, accounts, queue, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
 }

@@ -37,7 +37,9 @@ export async function request<T>(path: string, init?: RequestInit): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface ListQuery { page?: number; limit?: number; role?: Role | ''; status?: JobState | ''; owner?: string | '' }
+/** Library orders the API offers (no rotation sort: see docs/contracts.md). */
+export type LibrarySort = 'date' | 'duration';
+export interface ListQuery { page?: number; limit?: number; role?: Role | ''; status?: JobState | ''; owner?: string | ''; q?: string; sort?: LibrarySort }
 
 export function listVideos(q: ListQuery = {}): Promise<VideoPage> {
   const params = new URLSearchParams();
@@ -46,6 +48,8 @@ export function listVideos(q: ListQuery = {}): Promise<VideoPage> {
   if (q.role) params.set('role', q.role);
   if (q.status) params.set('status', q.status);
   if (q.owner) params.set('owner', q.owner);
+  if (q.q?.trim()) params.set('q', q.q.trim());
+  if (q.sort && q.sort !== 'date') params.set('sort', q.sort);
   return request<VideoPage>(`/api/videos?${params}`);
 }
 
@@ -53,7 +57,11 @@ export const getVideo = (id: string) => request<Video>(`/api/videos/${encodeURIC
 export const getPose = (id: string) => request<PoseResponse>(`/api/videos/${encodeURIComponent(id)}/pose`);
 export const getMetrics = (id: string) => request<Metrics>(`/api/videos/${encodeURIComponent(id)}/metrics`);
 export const getJob = (id: string) => request<Job>(`/api/jobs/${encodeURIComponent(id)}`);
-export const deleteVideo = (id: string) => request<void>(`/api/videos/${encodeURIComponent(id)}`, { method: 'DELETE' });
+/** `keepalive` lets a delete that was waiting out its undo delay still go when the page is being left. */
+export const deleteVideo = (id: string, opts: { keepalive?: boolean } = {}) =>
+  request<void>(`/api/videos/${encodeURIComponent(id)}`, { method: 'DELETE', keepalive: opts.keepalive });
+export const renameVideo = (id: string, title: string) =>
+  request<Video>(`/api/videos/${encodeURIComponent(id)}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title }) });
 
 export const streamUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/stream`);
 export const originalUrl = (id: string) => apiUrl(`/api/videos/${encodeURIComponent(id)}/original`);

@@ -1,8 +1,10 @@
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { errorMessage } from '../api/errors';
-import type { Role } from '../api/types';
+import { watchJob } from '../api/jobEvents';
+import type { Job, Role } from '../api/types';
 import { ACCEPTED_EXTENSIONS, ACCEPTED_TYPES, precheckFile, uploadVideo, type UploadResult } from '../api/upload';
 import { formatBytes } from '../format';
+import { hrefFor } from '../router';
 
 interface UploadItem {
   key: number;
@@ -12,9 +14,23 @@ interface UploadItem {
   progress: number;
   /** Resumed from an interrupted upload, or waiting for the connection to come back. */
   note?: string;
+  /** `done`: the bytes are on the server; from then on `job` follows the analysis to Ready (or failed). */
   state: 'uploading' | 'done' | 'error';
   error?: string;
   abort?: () => void;
+  videoId?: string;
+  job?: Job;
+}
+
+/** One line per upload, from the first byte to a finished analysis. */
+function statusOf(it: UploadItem): string {
+  if (it.state === 'uploading') return `Uploading · ${Math.round(it.progress * 100)}%`;
+  if (it.state === 'error') return 'Not uploaded';
+  const job = it.job;
+  if (!job || job.state === 'queued') return 'Uploaded · waiting for analysis';
+  if (job.state === 'running') return `Analysing · ${Math.round((job.progress ?? 0) * 100)}%`;
+  if (job.state === 'done') return 'Ready';
+  return 'Analysis failed';
 }
 
 let nextKey = 1;
@@ -28,6 +44,25 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
   const [items, setItems] = useState<UploadItem[]>([]);
   const inputRef = useRef<HTMLInputElement>(null);
   const ids = useId();
+  const watches = useRef(new Map<number, () => void>());
+  const uploading = items.some((it) => it.state === 'uploading');
+
+  // Stop following jobs when the panel goes away.
+  useEffect(() => {
+    const w = watches.current;
+    return () => w.forEach((stop) => stop());
+  }, []);
+
+  // Leaving or reloading the page mid-upload asks first (the browser shows its own wording).
+  useEffect(() => {
+    if (!uploading) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [uploading]);
 
   const patch = (key: number, p: Partial<UploadItem>) =>
     setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...p } : x)));
@@ -44,6 +79,27 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
     setFile(f);
     if (!title) setTitle(f.name.replace(/\.[^.]+$/, ''));
   };
+
+  // A file dropped anywhere on the page is caught (the browser would otherwise open it and leave the app) and
+  // taken as the clip to upload, as a drop on the box would be.
+  const chooseRef = useRef(choose);
+  chooseRef.current = choose;
+  useEffect(() => {
+    const over = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      if (!e.dataTransfer?.types.includes('Files')) return;
+      e.preventDefault();
+      if (!(e.target instanceof Element && e.target.closest('[data-testid="dropzone"]'))) chooseRef.current(e.dataTransfer.files?.[0]);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -74,8 +130,16 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
     if (inputRef.current) inputRef.current.value = '';
     handle.promise.then(
       (r) => {
-        patch(key, { state: 'done', progress: 1, note: undefined, abort: undefined });
+        patch(key, { state: 'done', progress: 1, note: undefined, abort: undefined, videoId: r.videoId });
         onUploaded(r);
+        // The same job SSE the library card follows, so this row and the card agree.
+        watches.current.set(
+          key,
+          watchJob(r.jobId, {
+            onJob: (job) => patch(key, { job }),
+            onDeleted: () => patch(key, { state: 'error', error: 'The video was deleted.' }),
+          }),
+        );
       },
       (err) => patch(key, { state: 'error', error: errorMessage(err), abort: undefined }),
     );
@@ -157,10 +221,8 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
             <li key={it.key} className={`upload-item is-${it.state}`} data-testid="upload-item">
               <div className="upload-item-head">
                 <span className="upload-name">{it.name}</span>
-                <span className="muted small">
-                  {it.state === 'uploading' && `${Math.round(it.progress * 100)}%`}
-                  {it.state === 'done' && 'Uploaded · analysis queued'}
-                  {it.state === 'error' && 'Not uploaded'}
+                <span className="muted small" data-testid="upload-status" data-job-state={it.job?.state ?? ''}>
+                  {statusOf(it)}
                 </span>
               </div>
               <div
@@ -181,6 +243,16 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
               {it.state === 'error' && (
                 <p className="inline-error" role="alert">
                   {it.error}
+                </p>
+              )}
+              {it.job?.state === 'done' && it.videoId && (
+                <a className="btn btn-link small" href={hrefFor.analysis(it.videoId)}>
+                  Open the analysis
+                </a>
+              )}
+              {it.job?.state === 'failed' && (
+                <p className="inline-error small" role="alert">
+                  {it.job.error ?? 'The analysis stopped with an error.'} See its card in the library for what to do next.
                 </p>
               )}
               {it.state === 'uploading' && it.abort && (

@@ -19,7 +19,8 @@ describe('Library states', () => {
     render(<Library refreshKey={0} />);
     expect((screen.getByRole('status')).textContent).toContain('Loading your videos');
     resolve(json(200, { items: [], page: 1, limit: 100, total: 0 }));
-    expect(await screen.findByText('No videos yet')).toBeTruthy();
+    // A first visit: what the app does and how to film, not just "nothing here".
+    expect((await screen.findByTestId('first-run')).textContent).toMatch(/whole body in frame.*Landscape or portrait.*steady/s);
   });
 
   it('shows the API error with a working retry', async () => {
@@ -31,7 +32,7 @@ describe('Library states', () => {
     render(<Library refreshKey={0} />);
     expect((await screen.findByRole('alert')).textContent).toContain('Database is starting.');
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByText('No videos yet')).toBeTruthy();
+    expect(await screen.findByTestId('first-run')).toBeTruthy();
   });
 });
 
