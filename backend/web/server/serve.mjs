@@ -93,7 +93,9 @@ function varyOn(vary) {
 // Hop-by-hop headers must not be forwarded by a proxy (RFC 9110 §7.6.1).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/** @param {import('node:http').IncomingHttpHeaders} headers */
 function forwardHeaders(headers) {
+  /** @type {import('node:http').OutgoingHttpHeaders} */
   const out = {};
   for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) out[k] = v;
   return out;
@@ -206,7 +208,7 @@ function proxy(req, res, target) {
     }
     up.on('error', () => res.destroy());
   });
-  upstream.on('error', (err) => {
+  upstream.on('error', (/** @type {NodeJS.ErrnoException} */ err) => {
     if (!res.headersSent) sendJson(res, 502, { error: 'bad_gateway', detail: `The API at ${target} is not reachable (${err.code ?? err.message}).` });
     else res.destroy();
   });

@@ -15,7 +15,11 @@ let sseRes;
 let upstreamBase;
 const seen = [];
 
-/** A request with exactly these headers (fetch cannot set Host or Origin). */
+/**
+ * A request with exactly these headers (fetch cannot set Host or Origin).
+ * @param {string} p
+ * @param {{ method?: string, headers?: Record<string, string>, body?: string | Buffer }} [options]
+ */
 function raw(p, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
@@ -159,7 +163,7 @@ describe('serve.mjs', () => {
     const port = await listen(down);
     const r = await fetch(`http://127.0.0.1:${port}/api/videos`);
     expect(r.status).toBe(502);
-    expect((await r.json()).error).toBe('bad_gateway');
+    expect(/** @type {{ error: string }} */ (await r.json()).error).toBe('bad_gateway');
     down.close();
   });
 });
