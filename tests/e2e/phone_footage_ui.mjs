@@ -121,7 +121,7 @@ try {
   await signInThroughForm(page, admin.username, admin.password);
   await page.setInputFiles('input[type=file]', portrait);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
-  await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 60000 });
+  await page.locator('[data-testid="upload-item"].is-done').waitFor({ timeout: 60000 });
   const card = page.locator('[data-testid="video-card"]').first();
   await card.getByRole('link', { name: 'Analyse' }).waitFor({ timeout: 240000 });
   videoId = await card.getAttribute('data-video-id');

@@ -64,7 +64,7 @@ async function uploadThroughUi(page) {
   const before = new Set(await cardIds(page));
   await page.setInputFiles('input[type=file]', video);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
-  await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 60000 });
+  await page.locator('[data-testid="upload-item"].is-done').waitFor({ timeout: 60000 });
   await page.waitForFunction((known) => [...document.querySelectorAll('[data-testid="video-card"]')].some((e) => !known.includes(e.dataset.videoId)), [...before], { timeout: 30000 });
   const ids = (await cardIds(page)).filter((id) => !before.has(id));
   assert.equal(ids.length, 1, `one new card after the upload: ${ids}`);
@@ -232,7 +232,7 @@ try {
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await pageB.fill('input[name="password"]', reset.body.password);
     await pageB.click('button[type="submit"]');
-    await pageB.getByText('Uploaded · analysis queued').waitFor({ timeout: 120000 });
+    await pageB.locator('[data-testid="upload-item"].is-done').waitFor({ timeout: 120000 });
     assert.equal(tusCalls.filter((c) => c === 'POST /api/uploads').length, 1, `one upload, resumed: ${tusCalls.join(', ')}`);
     const after = tusCalls.slice(tusCalls.indexOf('SIGN-IN'));
     assert.ok(after.some((c) => c.startsWith('HEAD /api/uploads/')), `after signing in it asked the server for its offset: ${tusCalls.join(', ')}`);

@@ -138,7 +138,7 @@ describe('the session ends mid-upload', () => {
     assert.ok(fixture.log.slice(before).some((l) => /^PATCH \/api\/uploads\//.test(l)));
     await shot(page, 'session-expired-1280');
     await signInThroughForm(page, 'ana');
-    await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 30000 });
+    await page.locator('[data-testid="upload-item"].is-done').waitFor({ timeout: 30000 });
     const calls = fixture.log.slice(before);
     assert.equal(calls.filter((l) => l === 'POST /api/uploads').length, 1, `one upload, resumed, never started over: ${calls.join(', ')}`);
     const signedIn = calls.indexOf('POST /api/session');
@@ -174,7 +174,7 @@ describe('signing out during an upload', () => {
     await page.setInputFiles('input[type=file]', file);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.waitForFunction(() => /Resumed at \d+%/.test(document.querySelector('[data-testid="upload-note"]')?.textContent ?? ''), null, { timeout: 10000 });
-    await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 30000 });
+    await page.locator('[data-testid="upload-item"].is-done').waitFor({ timeout: 30000 });
     assert.equal((await held()).length, 0);
     assert.deepEqual(errors, []);
     await close();

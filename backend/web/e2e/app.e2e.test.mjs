@@ -83,12 +83,24 @@ describe('library and upload', () => {
     await page.setInputFiles('input[type=file]', { name: 'kicker-2.webm', mimeType: 'video/webm', buffer: big });
     await page.getByLabel('A reference').check();
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.getByText('Uploaded · analysis queued').waitFor({ timeout: 20000 });
+    const row = page.getByTestId('upload-item').first();
+    await row.getByText('Uploaded · waiting for analysis').waitFor({ timeout: 20000 });
+    // Leaving the page mid-upload would have warned; now the bytes are in, it does not.
+    assert.equal(await page.evaluate(() => { const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); return e.defaultPrevented; }), false);
     const seen = await page.evaluate(() => window.__progress);
     assert.ok(seen.some((v) => v > 0 && v < 100), `expected an intermediate progress value, saw ${[...new Set(seen)].join(',')}`);
     assert.equal(seen.at(-1), 100);
     // The library refreshed with the new upload at the top.
     await page.waitForFunction(() => document.querySelector('[data-testid="video-card"]')?.dataset.videoId === 'v-up-1');
+    // The one upload row follows its job (the same SSE as the card) to Ready.
+    for (let i = 0; i < 100 && fixture.listeners('j-up-1') < 2; i++) await page.waitForTimeout(50);
+    const push = (job) => fetch(`${apiBase}/__fixture/jobs/j-up-1`, { method: 'POST', body: JSON.stringify(job) });
+    await push({ state: 'running', progress: 0.5 });
+    await row.getByText('Analysing · 50%').waitFor();
+    await push({ state: 'done', progress: 1 });
+    await row.getByText('Ready', { exact: true }).waitFor();
+    await page.waitForSelector('[data-video-id="v-up-1"] [data-state="done"]');
+    assert.equal(await row.getByRole('link', { name: 'Open the analysis' }).getAttribute('href'), '#/videos/v-up-1');
 
     // Second upload in a row: a type the API answers 415 to; its detail is shown inline.
     await page.setInputFiles('input[type=file]', { name: 'clip.avi', mimeType: 'video/webm', buffer: Buffer.alloc(2048, 1) });
@@ -171,6 +183,51 @@ describe('library and upload', () => {
     await close();
   });
 
+  test('a first visit to an empty library explains the app and how to film', async () => {
+    // Ben owns one video: he deletes it (and lets the undo time run out), then his library is empty.
+    const { page, errors, close } = await newPage(390, 844, { as: 'ben' });
+    await page.goto(base);
+    await page.waitForSelector('[data-video-id="v-ben"]');
+    await page.getByRole('button', { name: /^Delete / }).click();
+    await page.getByRole('group', { name: /Confirm delete/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('undo-toast').waitFor({ state: 'detached', timeout: 15000 });
+    await page.reload();
+    const intro = page.getByTestId('first-run');
+    await intro.waitFor();
+    assert.match(await intro.textContent(), /skeleton.*whole body in frame.*Landscape or portrait.*steady/s);
+    await shot(page, 'library-first-run-390');
+    // An unknown video and an unknown page both lead back to the library.
+    await page.goto(`${base}/#/videos/v-nope`);
+    await page.getByRole('alert').waitFor();
+    await page.getByRole('link', { name: /Back to the library/ }).click();
+    await intro.waitFor();
+    await page.goto(`${base}/#/no/such/page`);
+    await page.getByRole('link', { name: /Back to the library/ }).click();
+    await intro.waitFor();
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('a file dropped outside the drop zone is caught: the app stays and takes it as the clip', async () => {
+    const { page, close } = await newPage();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    const url = page.url();
+    const prevented = await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(4096)], 'outside.mp4', { type: 'video/mp4' }));
+      const target = document.querySelector('[data-testid="video-card"]');
+      target.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+      const drop = new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt });
+      target.dispatchEvent(drop);
+      return drop.defaultPrevented;
+    });
+    assert.equal(prevented, true, 'the browser default (open the file, leave the app) was prevented');
+    await page.getByTestId('dropzone').getByText('outside.mp4').waitFor();
+    assert.equal(page.url(), url);
+    await close();
+  });
+
   test('rename, search and sort go through the API; cards show date and time', async () => {
     const { page, close } = await newPage();
     await page.goto(base);
@@ -204,7 +261,7 @@ describe('resumable upload (tus)', () => {
     const before = fixture.log.length;
     await page.setInputFiles('input[type=file]', { name: 'drop-test.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(6 * 1024 * 1024, 3) });
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.getByText('Uploaded · analysis queued').first().waitFor({ timeout: 30000 });
+    await page.locator('[data-testid="upload-item"].is-done').first().waitFor({ timeout: 30000 });
     const calls = fixture.log.slice(before);
     assert.equal(calls.filter((l) => l === 'POST /api/uploads').length, 1, 'one upload, never started over');
     assert.ok(calls.some((l) => /^HEAD \/api\/uploads\//.test(l)), `asked the server for its offset: ${calls.join(', ')}`);
@@ -231,7 +288,7 @@ describe('resumable upload (tus)', () => {
     await page.setInputFiles('input[type=file]', file);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.waitForFunction(() => /Resumed at \d+%/.test(document.querySelector('[data-testid="upload-note"]')?.textContent ?? ''), null, { timeout: 10000 });
-    await page.getByText('Uploaded · analysis queued').first().waitFor({ timeout: 30000 });
+    await page.locator('[data-testid="upload-item"].is-done').first().waitFor({ timeout: 30000 });
     assert.equal(created() - createdBefore, 1, 'the second attempt resumed the first upload instead of creating another');
     assert.equal((await uploadsOf()).length, 0, 'nothing left half-uploaded');
     await close();

@@ -232,7 +232,17 @@ export function AnalysisView({ id }: { id: string }) {
   const [state, reload] = useAnalysis(id);
   const session = useSession();
   if (state.status === 'loading') return <LoadingState label="Loading analysis…" />;
-  if (state.status === 'error') return <ErrorState message={state.error} onRetry={reload} />;
+  if (state.status === 'error') {
+    // An unknown or deleted video (or an API error) still leads back to the library.
+    return (
+      <div className="view analysis">
+        <a className="back" href={hrefFor.home()}>
+          ← Back to the library
+        </a>
+        <ErrorState message={state.error} onRetry={reload} />
+      </div>
+    );
+  }
   const a = state.data!;
   const { video } = a;
   return (
