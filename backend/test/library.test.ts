@@ -135,4 +135,39 @@ describe('library: rename, search, sort, pages', () => {
     assert.equal(searched.body.items.length, 1);
     assert.deepEqual((await alice.get('/api/videos?q=backside&limit=1&page=3')).body.items, []);
   });
+
+  it('stays fast with 1,000 videos: search, sort and a deep page each answer well under a second', async () => {
+    const carol = await h.addUser('carol', 'rider');
+    const ownerId = new ObjectId(carol.session.user.id);
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    const docs = Array.from({ length: 1000 }, (_, i) => ({
+      _id: new ObjectId(), title: `Run ${i} ${i % 10 === 0 ? 'kicker' : 'rail'}`, role: 'rider' as const, originalName: `r${i}.mp4`, size: 1, sha256: `${i}`,
+      container: 'mp4' as const, createdAt: new Date(t0 + i * 60_000), status: 'done' as const, jobId: new ObjectId(), fps: 30, durationS: (i * 7) % 97,
+      width: 640, height: 360, frameCount: 90, riderTrackId: 0, ownerId,
+    }));
+    await h.api.db.collections.videos.insertMany(docs);
+    const timed = async (path: string) => {
+      const start = performance.now();
+      const res = await carol.http.get(path);
+      assert.equal(res.status, 200, res.text);
+      return { res, ms: performance.now() - start };
+    };
+    const cases = ['/api/videos?limit=24&page=1', '/api/videos?limit=24&page=41', '/api/videos?sort=duration&limit=24&page=20', '/api/videos?q=KICKER&limit=24&page=4'];
+    const times: Record<string, number> = {};
+    for (const path of cases) {
+      const { res, ms } = await timed(path);
+      times[path] = Math.round(ms);
+      if (path.includes('q=KICKER')) {
+        assert.equal(res.body.total, 100);
+        assert.ok(res.body.items.every((v: { title: string }) => v.title.includes('kicker')));
+      } else {
+        assert.equal(res.body.total, 1000);
+      }
+      assert.ok(ms < 1000, `${path}: ${ms} ms`);
+    }
+    const deep = (await carol.http.get('/api/videos?limit=24&page=42')).body.items;
+    assert.equal(deep.length, 16, '1000 = 41 full pages of 24 and 16 on page 42');
+    assert.equal(deep.at(-1).title, 'Run 0 kicker', 'the oldest last');
+    console.log(`# 1,000 videos, one cold request each (ms): ${JSON.stringify(times)}`);
+  });
 });
