@@ -99,4 +99,20 @@ describe('Library', () => {
     await waitFor(() => expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.url)).toEqual([expect.stringMatching(/\/api\/videos\/b$/)]));
     expect(screen.queryByTestId('undo-toast')).toBeNull();
   });
+
+  it('pages the list: Next asks the API for page 2, a new search starts again at page 1', async () => {
+    const calls: string[] = [];
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      calls.push(String(url));
+      return json(200, { items: [video('a', 'One')], page: 1, limit: 24, total: 50 });
+    }));
+    render(<Library refreshKey={0} />);
+    expect(await screen.findByText('Page 1 of 3')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Previous' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await waitFor(() => expect(calls.at(-1)).toMatch(/page=2&limit=24/));
+    expect(await screen.findByText('Page 2 of 3')).toBeTruthy();
+    fireEvent.change(screen.getByRole('combobox', { name: 'Filter by state' }), { target: { value: 'failed' } });
+    await waitFor(() => expect(calls.at(-1)).toMatch(/page=1&limit=24&status=failed/));
+  });
 });
