@@ -262,18 +262,29 @@ const STATE_FILTERS: readonly [JobState | '', string][] = [
 
 /** Deletes that wait out their undo delay; sent when it ends, or at once (keepalive) when the page is left. */
 function usePendingDeletes(onSent: (id: string) => void, onFailed: (v: Video, message: string) => void) {
-  const pending = useRef(new Map<string, { video: Video; timer: ReturnType<typeof setTimeout> }>());
-  const [list, setList] = useState<Video[]>([]);
-  const sync = () => setList([...pending.current.values()].map((p) => p.video));
+  // `sending`: the undo time is over and the DELETE is on its way; the card stays hidden until it is answered.
+  const pending = useRef(new Map<string, { video: Video; timer: ReturnType<typeof setTimeout>; sending?: boolean }>());
+  const [list, setList] = useState<{ video: Video; sending: boolean }[]>([]);
+  const sync = () => setList([...pending.current.values()].map((p) => ({ video: p.video, sending: Boolean(p.sending) })));
   const send = (id: string, keepalive = false) => {
     const p = pending.current.get(id);
-    if (!p) return;
+    if (!p || p.sending) return;
     clearTimeout(p.timer);
-    pending.current.delete(id);
+    p.sending = true;
     sync();
+    const settle = () => {
+      pending.current.delete(id);
+      sync();
+    };
     deleteVideo(id, { keepalive }).then(
-      () => onSent(id),
-      (e) => onFailed(p.video, errorMessage(e)),
+      () => {
+        onSent(id);
+        settle();
+      },
+      (e) => {
+        settle();
+        onFailed(p.video, errorMessage(e));
+      },
     );
   };
   useEffect(() => {
@@ -294,7 +305,7 @@ function usePendingDeletes(onSent: (id: string) => void, onFailed: (v: Video, me
     },
     undo(id: string) {
       const p = pending.current.get(id);
-      if (!p) return;
+      if (!p || p.sending) return;
       clearTimeout(p.timer);
       pending.current.delete(id);
       sync();
@@ -412,16 +423,18 @@ export function Library({ refreshKey }: { refreshKey: number }) {
           </button>
         </nav>
       )}
-      {deletes.list.length > 0 && (
+      {deletes.list.some((p) => !p.sending) && (
         <div className="toast-stack" role="status" aria-live="polite">
-          {deletes.list.map((v) => (
-            <div key={v.id} className="toast" data-testid="undo-toast">
-              <span>Deleted “{v.title || v.originalName}”.</span>
-              <button type="button" className="btn btn-sm" onClick={() => deletes.undo(v.id)}>
-                Undo
-              </button>
-            </div>
-          ))}
+          {deletes.list
+            .filter((p) => !p.sending)
+            .map(({ video: v }) => (
+              <div key={v.id} className="toast" data-testid="undo-toast">
+                <span>Deleted “{v.title || v.originalName}”.</span>
+                <button type="button" className="btn btn-sm" onClick={() => deletes.undo(v.id)}>
+                  Undo
+                </button>
+              </div>
+            ))}
         </div>
       )}
     </section>
