@@ -35,7 +35,10 @@ export function errorMiddleware(log: (msg: string, err: unknown) => void): Error
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       // Errors raised by Express/body parsers (e.g. malformed JSON) carry a client status.
       status = err.status;
-      body = { error: err.type ?? 'bad_request', detail: err.expose ? String(err.message) : 'bad request' };
+      body =
+        err.type === 'entity.too.large'
+          ? { error: 'payload_too_large', detail: `the request body is larger than ${err.limit ?? 'the limit'} bytes` }
+          : { error: err.type ?? 'bad_request', detail: err.expose ? String(err.message) : 'bad request' };
     } else {
       log(`${req.method} ${req.originalUrl} failed`, err);
     }
