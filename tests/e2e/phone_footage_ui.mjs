@@ -95,13 +95,23 @@ async function checkViews(page, name, videoId, pose) {
     const frame = pose.frames[want];
     const rider = frame.persons.find((p) => p.track_id === pose.riderTrackId) ?? frame.persons[0];
     assert.ok(rider, `${name}: the rider was found at ${t.toFixed(2)} s`);
-    const view = await page.evaluate(overlayAt, { points: TORSO.map((i) => rider.keypoints[i]), box, W: pose.width, H: pose.height });
+    const torso = TORSO.map((i) => rider.keypoints[i]);
+    const view = await page.evaluate(overlayAt, { points: torso, box, W: pose.width, H: pose.height });
     assert.equal(view.mediaError, null, `${name}: no MediaError`);
     assert.deepEqual([view.videoWidth, view.videoHeight], [W, H], `${name}: the rendition plays at the display size`);
-    for (const p of view.points) {
-      assert.ok(p.alpha > 200, `${name}: a hip/shoulder point is drawn at (${p.x.toFixed(0)}, ${p.y.toFixed(0)}) at ${t.toFixed(2)} s`);
-      assert.ok(p.inside, `${name}: a hip/shoulder point at (${p.x.toFixed(0)}, ${p.y.toFixed(0)}) lies inside the person's box at ${t.toFixed(2)} s`);
-    }
+    // Confidence styling (issue 18): a joint the model was sure of is drawn solid on the body; an unsure one
+    // (the astronaut's hips sit on the photo's lower edge) is faded or hidden, never solid.
+    const sure = view.points.filter((_, i) => torso[i].score >= JOINT_SCORE_MIN);
+    assert.ok(sure.length >= 2, `${name}: at least the shoulders are seen at ${t.toFixed(2)} s`);
+    view.points.forEach((p, i) => {
+      const where = `(${p.x.toFixed(0)}, ${p.y.toFixed(0)}) at ${t.toFixed(2)} s, score ${torso[i].score.toFixed(2)}`;
+      if (torso[i].score < JOINT_SCORE_MIN) {
+        assert.ok(p.alpha < 200, `${name}: an unsure hip/shoulder point is not drawn solid ${where} (alpha ${p.alpha})`);
+        return;
+      }
+      assert.ok(p.alpha > 200, `${name}: a hip/shoulder point is drawn solid ${where} (alpha ${p.alpha})`);
+      assert.ok(p.inside, `${name}: a hip/shoulder point lies inside the person's box ${where}`);
+    });
   }
   await page.screenshot({ path: path.join(shots, `stack-phone-analysis-${name}.png`), fullPage: true });
 }
@@ -113,6 +123,8 @@ const chromiumBrowser = await chromium.launch({
 });
 let videoId;
 let pose;
+// The threshold the metrics were computed with (summary.joint_score_min): the overlay styles joints by it.
+let JOINT_SCORE_MIN;
 try {
   const page = await chromiumBrowser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
@@ -129,6 +141,8 @@ try {
   assert.deepEqual([video.width, video.height], [W, H], 'the API reports the display size');
   assert.equal(video.renditionReady, true);
   pose = (await apiFromPage(page, 'GET', `/api/videos/${videoId}/pose`)).body;
+  JOINT_SCORE_MIN = (await apiFromPage(page, 'GET', `/api/videos/${videoId}/metrics`)).body.summary.joint_score_min;
+  assert.equal(typeof JOINT_SCORE_MIN, 'number', 'the metrics name their joint threshold');
   assert.deepEqual([pose.width, pose.height], [W, H], 'pose keypoints are in display coordinates');
   await checkViews(page, 'chromium', videoId, pose);
   if (errors.length) throw new Error(`chromium page errors: ${errors.join('; ')}`);
