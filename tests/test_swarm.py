@@ -203,6 +203,7 @@ def test_a_one_node_swarm_runs_two_pose_replicas_analyses_a_clip_and_leaves_comp
     assert_compose_dns_works(compose_fixture)
 
 
+@pytest.mark.multinode
 def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_mid_job_is_redone_on_the_first(
     project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm, clip: Path, engine: Engine
 ) -> None:
