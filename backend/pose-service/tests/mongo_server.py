@@ -16,6 +16,8 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from pose_service.worker.queue import queued_task
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -138,28 +140,7 @@ def submit_video(db, path: Path, created_at=None):
             "finishedAt": None,
         }
     )
-    db.tasks.insert_one(
-        {
-            "jobId": job_id,
-            "videoId": video_id,
-            "kind": "ingest",
-            "seq": 0,
-            "state": "queued",
-            "priority": now,
-            "attempts": 0,
-            "lost": 0,
-            "runAfter": now,
-            "workerId": None,
-            "leaseUntil": None,
-            "heartbeatAt": None,
-            "errorKind": None,
-            "errorDetail": None,
-            "result": None,
-            "createdAt": now,
-            "updatedAt": now,
-            "finishedAt": None,
-        }
-    )
+    db.tasks.insert_one(queued_task({"jobId": job_id, "videoId": video_id, "priority": now}, "ingest", 0, now))
     return video_id, job_id
 
 

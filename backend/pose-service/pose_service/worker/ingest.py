@@ -15,7 +15,7 @@ from ..probe import VideoProbe
 from ..rendition import ingest as make_rendition
 from .context import InputError, WorkerContext
 from .plan import SegmentPlan, plan_segments
-from .queue import utcnow
+from .queue import queued_task, utcnow
 
 Doc = dict[str, Any]
 
@@ -167,27 +167,4 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
     plan = SegmentPlan(frames=job["framesTotal"], length=job["segmentLength"], count=job["segmentsTotal"])
     for i in range(plan.count):
         start, end = plan.bounds(i)
-        ctx.queue.insert_once(
-            {
-                "jobId": task["jobId"],
-                "videoId": task["videoId"],
-                "kind": "segment",
-                "seq": i + 1,
-                "state": "queued",
-                "priority": task["priority"],
-                "frameStart": start,
-                "frameEnd": end,
-                "attempts": 0,
-                "lost": 0,
-                "runAfter": now,
-                "workerId": None,
-                "leaseUntil": None,
-                "heartbeatAt": None,
-                "errorKind": None,
-                "errorDetail": None,
-                "result": None,
-                "createdAt": now,
-                "updatedAt": now,
-                "finishedAt": None,
-            }
-        )
+        ctx.queue.insert_once(queued_task(task, "segment", i + 1, now, frameStart=start, frameEnd=end))

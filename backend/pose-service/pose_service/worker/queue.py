@@ -40,6 +40,32 @@ def retry_delay_s(backoff_s: float, attempts: int) -> float:
     return min(300.0, backoff_s * 2 ** max(0, attempts - 1))
 
 
+def queued_task(task_of: Doc, kind: str, seq: int, now: datetime, **fields: Any) -> Doc:
+    """A new queued task of the same job as `task_of` (its jobId, videoId and priority): the `tasks` shape of
+    docs/contracts.md, written in one place for the ingest, the segments and the finish."""
+    return {
+        "jobId": task_of["jobId"],
+        "videoId": task_of["videoId"],
+        "kind": kind,
+        "seq": seq,
+        "state": "queued",
+        "priority": task_of["priority"],
+        **fields,
+        "attempts": 0,
+        "lost": 0,
+        "runAfter": now,
+        "workerId": None,
+        "leaseUntil": None,
+        "heartbeatAt": None,
+        "errorKind": None,
+        "errorDetail": None,
+        "result": None,
+        "createdAt": now,
+        "updatedAt": now,
+        "finishedAt": None,
+    }
+
+
 class TaskQueue:
     """One worker's handle on the `tasks`, `jobs` and `workers` collections."""
 

@@ -12,7 +12,7 @@ from pymongo import ReturnDocument
 from ..media import analysis_scale, decode_frames
 from ..pipeline import FRAMES_PER_CHUNK, WARMUP_FRAMES, track_on_grid
 from .context import InputError, WorkerContext
-from .queue import utcnow
+from .queue import queued_task, utcnow
 from .results import chunk_doc
 
 Doc = dict[str, Any]
@@ -88,25 +88,4 @@ def count_segment(ctx: WorkerContext, task: Doc) -> None:
         ctx.video(task)  # raises VideoGone
         return
     if job.get("segmentsTotal") is not None and job["segmentsDone"] >= job["segmentsTotal"]:
-        ctx.queue.insert_once(
-            {
-                "jobId": task["jobId"],
-                "videoId": task["videoId"],
-                "kind": "finish",
-                "seq": job["segmentsTotal"] + 1,
-                "state": "queued",
-                "priority": task["priority"],
-                "attempts": 0,
-                "lost": 0,
-                "runAfter": now,
-                "workerId": None,
-                "leaseUntil": None,
-                "heartbeatAt": None,
-                "errorKind": None,
-                "errorDetail": None,
-                "result": None,
-                "createdAt": now,
-                "updatedAt": now,
-                "finishedAt": None,
-            }
-        )
+        ctx.queue.insert_once(queued_task(task, "finish", job["segmentsTotal"] + 1, now))
