@@ -20,8 +20,12 @@ if str(SERVICE_DIR) not in sys.path:
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from bson import ObjectId  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from mongo_server import MongoServer  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
+from pymongo.database import Database  # noqa: E402
 
 from pose_service.app import create_app  # noqa: E402
 from pose_service.config import Config  # noqa: E402
@@ -121,3 +125,25 @@ def running_gunicorn(upload_root: Path, log_path: Path) -> Iterator[tuple[str, i
 def gunicorn_url(upload_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_gunicorn(upload_root, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as (url, _pid):
         yield url
+
+
+# ---------------------------------------------------------------- SecantusDB for the pose worker's tests
+
+
+@pytest.fixture(scope="module")
+def mongo() -> Iterator[MongoServer]:
+    """A real MongoDB-wire server (SecantusDB, the offline stand-in), one per test module."""
+    server = MongoServer()
+    server.start()
+    yield server
+    server.dispose()
+
+
+@pytest.fixture()
+def db(mongo: MongoServer) -> Iterator[Database]:
+    """A fresh database per test, dropped afterwards."""
+    client: MongoClient = MongoClient(mongo.uri, tz_aware=True)
+    name = f"t{ObjectId()}"
+    yield client[name]
+    client.drop_database(name)
+    client.close()

@@ -37,23 +37,6 @@ POSE_CONFIG = Config(backend="mediapipe")
 
 
 @pytest.fixture(scope="module")
-def mongo() -> Iterator[MongoServer]:
-    server = MongoServer()
-    server.start()
-    yield server
-    server.dispose()
-
-
-@pytest.fixture()
-def db(mongo: MongoServer) -> Iterator[Database]:
-    client: MongoClient = MongoClient(mongo.uri, tz_aware=True)
-    name = f"w{ObjectId()}"
-    yield client[name]
-    client.drop_database(name)
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def runtime() -> PoseRuntime:
     rt = PoseRuntime(POSE_CONFIG)
     rt.start(background=False)

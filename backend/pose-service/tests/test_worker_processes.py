@@ -19,27 +19,9 @@ import pytest
 from bson import ObjectId
 from conftest import SERVICE_DIR, person_photos, write_pan_zoom_video
 from mongo_server import MongoServer, one, submit_video, wait_for
-from pymongo import MongoClient
 from pymongo.database import Database
 
 LEASE_S = 2.0
-
-
-@pytest.fixture(scope="module")
-def mongo() -> Iterator[MongoServer]:
-    server = MongoServer()
-    server.start()
-    yield server
-    server.dispose()
-
-
-@pytest.fixture()
-def db(mongo: MongoServer) -> Iterator[Database]:
-    client: MongoClient = MongoClient(mongo.uri, tz_aware=True)
-    name = f"p{ObjectId()}"
-    yield client[name]
-    client.drop_database(name)
-    client.close()
 
 
 @pytest.fixture(scope="module")

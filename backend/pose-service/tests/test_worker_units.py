@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -167,23 +166,6 @@ def test_metrics_of_a_30_minute_clip_split_into_documents_under_1_mb() -> None:
 
 
 # ---------------------------------------------------------------- the queue on SecantusDB
-
-
-@pytest.fixture(scope="module")
-def mongo() -> Iterator[MongoServer]:
-    server = MongoServer()
-    server.start()
-    yield server
-    server.dispose()
-
-
-@pytest.fixture()
-def db(mongo: MongoServer) -> Iterator[Database]:
-    client: MongoClient = MongoClient(mongo.uri, tz_aware=True)
-    name = f"q{ObjectId()}"
-    yield client[name]
-    client.drop_database(name)
-    client.close()
 
 
 def settings(**kw) -> WorkerSettings:
