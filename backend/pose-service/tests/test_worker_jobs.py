@@ -5,7 +5,9 @@ upload fails as 'undecodable' after its attempts, and deleting a job's tasks sto
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -58,7 +60,7 @@ def reference(runtime: PoseRuntime, clip: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime, **overrides: Any) -> Iterator[Worker]:
-    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, pose=POSE_CONFIG, **overrides)
+    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, **{"pose": POSE_CONFIG, **overrides})
     client: MongoClient = MongoClient(mongo.uri, **settings.client_options())
     wdb = client[db.name]
     assert runtime.backend is not None
@@ -230,3 +232,38 @@ def test_deleting_a_jobs_tasks_stops_the_worker_within_a_second(
         # It removed what it had written for the deleted video (pose frames, derived media).
         wait_for(lambda: db.pose_frames.count_documents({"videoId": video_id}) == 0, 5, "its frames to go")
         assert db["media.files"].count_documents({"metadata.videoId": video_id, "metadata.kind": "rendition"}) == 0
+
+
+def test_segment_tasks_are_queued_before_the_ingests_rendition_exists(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, clip: Path, tmp_path: Path
+) -> None:
+    """The ingest plans the segments right after the probe, then makes the rendition: with an ffmpeg slowed by
+    3 s (a wrapper script, the real ffmpeg after a sleep) the segment tasks are queued while the ingest still
+    runs and no rendition exists; the finish still waits for both, and the job ends done with its rendition."""
+    real = shutil.which("ffmpeg")
+    assert real is not None
+    slow = tmp_path / "slow-ffmpeg"
+    slow.write_text(f'#!/bin/sh\nsleep 3\nexec "{real}" "$@"\n')
+    slow.chmod(0o755)
+    pose = dataclasses.replace(POSE_CONFIG, ffmpeg_bin=str(slow))
+    with running_worker(mongo, db, runtime, pose=pose, segment_min_s=1.0, segment_max_s=3.4):
+        video_id, job_id = submit_video(db, clip)
+
+        def segments_queued() -> bool:
+            return db.tasks.count_documents({"jobId": job_id, "kind": "segment", "state": "queued"}) == 3
+
+        wait_for(segments_queued, 60, "the segment tasks", every=0.05)
+        ingest = one(db.tasks.find_one({"jobId": job_id, "kind": "ingest"}))
+        assert ingest["state"] == "running", "the segments are queued while the ingest still runs"
+        video = one(db.videos.find_one({"_id": video_id}))
+        assert video.get("rendition") is None and video["probe"]["source"] == "ingest"
+        assert db.tasks.count_documents({"jobId": job_id, "kind": "finish"}) == 0
+        assert job_of(db, job_id).get("ingestDone") is False
+        job = wait_job_end(db, job_id)
+    assert job["state"] == "done", job.get("errorDetail")
+    assert job["ingestDone"] is True and job["segmentsDone"] == job["segmentsTotal"] == 3
+    tasks = list(db.tasks.find({"jobId": job_id}).sort("seq", 1))
+    assert [t["kind"] for t in tasks] == ["ingest", "segment", "segment", "segment", "finish"]
+    video = one(db.videos.find_one({"_id": video_id}))
+    assert video["status"] == "done" and video["rendition"]["fileId"] is not None
+    assert db["media.files"].count_documents({"metadata.videoId": video_id, "metadata.kind": "rendition"}) == 1

@@ -1,5 +1,6 @@
-"""The ingest task: the original from GridFS → probe → rendition, poster, sprite into GridFS → the video's
-fields → the segment plan and its tasks. Idempotent: a redone ingest replaces its files and reuses the plan."""
+"""The ingest task: the original from GridFS → probe → the video's probe fields → the segment plan and its tasks
+(analysis starts now) → rendition, poster, sprite into GridFS → `ingestDone` on the job. Idempotent: a redone
+ingest replaces its files and reuses the plan."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pymongo import ReturnDocument
 
 from ..errors import ApiError
 from ..pipeline import Stopped
@@ -78,6 +81,31 @@ def run_ingest(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     started = time.perf_counter()
     src, probe = ctx.probe(video)
     probe_s = round(time.perf_counter() - started, 3)
+    # The probe's fields and the segment plan first: analysis starts while ffmpeg makes the rendition.
+    res = ctx.db["videos"].update_one(
+        {"_id": video["_id"]},
+        {
+            "$set": {
+                "probe": probe_fields(probe),
+                "width": probe.display_width,
+                "height": probe.display_height,
+                "fps": round(probe.fps, 4),
+                "durationS": round(probe.duration_s, 6),
+                "frameCount": probe.frame_count,
+            }
+        },
+    )
+    if res.matched_count == 0:
+        ctx.video(task)  # raises VideoGone
+    indices = ctx.sampled(probe)
+    if not indices:
+        raise InputError("no_frames", "the sampling selected no frame of the video", permanent=True)
+    span = probe.frame_times[indices[-1]] - probe.frame_times[indices[0]]
+    analysed_fps = (len(indices) - 1) / span if span > 0 else probe.fps
+    plan = plan_segments(
+        len(indices), analysed_fps, ctx.queue.live_workers(), ctx.settings.segment_min_s, ctx.settings.segment_max_s
+    )
+    plan_segment_tasks(ctx, task, plan.frames, plan.length, plan.count)
     cfg = ctx.settings.pose
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ingest-", dir=ctx.workdir) as out:
@@ -105,33 +133,12 @@ def run_ingest(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
         }
         file_ids = {k: ctx.store.upload(Path(v), video["_id"], k, CONTENT_TYPES[k]) for k, v in paths.items()}
     ingest_s = round(time.perf_counter() - t0, 3)
-    res = ctx.db["videos"].update_one(
-        {"_id": video["_id"]},
-        {
-            "$set": {
-                "probe": probe_fields(probe),
-                "width": probe.display_width,
-                "height": probe.display_height,
-                "fps": round(probe.fps, 4),
-                "durationS": round(probe.duration_s, 6),
-                "frameCount": probe.frame_count,
-                **derived_fields(made, file_ids),
-            }
-        },
-    )
+    res = ctx.db["videos"].update_one({"_id": video["_id"]}, {"$set": derived_fields(made, file_ids)})
     # Older copies (a redone ingest) go; so do these if the video was deleted meanwhile.
     ctx.store.remove(video["_id"], keep=() if res.matched_count == 0 else tuple(file_ids.values()))
     if res.matched_count == 0:
         ctx.video(task)  # raises VideoGone
-    indices = ctx.sampled(probe)
-    if not indices:
-        raise InputError("no_frames", "the sampling selected no frame of the video", permanent=True)
-    span = probe.frame_times[indices[-1]] - probe.frame_times[indices[0]]
-    analysed_fps = (len(indices) - 1) / span if span > 0 else probe.fps
-    plan = plan_segments(
-        len(indices), analysed_fps, ctx.queue.live_workers(), ctx.settings.segment_min_s, ctx.settings.segment_max_s
-    )
-    plan_segment_tasks(ctx, task, plan.frames, plan.length, plan.count)
+    mark_ingest_done(ctx, task)
     return {
         "probeS": probe_s,
         "ingestS": ingest_s,
@@ -156,6 +163,7 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
                 "segmentsDoneSeqs": [],
                 "chunksDone": [],
                 "stage": "analysis",
+                "ingestDone": False,  # this run's files are not made yet (a retried job had it true)
                 "updatedAt": now,
             }
         },
@@ -168,3 +176,20 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
     for i in range(plan.count):
         start, end = plan.bounds(i)
         ctx.queue.insert_once(queued_task(task, "segment", i + 1, now, frameStart=start, frameEnd=end))
+
+
+def mark_ingest_done(ctx: WorkerContext, task: Doc) -> None:
+    """The files are recorded: say so on the job; if every segment is already counted, insert the finish task.
+    The last segment does the same with the roles swapped; both are atomic updates of the job, so at least one
+    sees both done (insert_once makes a second insert harmless)."""
+    now = utcnow()
+    job = ctx.db["jobs"].find_one_and_update(
+        {"_id": task["jobId"]},
+        {"$set": {"ingestDone": True, "updatedAt": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if job is None:
+        ctx.video(task)
+        return
+    if job.get("segmentsTotal") is not None and job.get("segmentsDone", 0) >= job["segmentsTotal"]:
+        ctx.queue.insert_once(queued_task(task, "finish", job["segmentsTotal"] + 1, now))

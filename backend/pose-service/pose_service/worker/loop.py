@@ -194,6 +194,9 @@ class Worker:
             outcome = f"{self._fail(task, 'internal', f'{type(exc).__name__}: {exc}')} (internal)"
         finally:
             self.current = None
+            # The workers view shows this worker idle now, not at its next heartbeat (which writes it otherwise).
+            with contextlib.suppress(PyMongoError):
+                self.queue.beat(None, self.frames_per_second)
         log.info(
             "task %s %s job %s: %s in %.2f s%s",
             task["_id"],

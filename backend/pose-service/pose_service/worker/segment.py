@@ -76,7 +76,8 @@ def count_block(ctx: WorkerContext, task: Doc, chunk: int, frames: int) -> None:
 
 def count_segment(ctx: WorkerContext, task: Doc) -> None:
     """Count the segment on the job once (segmentsDoneSeqs guards a redo); the update that completes the count
-    inserts the finish task (insert_once makes a repeat harmless)."""
+    inserts the finish task if the ingest's files are recorded too (`ingestDone`; else the ingest inserts it;
+    insert_once makes a repeat harmless)."""
     now = utcnow()
     jobs = ctx.db["jobs"]
     job = jobs.find_one_and_update(
@@ -87,5 +88,6 @@ def count_segment(ctx: WorkerContext, task: Doc) -> None:
     if job is None:
         ctx.video(task)  # raises VideoGone
         return
-    if job.get("segmentsTotal") is not None and job["segmentsDone"] >= job["segmentsTotal"]:
+    total = job.get("segmentsTotal")
+    if job.get("ingestDone") and total is not None and job["segmentsDone"] >= total:
         ctx.queue.insert_once(queued_task(task, "finish", job["segmentsTotal"] + 1, now))
