@@ -41,9 +41,10 @@ pytestmark = [pytest.mark.engine, pytest.mark.stack]
 
 WORKER = "pose-worker"
 REPLICAS = 2
-# 50 s at 10 fps: 500 analysed frames in five 100-frame segments (one grid block is 10 s of footage at 10 fps, the
-# longest a segment gets), so progress moves in 6 steps for a third of the pose work of a 30 fps clip.
-CLIP_S, CLIP_FPS = 50, 10
+# 100 s at 10 fps: 1,000 analysed frames in ten 100-frame segments (one grid block is 10 s of footage at 10 fps, the
+# longest a segment gets). Progress moves per block, and two replicas tend to finish their blocks together, so ten
+# blocks still show ≥ 5 distinct steps to a poller (five blocks showed only 0, 0.4, 0.8, 1 once).
+CLIP_S, CLIP_FPS = 100, 10
 TIMINGS: dict[str, float] = {}
 CACHE = os.environ.get("SNOWSTACK_SWARM_CACHE", "1") != "0"
 
