@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, ObjectId, type Db } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
 import request from 'supertest';
 import type { Collections } from '../src/db.js';
 import { migrateLocalMedia } from '../src/media/migrate.js';
 import { MediaStore } from '../src/media/store.js';
 import { MISSING_FILE_ERROR } from '../src/upload/reconcile.js';
-import { spawnApi, type ApiProcess } from './support/apiProcess.js';
-import { FakePoseService } from './support/fakePoseService.js';
+import { ApiProcessBed } from './support/apiProcess.js';
 import { minimalMp4 } from './support/fixtures.js';
-import { FAST_ENV } from './support/harness.js';
-import { startTestMongo, type TestMongo } from './support/secantus.js';
 
 /*
  * Start-up migration of an uploads folder from before GridFS (issue 14): originals (`storedName`) and derived files
@@ -34,24 +30,15 @@ interface Legacy {
 }
 
 describe('media migration from the local uploads folder into GridFS', () => {
-  let mongo: TestMongo;
-  let pose: FakePoseService;
+  let bed: ApiProcessBed;
   let uploadDir: string;
-  let env: Record<string, string>;
-  let client: MongoClient;
   let db: Db;
-  const running: ApiProcess[] = [];
   const legacy: Legacy[] = [];
   let missing: { videoId: ObjectId; jobId: ObjectId };
 
   before(async () => {
-    mongo = await startTestMongo();
-    pose = await new FakePoseService().start();
-    uploadDir = await mkdtemp(path.join(os.tmpdir(), 'uploads-migration-'));
-    const dbName = `test_${randomUUID().replace(/-/g, '')}`;
-    env = { ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: dbName, POSE_SERVICE_URL: pose.url, UPLOAD_DIR: uploadDir, AUTH_DISABLED: 'true' };
-    client = await new MongoClient(mongo.uri).connect();
-    db = client.db(dbName);
+    bed = await ApiProcessBed.start('uploads-migration');
+    ({ uploadDir, db } = bed);
 
     // Three videos as an API before GridFS stored them: the original under its stored name, a derived folder with
     // rendition, poster and sprite, a job (done, or queued/running in the old shape with no task).
@@ -99,11 +86,7 @@ describe('media migration from the local uploads folder into GridFS', () => {
     await writeFile(path.join(uploadDir, 'README.txt'), 'not ours');
   });
   after(async () => {
-    for (const api of running) await api.kill();
-    await client?.close();
-    await pose?.stop();
-    await mongo?.dispose();
-    await rm(uploadDir, { recursive: true, force: true });
+    await bed?.dispose();
   });
 
   const files = () => db.collection('media.files');
@@ -112,8 +95,7 @@ describe('media migration from the local uploads folder into GridFS', () => {
   it('survives a crash in the middle of a copy: the next start completes it, sha256-checked, with nothing lost or doubled', async () => {
     // 1. Killed while copying the second original: the first is in GridFS, the second's chunks are half there.
     const pauseAt = legacy[0]!.original.length + 600_000;
-    const crashing = await spawnApi({ ...env, TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES: String(pauseAt) }, { listening: false });
-    running.push(crashing);
+    const crashing = await bed.spawn({ TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES: String(pauseAt) }, { listening: false });
     await crashing.waitFor(/TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES: paused/);
     await new Promise((r) => setTimeout(r, 500)); // the chunks before the pause reach the database
     await crashing.kill();
@@ -127,8 +109,7 @@ describe('media migration from the local uploads folder into GridFS', () => {
     assert.ok(left.includes(`${legacy[1]!.videoId.toHexString()}.mp4`), 'its local file is still there');
 
     // 2. A normal start completes the migration before it listens.
-    const api = await spawnApi(env);
-    running.push(api);
+    const api = await bed.spawn();
     await api.waitFor(/media migration: \d video\(s\)/);
     for (const v of legacy) {
       const doc = (await db.collection('videos').findOne({ _id: v.videoId }))!;
@@ -180,8 +161,7 @@ describe('media migration from the local uploads folder into GridFS', () => {
 
     // 3. Once more: nothing left to do, nothing changes.
     const before = await files().find({}).sort({ _id: 1 }).toArray();
-    const third = await spawnApi(env);
-    running.push(third);
+    const third = await bed.spawn();
     assert.doesNotMatch(third.output(), /media migration/);
     assert.deepEqual(await files().find({}).sort({ _id: 1 }).toArray(), before);
     assert.equal(await db.collection('tasks').countDocuments({}), 2, 'no second ingest task');

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MongoClient, ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import request from 'supertest';
 import { MISSING_FILE_ERROR } from '../src/upload/reconcile.js';
-import { spawnApi, type ApiProcess } from './support/apiProcess.js';
-import { FakePoseService } from './support/fakePoseService.js';
+import { ApiProcessBed } from './support/apiProcess.js';
 import { minimalMp4 } from './support/fixtures.js';
-import { FAST_ENV } from './support/harness.js';
-import { startTestMongo, type TestMongo } from './support/secantus.js';
 
 /*
  * Upload durability with a real crash: the API runs as its own process (`node --import tsx src/server.ts`), the
@@ -31,39 +27,25 @@ async function waitForJobState(url: string, jobId: string, state: string): Promi
 }
 
 describe('upload durability: reconciliation after a crash between the GridFS write and the insert', () => {
-  let mongo: TestMongo;
-  let pose: FakePoseService;
+  let bed: ApiProcessBed;
   let uploadDir: string;
-  let env: Record<string, string>;
-  let client: MongoClient;
-  const running: ApiProcess[] = [];
 
   before(async () => {
-    mongo = await startTestMongo();
-    pose = await new FakePoseService().start();
-    uploadDir = await mkdtemp(path.join(os.tmpdir(), 'uploads-reconcile-'));
-    const dbName = `test_${randomUUID().replace(/-/g, '')}`;
-    // Sign-in off (loopback only): this is about files and documents, not accounts; auth.test.ts covers those.
-    env = { ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: dbName, POSE_SERVICE_URL: pose.url, UPLOAD_DIR: uploadDir, AUTH_DISABLED: 'true' };
-    client = await new MongoClient(mongo.uri).connect();
+    bed = await ApiProcessBed.start('uploads-reconcile');
+    ({ uploadDir } = bed);
   });
   after(async () => {
-    for (const api of running) await api.kill();
-    await client?.close();
-    await pose?.stop();
-    await mongo?.dispose();
-    await rm(uploadDir, { recursive: true, force: true });
+    await bed?.dispose();
   });
 
-  const videos = () => client.db(env.MONGODB_DB).collection('videos');
+  const videos = () => bed.db.collection('videos');
   const start = async (extra: Record<string, string> = {}) => {
-    const api = await spawnApi({ ...env, ...extra });
-    running.push(api);
+    const api = await bed.spawn(extra);
     return { ...api, url: api.url! };
   };
 
   it('keeps a fresh orphan, removes it once older than the grace period, and fails a video whose original is gone', async () => {
-    const db = () => client.db(env.MONGODB_DB);
+    const db = () => bed.db;
     const files = () => db().collection('media.files');
     const chunks = () => db().collection('media.chunks');
     // 1. A normal API stores two videos (their jobs wait for a pose worker; none runs here).

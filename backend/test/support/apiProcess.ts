@@ -1,6 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MongoClient, type Db } from 'mongodb';
+import { FakePoseService } from './fakePoseService.js';
+import { FAST_ENV } from './harness.js';
+import { startTestMongo, type TestMongo } from './secantus.js';
 
 /*
  * The API as its own process (`node --import tsx src/server.ts`), for tests that need a real crash (SIGKILL) at a
@@ -58,4 +65,53 @@ export async function spawnApi(env: Record<string, string>, opts: { listening?: 
   };
   if (opts.listening !== false) await api.listening();
   return api;
+}
+
+/**
+ * What an API process needs around it: a SecantusDB with a fresh database, a fake pose service, an empty uploads
+ * folder, and the environment naming them (sign-in off: loopback only; these tests are about files and documents,
+ * auth.test.ts covers accounts). Every process started through `spawn` is killed by `dispose`.
+ */
+export class ApiProcessBed {
+  private readonly running: ApiProcess[] = [];
+
+  private constructor(
+    private readonly mongo: TestMongo,
+    private readonly pose: FakePoseService,
+    readonly client: MongoClient,
+    readonly uploadDir: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  /** `prefix` names the uploads folder, so a leftover one says which test made it. */
+  static async start(prefix: string): Promise<ApiProcessBed> {
+    const mongo = await startTestMongo();
+    const pose = await new FakePoseService().start();
+    const uploadDir = await mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
+    const env = {
+      ...FAST_ENV, MONGODB_URI: mongo.uri, MONGODB_DB: `test_${randomUUID().replace(/-/g, '')}`, POSE_SERVICE_URL: pose.url,
+      UPLOAD_DIR: uploadDir, AUTH_DISABLED: 'true',
+    };
+    const client = await new MongoClient(mongo.uri).connect();
+    return new ApiProcessBed(mongo, pose, client, uploadDir, env);
+  }
+
+  get db(): Db {
+    return this.client.db(this.env.MONGODB_DB);
+  }
+
+  /** Starts the API with the bed's environment plus `extra`; see spawnApi for `opts`. */
+  async spawn(extra: Record<string, string> = {}, opts: { listening?: boolean } = {}): Promise<ApiProcess> {
+    const api = await spawnApi({ ...this.env, ...extra }, opts);
+    this.running.push(api);
+    return api;
+  }
+
+  async dispose(): Promise<void> {
+    for (const api of this.running) await api.kill();
+    await this.client.close();
+    await this.pose.stop();
+    await this.mongo.dispose();
+    await rm(this.uploadDir, { recursive: true, force: true });
+  }
 }
