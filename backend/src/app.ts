@@ -12,6 +12,7 @@ import { sessionRouter, signInRouter } from './routes/session.js';
 import { sharedRouter, sharesRouter } from './routes/shares.js';
 import { usersRouter } from './routes/users.js';
 import { compressJson } from './compress.js';
+import { drawingsRouter } from './routes/drawings.js';
 
 /** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
 export function createApp(deps: AppDeps): Express {
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/users', usersRouter(deps));
   app.use('/api/videos', sharesRouter(deps));
   app.use(TUS_PATH, tusUploads(deps).handler);
+  app.use('/api/videos', drawingsRouter(deps));
   app.use('/api/videos', videosRouter(deps));
   app.use('/api/jobs', jobsRouter(deps));
   app.use(unknownRoute);

@@ -11,6 +11,7 @@ import { admitUpload } from '../upload/intake.js';
 import { libraryFilter, loadVideoFor, ownersOf, visibilityKey } from '../auth/access.js';
 import { userOf } from '../auth/gate.js';
 import { authCollections } from '../auth/store.js';
+import { drawingsCollection } from './drawings.js';
 import { receiveUpload } from '../upload/receive.js';
 import { cancelTasks, retryJob } from '../jobs/queue.js';
 import { readMetrics } from '../jobs/metrics.js';
@@ -240,6 +241,7 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
       c.metrics.deleteOne({ _id: id }),
       c.metricSeries.deleteMany({ videoId: id }),
       shares.deleteMany({ videoId: id }),
+      drawingsCollection(deps.db.db).deleteOne({ _id: id }),
     ]);
     await c.jobs.deleteMany({ videoId: id });
     deps.events.changed(video.jobId.toHexString());
