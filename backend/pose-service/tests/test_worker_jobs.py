@@ -28,8 +28,9 @@ from pose_service.pipeline import analyse_video
 from pose_service.runtime import PoseRuntime
 from pose_service.tracking import BlockPoses, join_blocks
 from pose_service.validation import parse_sampling
+from pose_service.worker import finish as finish_module
 from pose_service.worker.context import WorkerContext
-from pose_service.worker.loop import Worker
+from pose_service.worker.loop import RUNNERS, Worker
 from pose_service.worker.queue import TaskQueue
 from pose_service.worker.results import frames_from_json, join_metrics
 from pose_service.worker.settings import WorkerSettings
@@ -267,3 +268,42 @@ def test_segment_tasks_are_queued_before_the_ingests_rendition_exists(
     video = one(db.videos.find_one({"_id": video_id}))
     assert video["status"] == "done" and video["rendition"]["fileId"] is not None
     assert db["media.files"].count_documents({"metadata.videoId": video_id, "metadata.kind": "rendition"}) == 1
+
+
+def test_the_finish_needs_no_task_result_written_by_the_loop(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop writes a task's `result` only after its handler returns, and the ingest or the last segment
+    inserts the finish before that: another worker can run the finish first. Here every handler runs and no
+    `result` is ever written (the race at its worst): the finish still has the ingest's timing, the pose seconds
+    and the single-person shortcut (MediaPipe tracks one person), because the handlers put them on the job."""
+    assert runtime.backend is not None and runtime.backend.max_persons == 1
+    settings = WorkerSettings(
+        mongodb_uri=mongo.uri, database=db.name, pose=POSE_CONFIG, segment_min_s=1.0, segment_max_s=3.4
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="worker-test-"))
+    ctx = WorkerContext(db, TaskQueue(db, settings), MediaStore(db), runtime.backend, settings, workdir)
+    shortcut: list[bool] = []
+    join = finish_module.join_blocks
+
+    def spy(blocks: list[BlockPoses], *, single_person: bool) -> Any:  # records the finish's choice
+        shortcut.append(single_person)
+        return join(blocks, single_person=single_person)
+
+    monkeypatch.setattr(finish_module, "join_blocks", spy)
+    video_id, job_id = submit_video(db, clip)
+    ran = []
+    try:
+        while (task := ctx.queue.claim()) is not None:
+            RUNNERS[task["kind"]](ctx, task, lambda: False)  # no queue.complete(): `result` stays None
+            ran.append(task["kind"])
+    finally:
+        ctx.close()
+    assert ran == ["ingest", "segment", "segment", "segment", "finish"]
+    assert all(t["result"] is None for t in db.tasks.find({"jobId": job_id}))
+    assert job_of(db, job_id)["state"] == "done"
+    timing = one(db.videos.find_one({"_id": video_id}))["timing"]
+    assert timing["probeS"] is not None and timing["probeS"] >= 0, timing
+    assert timing["ingestS"] is not None and timing["ingestS"] > 0, timing
+    assert timing["poseS"] > 0, timing
+    assert shortcut == [True]

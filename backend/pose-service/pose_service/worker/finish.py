@@ -43,9 +43,13 @@ def run_finish(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     started = time.perf_counter()
     coll = ctx.db["pose_frames"]
     chunks = {c["chunk"]: c for c in coll.find({"videoId": task["videoId"]})}
-    segments = list(ctx.db["tasks"].find({"jobId": task["jobId"], "kind": "segment"}, {"result": 1}))
     # A single-person model's track id means nothing across tracker restarts: one identity (as in one pass).
-    single = bool(segments) and all((s.get("result") or {}).get("maxPersons") == 1 for s in segments)
+    # The segments wrote the largest maxPersons on the job (not only in their task's result, which their
+    # worker writes after this task may already run).
+    single = job.get("maxPersons") == 1
+    if "maxPersons" not in job:  # a job planned by an older worker: its segments' results are all there is
+        segments = list(ctx.db["tasks"].find({"jobId": task["jobId"], "kind": "segment"}, {"result": 1}))
+        single = bool(segments) and all((s.get("result") or {}).get("maxPersons") == 1 for s in segments)
     blocks: list[BlockPoses] = []
     local: list[list[FramePoses]] = []
     for k in range(max(chunks, default=-1) + 1):
@@ -81,14 +85,11 @@ def run_finish(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     ctx.db["metric_series"].delete_many({"videoId": task["videoId"], "chunk": {"$gte": len(series)}})
     ctx.db["metrics"].replace_one({"_id": task["videoId"]}, head, upsert=True)
     now = utcnow()
-    ingest = ctx.db["tasks"].find_one({"jobId": task["jobId"], "kind": "ingest"}, {"result": 1}) or {}
-    ingest_result = ingest.get("result") or {}
-    pose_s = sum(float((s.get("result") or {}).get("seconds") or 0.0) for s in segments)
     began = job.get("startedAt") or job.get("createdAt")
     timing = {
-        "probeS": ingest_result.get("probeS"),
-        "ingestS": ingest_result.get("ingestS"),
-        "poseS": round(pose_s, 3),
+        "probeS": job.get("probeS"),
+        "ingestS": job.get("ingestS"),
+        "poseS": round(float(job.get("poseS") or 0.0), 3),
         "totalS": round((now - began).total_seconds(), 3) if began is not None else None,
     }
     if not ctx.queue.still_ours(task):

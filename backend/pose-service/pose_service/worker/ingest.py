@@ -138,7 +138,7 @@ def run_ingest(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     ctx.store.remove(video["_id"], keep=() if res.matched_count == 0 else tuple(file_ids.values()))
     if res.matched_count == 0:
         ctx.video(task)  # raises VideoGone
-    mark_ingest_done(ctx, task)
+    mark_ingest_done(ctx, task, probe_s, ingest_s)
     return {
         "probeS": probe_s,
         "ingestS": ingest_s,
@@ -164,6 +164,12 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
                 "chunksDone": [],
                 "stage": "analysis",
                 "ingestDone": False,  # this run's files are not made yet (a retried job had it true)
+                # What the finish reads (the tasks' `result` is written only after the finish may have started):
+                # the ingest sets probeS/ingestS, each segment adds its seconds and the backend's maxPersons.
+                "probeS": None,
+                "ingestS": None,
+                "poseS": 0.0,
+                "maxPersons": 0,
                 "updatedAt": now,
             }
         },
@@ -178,14 +184,15 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
         ctx.queue.insert_once(queued_task(task, "segment", i + 1, now, frameStart=start, frameEnd=end))
 
 
-def mark_ingest_done(ctx: WorkerContext, task: Doc) -> None:
-    """The files are recorded: say so on the job; if every segment is already counted, insert the finish task.
-    The last segment does the same with the roles swapped; both are atomic updates of the job, so at least one
-    sees both done (insert_once makes a second insert harmless)."""
+def mark_ingest_done(ctx: WorkerContext, task: Doc, probe_s: float, ingest_s: float) -> None:
+    """The files are recorded: say so on the job, with the ingest's timing (the finish reads it from the job: this
+    task's `result` is written only after it lets go, and the finish may run before that); if every segment is
+    already counted, insert the finish task. The last segment does the same with the roles swapped; both are
+    atomic updates of the job, so at least one sees both done (insert_once makes a second insert harmless)."""
     now = utcnow()
     job = ctx.db["jobs"].find_one_and_update(
         {"_id": task["jobId"]},
-        {"$set": {"ingestDone": True, "updatedAt": now}},
+        {"$set": {"ingestDone": True, "probeS": probe_s, "ingestS": ingest_s, "updatedAt": now}},
         return_document=ReturnDocument.AFTER,
     )
     if job is None:

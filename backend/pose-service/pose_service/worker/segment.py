@@ -48,7 +48,7 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
     seconds = time.perf_counter() - started
     if not ctx.queue.still_ours(task):
         return {"frames": frames, "abandoned": True}
-    count_segment(ctx, task)
+    count_segment(ctx, task, seconds)
     return {
         "frames": frames,
         "seconds": round(seconds, 3),
@@ -74,15 +74,21 @@ def count_block(ctx: WorkerContext, task: Doc, chunk: int, frames: int) -> None:
         )
 
 
-def count_segment(ctx: WorkerContext, task: Doc) -> None:
-    """Count the segment on the job once (segmentsDoneSeqs guards a redo); the update that completes the count
-    inserts the finish task if the ingest's files are recorded too (`ingestDone`; else the ingest inserts it;
-    insert_once makes a repeat harmless)."""
+def count_segment(ctx: WorkerContext, task: Doc, seconds: float) -> None:
+    """Count the segment on the job once (segmentsDoneSeqs guards a redo), with what the finish needs of it (its
+    pose seconds and the backend's maxPersons: the finish may start before this task's `result` is written); the
+    update that completes the count inserts the finish task if the ingest's files are recorded too
+    (`ingestDone`; else the ingest inserts it; insert_once makes a repeat harmless)."""
     now = utcnow()
     jobs = ctx.db["jobs"]
     job = jobs.find_one_and_update(
         {"_id": task["jobId"], "segmentsDoneSeqs": {"$ne": task["seq"]}},
-        {"$inc": {"segmentsDone": 1}, "$addToSet": {"segmentsDoneSeqs": task["seq"]}, "$set": {"updatedAt": now}},
+        {
+            "$inc": {"segmentsDone": 1, "poseS": round(seconds, 3)},
+            "$max": {"maxPersons": ctx.backend.max_persons or 1_000_000},
+            "$addToSet": {"segmentsDoneSeqs": task["seq"]},
+            "$set": {"updatedAt": now},
+        },
         return_document=ReturnDocument.AFTER,
     ) or jobs.find_one({"_id": task["jobId"]})
     if job is None:
