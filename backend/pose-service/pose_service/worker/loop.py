@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 
 from ..pipeline import Stopped
 from .context import InputError, VideoGone, WorkerContext
+from .export import run_export
 from .finish import run_finish
 from .health import health_file
 from .ingest import run_ingest
@@ -30,7 +31,12 @@ log = logging.getLogger("pose_service.worker")
 
 Doc = dict[str, Any]
 Runner = Callable[[WorkerContext, Doc, Callable[[], bool]], Doc]
-RUNNERS: dict[str, Runner] = {"ingest": run_ingest, "segment": run_segment, "finish": run_finish}
+RUNNERS: dict[str, Runner] = {
+    "ingest": run_ingest,
+    "segment": run_segment,
+    "finish": run_finish,
+    "export": run_export,  # issue 18: keeps its own `exports` record, no job stage
+}
 STAGES = {"ingest": "ingest", "segment": "analysis", "finish": "finish"}
 
 
@@ -141,6 +147,8 @@ class Worker:
     # ------------------------------------------------------------ one task
 
     def _mark_running(self, task: Doc) -> None:
+        if task["kind"] not in STAGES:
+            return  # an export belongs to no analysis job (worker/export.py)
         now = utcnow()
         db = self.ctx.db
         set_: Doc = {"state": "running", "updatedAt": now}
