@@ -1,5 +1,9 @@
 """The compose stack: which files and variables make the profile, `.env` with generated secrets, and
-up / down / ps / logs with a table of service, state, health, URL and time to healthy."""
+up / down / ps / logs with a table of service, state, health, URL and time to healthy.
+
+`compose_stack()` is how every command but `up` finds the project: `up` records the profile it chose (GPU or
+CPU, official images or stand-ins, the CA bundle), so later commands skip doctor's checks and the registry probe.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+from python_on_whales import Container
 from rich.table import Table
 
-from .engine import Engine, engine_errors
+from .engine import Engine, container_number
 from .errors import EngineError, SnowstackError
 from .images import resolve_upstream
 from .stack import Stack
@@ -267,6 +272,55 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path, interpolate=False).items() if value is not None}
 
 
+PROFILE_FILE = "profile.json"
+
+
+def record_profile(project: ComposeProject, profile: Profile, env: Mapping[str, str]) -> Path:
+    """What `up` chose for this project (the profile without dev, and the compose environment it ran with)."""
+    path = project.state_dir / PROFILE_FILE
+    write_private(path, json.dumps({"gpu": profile.gpu, "offline": profile.offline, "env": dict(env)}, indent=2))
+    return path
+
+
+def recorded_profile(project: ComposeProject) -> tuple[Profile, dict[str, str]] | None:
+    """The profile and environment the project's last `up` recorded, or None (never up, or an unreadable file)."""
+    path = project.state_dir / PROFILE_FILE
+    try:
+        data = json.loads(path.read_text())
+        profile = Profile(gpu=bool(data["gpu"]), offline=bool(data["offline"]))
+        env = {str(key): str(value) for key, value in dict(data.get("env", {})).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return profile, env
+
+
+def compose_env(ca_bundle: str | None) -> dict[str, str]:
+    """The environment compose commands of a project run with (never written into this process's `os.environ`)."""
+    return {**COMPOSE_BUILD_ENV, **({"CA_BUNDLE": ca_bundle} if ca_bundle else {})}
+
+
+def compose_stack(*, offline: bool = False, online: bool = False, dev: bool = False) -> ComposeStack:
+    """The compose project for this host's profile: the one `up` recorded, else doctor's (GPU runtime, registry).
+
+    `offline`/`online` override the recorded choice of images; the GPU choice follows the recorded profile.
+    """
+    from . import doctor
+    from .stack import load_stack
+
+    if offline and online:
+        raise SnowstackError("--offline and --online contradict each other: pass at most one")
+    stack = load_stack()
+    recorded = recorded_profile(compose_project(stack))
+    if recorded is not None:
+        profile, env = recorded
+        chosen_offline = offline or (not online and profile.offline)
+        return ComposeStack(stack, Profile(gpu=profile.gpu, offline=chosen_offline, dev=dev), env=env)
+    facts = doctor.gather(Engine())
+    ca = doctor.ca_bundle(facts.env)
+    profile = Profile(gpu=doctor.gpu_available(facts), offline=offline or (not online and not facts.registry_reachable), dev=dev)
+    return ComposeStack(stack, profile, env=compose_env(ca[1] if ca else None))
+
+
 @dataclass(frozen=True)
 class ServiceState:
     name: str  # the row's name: the service, or `service #N` for a replica of a scaled one
@@ -282,11 +336,20 @@ class ServiceState:
 
 
 class ComposeStack:
-    """One compose project for a profile: the engine bound to its files, env file and variables."""
+    """One compose project for a profile: the engine bound to its files, env file, variables and environment."""
 
-    def __init__(self, stack: Stack, profile: Profile, project: ComposeProject | None = None, workers: int | None = None) -> None:
-        """`workers`: the pose worker replicas (POSE_WORKERS); None keeps the count the last `up` chose."""
+    def __init__(
+        self,
+        stack: Stack,
+        profile: Profile,
+        project: ComposeProject | None = None,
+        workers: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """`workers`: the pose worker replicas (POSE_WORKERS); None keeps the count the last `up` chose.
+        `env`: the compose commands' environment (see `compose_env`); None: without a CA bundle."""
         self.stack, self.profile = stack, profile
+        self.compose_environment = dict(env) if env is not None else compose_env(None)
         self.project = project or compose_project(stack)
         self.workers = chosen_workers(self.project, profile, workers)
         self.env_file, _ = ensure_env_file(stack, self.project)
@@ -299,7 +362,6 @@ class ComposeStack:
             "POSE_WORKERS": str(self.workers),
         }
         self.variables_file = write_compose_variables(self.project, variables)
-        os.environ.update(COMPOSE_BUILD_ENV)
         self.files = compose_files(stack, profile)
         missing = [str(path) for path in self.files if not path.exists()]
         if missing:
@@ -309,8 +371,10 @@ class ComposeStack:
             project_name=self.project.name,
             env_files=[self.env_file, self.variables_file],
             project_directory=stack.compose_file.parent,
+            env=self.compose_environment,
         )
-        self.compose = self.engine.compose
+        self.commands = self.engine.project  # the typed compose subcommands
+        self.compose = self.engine.compose  # python-on-whales' own wrapper, for what `commands` does not cover
         self._networks_checked = False
 
     @property
@@ -319,11 +383,11 @@ class ComposeStack:
 
     def networks(self) -> dict[str, str]:
         """Every network of this project: compose key -> engine name (web, data and pose; `network` is the web one)."""
-        return {key: str(network.name or f"{self.project.name}_{key}") for key, network in (self.compose.config().networks or {}).items()}
+        return {key: str(network.name or f"{self.project.name}_{key}") for key, network in (self.commands.config().networks or {}).items()}
 
     def image(self, service: str) -> str:
         """The image compose builds for a service of this project (each project tags its own)."""
-        image = self.compose.config().services[service].image
+        image = (self.commands.config().services or {})[service].image
         if not image:
             raise SnowstackError(f"{service} has no image in the compose file")
         return str(image)
@@ -333,10 +397,7 @@ class ComposeStack:
         return read_env_file(self.env_file)
 
     def build(self, services: Sequence[str] = ()) -> float:
-        started = time.perf_counter()
-        with engine_errors("compose build"):
-            self.compose.build(list(services) or None, quiet=True)
-        return time.perf_counter() - started
+        return self.commands.build(services)
 
     def replace_stale_networks(self) -> list[str]:
         """Networks of this project that an older compose file made under another key (compose refuses to reuse
@@ -356,8 +417,7 @@ class ComposeStack:
             self.replace_stale_networks()
             self._networks_checked = True
         try:
-            with engine_errors("compose up"):
-                self.compose.up(list(services) or None, detach=True, wait=True, wait_timeout=timeout_s, quiet=True)
+            self.commands.up(services, timeout_s=timeout_s)
         except EngineError as error:
             unhealthy = [s for s in self.states() if s.health not in ("healthy", "-") or s.state != "running"]
             tail: list[str] = []
@@ -372,19 +432,22 @@ class ComposeStack:
     def scale(self, service: str, replicas: int, timeout_s: int = 300) -> None:
         """Run exactly `replicas` containers of a scaled service (`compose up --scale`), waiting until they are healthy;
         the next `up` goes back to the project's count (POSE_WORKERS)."""
-        with engine_errors(f"compose up --scale {service}={replicas}"):
-            self.compose.up([service], detach=True, wait=True, wait_timeout=timeout_s, scales={service: replicas}, quiet=True)
+        self.commands.up([service], timeout_s=timeout_s, scales={service: replicas})
+
+    def recreate(self, service: str) -> float:
+        """`compose up --detach --no-deps SERVICE`: a new container from the current image, without waiting for its
+        health (the caller observes readiness itself, sooner than Docker's healthcheck reports it)."""
+        return self.commands.up([service], wait=False, dependencies=False)
 
     def down(self, volumes: bool = False) -> None:
-        with engine_errors("compose down"):
-            self.compose.down(volumes=volumes, remove_orphans=True, quiet=True)
+        self.commands.down(volumes=volumes)
 
     def remove_images(self) -> list[str]:
         """Untag the service images this project built (prod and dev targets). Layers another tag still uses, the
         build cache and the upstream images stay: removing an isolated project's images never slows the user's."""
         removed = []
         for profile in (replace(self.profile, dev=False), replace(self.profile, dev=True)):
-            project = ComposeStack(self.stack, profile, self.project)
+            project = ComposeStack(self.stack, profile, self.project, env=self.compose_environment)
             for name in self.stack.built_services():
                 image = project.image(name)
                 if self.engine.image_exists(image):
@@ -393,21 +456,21 @@ class ComposeStack:
         return removed
 
     def logs(self, service: str, tail: int | None = None) -> list[str]:
-        with engine_errors(f"compose logs {service}"):
-            text = self.compose.logs([service], tail=str(tail) if tail else None, timestamps=False)
-        return str(text).splitlines()
+        return self.commands.logs(service, tail)
+
+    def containers(self) -> dict[str, Container]:
+        return self.commands.containers()
+
+    def running(self, service: str) -> bool:
+        return self.commands.running(service)
+
+    def started_at(self, service: str) -> datetime | None:
+        return self.commands.started_at(service)
 
     def published_port(self, service: str) -> int | None:
+        """The host port of the service's declared container port (`compose port`); None while not published."""
         port = self.stack.services[service].port
-        if port is None:
-            return None
-        for container in self.compose.ps(all=True):
-            if container.config.labels.get("com.docker.compose.service") != service:
-                continue
-            bindings = (container.network_settings.ports or {}).get(f"{port}/tcp") or []
-            for binding in bindings:
-                return int(binding["HostPort"] if isinstance(binding, dict) else binding.host_port)
-        return None
+        return None if port is None else self.commands.port(service, port)
 
     def urls(self) -> dict[str, str]:
         return {name: url for name in self.stack.services if (url := self.url(name))}
@@ -424,19 +487,19 @@ class ComposeStack:
 
     def states(self) -> list[ServiceState]:
         """One row per service, and one per replica of a scaled one (`pose-worker #2`); a missing service is absent."""
-        by_service: dict[str, list[Any]] = {}
-        for container in self.compose.ps(all=True):
-            labels = container.config.labels
+        by_service: dict[str, list[Container]] = {}
+        for container in self.commands.ps():
+            labels = container.config.labels or {}
             by_service.setdefault(labels.get("com.docker.compose.service", container.name), []).append(container)
         urls = self.urls()
         result = []
         for name in self.stack.services:
-            containers = sorted(by_service.get(name, []), key=lambda c: int(c.config.labels.get("com.docker.compose.container-number", 0)))
+            containers = sorted(by_service.get(name, []), key=container_number)
             if not containers:
                 result.append(ServiceState(name, "absent", "-", None, None))
             scaled = len(containers) > 1 or "worker" in self.stack.services[name].roles
             for container in containers:
-                number = container.config.labels.get("com.docker.compose.container-number", "?")
+                number = (container.config.labels or {}).get("com.docker.compose.container-number", "?")
                 state = container.state
                 health = state.health.status if state.health else "-"
                 shown = f"{name} #{number}" if scaled else name

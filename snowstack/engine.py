@@ -1,23 +1,34 @@
 """The one place that talks to Docker: python-on-whales, buildx for builds, compose v2 for compose.
 
-Every build this module runs has BuildKit on (`DOCKER_BUILDKIT=1`, `COMPOSE_DOCKER_CLI_BUILD=1` in the child
-environment); every failure becomes an EngineError with one actionable line and the log tail.
+One object per CLI noun: `Engine` (the engine: images, containers, networks, volumes, Swarm) and
+`ComposeCommands` (`docker compose` bound to one project: build, up, down, restart, ps, logs, port, watch).
+No other module starts a `docker` process.
+
+Every child process gets its environment from the engine object it was started through (BuildKit on:
+`DOCKER_BUILDKIT=1`, `COMPOSE_DOCKER_CLI_BUILD=1`, plus what the caller passed as `env`), never from writes to
+this process's `os.environ`, so one project's variables cannot leak into another's commands. Every failure
+becomes an EngineError with one actionable line and the log tail.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
+import signal
+import subprocess
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from python_on_whales import DockerClient, DockerException
+from python_on_whales import Container, DockerClient, DockerException
+from python_on_whales.components.compose.cli_wrapper import ComposeCLI
+from python_on_whales.components.compose.models import ComposeConfig
 
 from .errors import EngineError
 
@@ -140,8 +151,17 @@ class BuildResult:
     log: list[str]
 
 
+def client_call(env: Mapping[str, str]) -> list[str]:
+    """How every docker command of one engine object starts: `env K=V… docker`.
+
+    python-on-whales runs its children with this process's `os.environ` and no per-call environment; a prefix
+    on its client call is the one way to give each engine object its own variables without writing `os.environ`.
+    """
+    return ["env", *(f"{key}={value}" for key, value in sorted(env.items())), "docker"]
+
+
 class Engine:
-    """A Docker engine, optionally bound to one compose project."""
+    """A Docker engine, optionally bound to one compose project (see `project`)."""
 
     def __init__(
         self,
@@ -150,8 +170,11 @@ class Engine:
         env_files: Sequence[Path] = (),
         project_directory: Path | None = None,
         host: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
-        os.environ.update(BUILDKIT_ENV)  # python-on-whales passes os.environ to every child process
+        """`env`: variables every docker/compose command of this object sees on top of the user's environment
+        (BuildKit's always; a compose project adds its own, e.g. CA_BUNDLE)."""
+        self.env = {**BUILDKIT_ENV, **(env or {})}
         self.compose_files: list[str | Path] = list(compose_files)
         self.host = host  # another engine (DOCKER_HOST form: tcp://HOST:PORT, ssh://…); None: the default one
         self.client = DockerClient(
@@ -160,7 +183,9 @@ class Engine:
             compose_project_name=project_name,
             compose_env_files=list(env_files),
             compose_project_directory=project_directory,
+            client_call=client_call(self.env),
         )
+        self.project = ComposeCommands(self)
 
     # --- facts --------------------------------------------------------------------------------------
     def facts(self) -> EngineFacts:
@@ -275,8 +300,6 @@ class Engine:
 
     def import_tarball(self, tar_stream_command: Sequence[str], tag: str, changes: Sequence[str] = ()) -> None:
         """`<command> | docker import - TAG`: turns a root filesystem into an image."""
-        import subprocess
-
         producer = subprocess.Popen(list(tar_stream_command), stdout=subprocess.PIPE)
         change_args = [arg for change in changes for arg in ("--change", change)]
         importer = subprocess.run(
@@ -359,33 +382,22 @@ class Engine:
 
     # --- compose ------------------------------------------------------------------------------------
     @property
-    def compose(self) -> Any:
+    def compose(self) -> ComposeCLI:
+        """python-on-whales' own `docker compose` wrapper for this project (its typed models: Container, ComposeConfig)."""
         return self.client.compose
 
     def compose_exec(self, service: str, command: Sequence[str], user: str | None = None) -> ExecResult:
-        """`docker compose exec -T SERVICE COMMAND...`: the exit code and output, whether it succeeded or not."""
-        try:
-            output = self.client.compose.execute(service, list(command), tty=False, user=user)
-        except DockerException as error:
-            if error.return_code in (125, 126, 127) and "No such container" in _stderr(error):
-                raise EngineError(f"compose exec {service}: the service has no running container") from None
-            return ExecResult(error.return_code, f"{error.stdout or ''}{error.stderr or ''}")
-        return ExecResult(0, str(output or ""))
+        return self.project.execute(service, command, user)
 
     def compose_foreground(self, *args: str) -> int:
-        """Run a long-lived compose command (e.g. `watch`) attached to this terminal; returns its exit code."""
-        import subprocess
-
-        return subprocess.call([*self.client.client_config.docker_compose_cmd, *args])
+        return self.project.foreground(*args)
 
     def run_compose(self, action: str, call: Callable[[], Any]) -> Any:
         with engine_errors(f"compose {action}"):
             return call()
 
     def compose_config(self) -> dict[str, Any]:
-        """The merged, interpolated project (`docker compose config --format json`)."""
-        with engine_errors("compose config"):
-            return dict(self.client.compose.config(return_json=True))
+        return self.project.config_json()
 
     # --- registry -----------------------------------------------------------------------------------
     def push(self, image: str, as_name: str) -> None:
@@ -605,6 +617,192 @@ class Engine:
         if network not in networks:
             raise EngineError(f"{container} is not on network {network}")
         return str(networks[network].ip_address)
+
+
+@dataclass(frozen=True)
+class ComposeBuild:
+    """A `compose build` with BuildKit's JSON progress: wall seconds and every line it printed (bench.buildkit parses them)."""
+
+    seconds: float
+    lines: list[str]
+
+
+class ComposeCommands:
+    """`docker compose` for one engine object's project (its files, env files, name and environment).
+
+    One method per subcommand the automation runs; each failure is an EngineError naming the subcommand.
+    Results are python-on-whales' own models (`Container`, `ComposeConfig`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def project_name(self) -> str:
+        return str(self._engine.client.client_config.compose_project_name or "default")
+
+    @property
+    def engine(self) -> Engine:
+        """The engine object this project runs on (for the builds and images compose does not make)."""
+        return self._engine
+
+    @property
+    def cli(self) -> ComposeCLI:
+        return self._engine.client.compose
+
+    @property
+    def command(self) -> list[str]:
+        """The command line every compose call starts with (environment prefix, files, env files, project name)."""
+        return [str(part) for part in self._engine.client.client_config.docker_compose_cmd]
+
+    def config(self) -> ComposeConfig:
+        with engine_errors("compose config"):
+            return self.cli.config()
+
+    def config_json(self) -> dict[str, Any]:
+        """The merged, interpolated project (`docker compose config --format json`)."""
+        with engine_errors("compose config"):
+            return dict(self.cli.config(return_json=True))
+
+    def build(self, services: Sequence[str] = ()) -> float:
+        """`compose build --quiet [SERVICE…]`; returns wall seconds."""
+        started = time.perf_counter()
+        with engine_errors("compose build"):
+            self.cli.build(list(services) or None, quiet=True)
+        return time.perf_counter() - started
+
+    def build_progress(self, services: Sequence[str]) -> ComposeBuild:
+        """`compose --progress json build SERVICE…`: BuildKit's machine-readable progress, one JSON object a line.
+
+        (python-on-whales places `--progress` after `build`, where Compose 2.40 no longer reads it as JSON.)
+        """
+        started = time.perf_counter()
+        result = subprocess.run([*self.command, "--progress", "json", "build", *services], capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        lines = (result.stdout + "\n" + result.stderr).splitlines()
+        if result.returncode != 0:
+            errors = result.stderr.splitlines()
+            reason = _failing_step(errors or lines)
+            raise EngineError(f"compose build {' '.join(services)} failed: {reason}", log_tail=errors[-LOG_TAIL_LINES:])
+        return ComposeBuild(seconds, lines)
+
+    def up(
+        self,
+        services: Sequence[str] = (),
+        *,
+        wait: bool = True,
+        timeout_s: int = 300,
+        dependencies: bool = True,
+        scales: Mapping[str, int] | None = None,
+    ) -> float:
+        """`compose up --detach [--wait] [--no-deps] [--scale S=N] [SERVICE…]`; returns wall seconds."""
+        started = time.perf_counter()
+        with engine_errors(f"compose up {' '.join(services)}".rstrip()):
+            self.cli.up(
+                list(services) or None,
+                detach=True,
+                wait=wait,
+                wait_timeout=timeout_s if wait else None,
+                dependencies=dependencies,
+                scales=dict(scales or {}),
+                quiet=True,
+            )
+        return time.perf_counter() - started
+
+    def down(self, *, volumes: bool = False) -> None:
+        with engine_errors("compose down"):
+            self.cli.down(volumes=volumes, remove_orphans=True, quiet=True)
+
+    def restart(self, services: Sequence[str]) -> None:
+        with engine_errors(f"compose restart {' '.join(services)}"):
+            self.cli.restart(list(services))
+
+    def ps(self) -> list[Container]:
+        """Every container of the project, running or not (`compose ps --all`)."""
+        with engine_errors("compose ps"):
+            return self.cli.ps(all=True)
+
+    def containers(self) -> dict[str, Container]:
+        """Service -> its first container (the lowest container number), running or not."""
+        found: dict[str, Container] = {}
+        for container in sorted(self.ps(), key=container_number):
+            found.setdefault((container.config.labels or {}).get("com.docker.compose.service", container.name), container)
+        return found
+
+    def running(self, service: str) -> bool:
+        container = self.containers().get(service)
+        return container is not None and str(container.state.status) == "running"
+
+    def started_at(self, service: str) -> datetime | None:
+        """When the service's container last started (the engine's clock), or None."""
+        container = self.containers().get(service)
+        started = container.state.started_at if container is not None else None
+        return started if isinstance(started, datetime) else None
+
+    def logs(self, service: str, tail: int | None = None) -> list[str]:
+        with engine_errors(f"compose logs {service}"):
+            text = self.cli.logs([service], tail=str(tail) if tail else None, timestamps=False)
+        return str(text).splitlines()
+
+    def port(self, service: str, private_port: int) -> int | None:
+        """`compose port SERVICE PORT`: the host port it is published on; None while it is not (or not running)."""
+        try:
+            _, port = self.cli.port(service, private_port)
+        except DockerException as error:
+            if "Cannot connect to the Docker daemon" in _stderr(error) or "permission denied" in _stderr(error):
+                raise EngineError(f"compose port {service}: {explain_docker_failure(_stderr(error))}") from None
+            return None  # no container, or the port is not published
+        return int(port) if port else None
+
+    def execute(self, service: str, command: Sequence[str], user: str | None = None) -> ExecResult:
+        """`docker compose exec -T SERVICE COMMAND...`: the exit code and output, whether it succeeded or not."""
+        try:
+            output = self.cli.execute(service, list(command), tty=False, user=user)
+        except DockerException as error:
+            if error.return_code in (125, 126, 127) and "No such container" in _stderr(error):
+                raise EngineError(f"compose exec {service}: the service has no running container") from None
+            return ExecResult(error.return_code, f"{error.stdout or ''}{error.stderr or ''}")
+        return ExecResult(0, str(output or ""))
+
+    def foreground(self, *args: str) -> int:
+        """Run a long-lived compose command (e.g. `watch`) attached to this terminal; returns its exit code."""
+        return subprocess.call([*self.command, *args])
+
+    @contextmanager
+    def watch(self, services: Sequence[str], timeout_s: float) -> Iterator[subprocess.Popen[str]]:
+        """`compose watch --no-up SERVICE…` in the background until the block ends; waits until it watches."""
+        process = subprocess.Popen(
+            [*self.command, "watch", "--no-up", *services], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        ready = threading.Event()
+        output: list[str] = []
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                output.append(line.rstrip())
+                if "watch enabled" in line.lower():
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        try:
+            if not ready.wait(timeout_s) or process.poll() is not None:
+                raise EngineError(f"compose watch {' '.join(services)} did not start: {(output or ['no output'])[-1]}")
+            time.sleep(0.2)  # the file watcher is armed just after the message
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def container_number(container: Container) -> int:
+    """A compose container's replica number (`pose-worker #2`); 0 for a container compose did not number."""
+    return int((container.config.labels or {}).get("com.docker.compose.container-number", 0))
 
 
 @dataclass(frozen=True)

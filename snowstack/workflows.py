@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 
 from rich.table import Table
 
 from . import doctor as doctor_
-from .compose import ComposeStack, Profile, ServiceState, default_workers, invoke_command, states_table
+from .compose import (
+    ComposeStack,
+    Profile,
+    ServiceState,
+    compose_env,
+    default_workers,
+    invoke_command,
+    record_profile,
+    states_table,
+)
+from .compose import compose_stack as compose_stack  # its home is compose.py; tasks and tests import it from here too
 from .engine import Engine
 from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
@@ -114,20 +123,6 @@ def profile_for(facts: doctor_.HostFacts, *, offline: bool, online: bool, dev: b
     return Profile(gpu=doctor_.gpu_available(facts), offline=offline or (not online and not facts.registry_reachable), dev=dev)
 
 
-def compose_stack(*, offline: bool = False, online: bool = False, dev: bool = False) -> ComposeStack:
-    """The compose project for this host's profile, without running doctor's slower checks twice."""
-    facts = doctor_.gather(Engine())
-    stack = load_stack()
-    _export_ca(facts)
-    return ComposeStack(stack, profile_for(facts, offline=offline, online=online, dev=dev))
-
-
-def _export_ca(facts: doctor_.HostFacts) -> None:
-    ca = doctor_.ca_bundle(facts.env)
-    if ca:
-        os.environ["CA_BUNDLE"] = ca[1]
-
-
 def up(
     *,
     offline: bool = False,
@@ -146,7 +141,8 @@ def up(
     engine = Engine()
     facts = run_doctor_gate(engine)
     profile = profile_for(facts, offline=offline, online=online, dev=dev)
-    _export_ca(facts)
+    ca = doctor_.ca_bundle(facts.env)
+    env = compose_env(ca[1] if ca else None)
     bootstrap(
         offline=profile.offline,
         online=not profile.offline,
@@ -156,7 +152,8 @@ def up(
         stack=stack,
         facts=facts,
     )
-    project = ComposeStack(stack, profile, workers=workers or default_workers(profile))
+    project = ComposeStack(stack, profile, workers=workers or default_workers(profile), env=env)
+    record_profile(project.project, profile, env)  # later commands (ps, verify, bench) use it without doctor
     if not as_json:
         files = ", ".join(p.name for p in project.files)
         console.print(f"[bold]profile:[/] {profile.describe()}, {project.workers} pose worker(s)  [dim]({files})[/]")

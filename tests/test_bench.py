@@ -23,7 +23,7 @@ from rich.console import Console
 from snowstack import bench
 from snowstack.bench import (
     BenchOptions,
-    BenchProject,
+    BenchTarget,
     BenchRow,
     SourceEdit,
     Verdict,
@@ -330,13 +330,12 @@ def test_bench_on_the_fixture_stack_rebuilds_only_the_edited_copy_and_restores_e
     builder = Bootstrapper(stack, engine, ca_bundle=None)
     for spec in base_image_specs(stack, None, offline=False, gpu=False):
         builder.build(spec)
-    project = BenchProject(stack, Engine([stack.compose_file], project_name=stack.name))
+    project = BenchTarget(stack, Engine([stack.compose_file], project_name=stack.name).project)
     edited = [stack.services["back"].bench_source, stack.services["front"].bench_source, stack.services["back"].bench_dependency]
     hashes = {path: sha256(path.read_bytes()) for path in edited if path}
     try:
         project.build(["back", "front"])
-        project.up_wait("back", 60)
-        project.up_wait("front", 60)
+        project.compose.up(["back", "front"], timeout_s=60)
 
         # One edit by hand: the analysis sees the edited service's COPY re-run and everything below it cached.
         source = stack.services["back"].bench_source
@@ -354,7 +353,7 @@ def test_bench_on_the_fixture_stack_rebuilds_only_the_edited_copy_and_restores_e
         )
         found = {row.key: row for row in bench.run_bench(project, options, dev_project=project)}
     finally:
-        project.engine.run_compose("down", lambda: project.engine.compose.down(volumes=True, remove_orphans=True, quiet=True))
+        project.compose.down(volumes=True)
 
     assert {path: sha256(path.read_bytes()) for path in hashes} == hashes
     assert not list((stack.state_dir / bench.JOURNAL_FOLDER).glob("*"))

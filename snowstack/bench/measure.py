@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import threading
+import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,13 +19,14 @@ from ..stack import Service, Stack, load_stack
 from .buildkit import cache_report, cached_build_problems, code_change_problems, dependency_change_problems, describe_cache
 from .edits import BENCH_PACKAGE, JOURNAL_FOLDER, SourceEdit, edited_requirements, edited_source, new_marker, recover_edits
 from .history import HISTORY_FILE, append_history, bench_record, changes, git_commit, host_facts, read_history
-from .project import BenchProject, poll
 from .report import PLOTS_FOLDER, plot_history
 from .rows import BenchRow, measured_row, skipped_row
+from .target import ONE_STAGE_DOCKERFILE, BenchTarget, poll
 
 ROWS = (
     "code_change_rebuild",
     "code_change_healthy",
+    "code_change_one_stage",
     "dev_sync",
     "dependency_change_rebuild",
     "cached_build",
@@ -56,16 +53,25 @@ class BenchOptions:
         return not self.only or row in self.only
 
 
-def bench_code_change(project: BenchProject, service: Service, options: BenchOptions) -> list[BenchRow]:
-    """code_change_rebuild (+ code_change_healthy when the service runs): edit → build (→ up --wait), N times."""
+CODE_CHANGE_ROWS = ("code_change_rebuild", "code_change_healthy", "code_change_one_stage")
+
+
+def bench_code_change(project: BenchTarget, service: Service, options: BenchOptions) -> list[BenchRow]:
+    """code_change_rebuild (+ code_change_healthy when the service runs, + code_change_one_stage when its context
+    holds a one-stage Dockerfile): edit → build (→ recreate → its health path answers) (→ the one-stage build of
+    the same edit), N times."""
     targets, journal = project.stack.targets, project.stack.state_dir / JOURNAL_FOLDER
     if service.bench_source is None:
         reason = "no bench_source in stack.toml for this service"
-        return [skipped_row(name, service.name, reason, targets) for name in ("code_change_rebuild", "code_change_healthy")]
+        return [skipped_row(name, service.name, reason, targets) for name in CODE_CHANGE_ROWS]
     healthy = options.wants("code_change_healthy") and project.running(service.name)
+    one_stage = project.one_stage_dockerfile(service) if options.wants("code_change_one_stage") else None
+    one_stage_tag = f"snowstack-bench/{service.name}-one-stage:{project.compose.project_name}"
     rebuild_s: list[float] = []
     healthy_s: list[float] = []
+    one_stage_s: list[float] = []
     problems: list[str] = []
+    one_stage_problems: list[str] = []
     detail = ""
     try:
         for run in range(options.runs):
@@ -73,30 +79,53 @@ def bench_code_change(project: BenchProject, service: Service, options: BenchOpt
             original = service.bench_source.read_text()
             with SourceEdit(service.bench_source, edited_source(service.bench_source, original, new_marker()), journal):
                 seconds, steps = project.build([service.name])
+                if one_stage is not None:
+                    project.progress(f"the same change → one-stage build of {service.name} ({run + 1}/{options.runs})")
+                    try:
+                        one_stage_s.append(project.build_one_stage(service, one_stage, one_stage_tag))
+                    except EngineError as error:
+                        one_stage_problems.append(str(error))
             report = cache_report(steps, [service.name])
             problems += code_change_problems(report)
             detail = describe_cache(report)
             rebuild_s.append(seconds)
             if healthy:
                 project.progress(f"code change → {service.name} healthy ({run + 1}/{options.runs})")
-                healthy_s.append(seconds + project.up_wait(service.name, options.up_timeout))
-    except EngineError as error:
+                healthy_s.append(seconds + project.recreate_until_healthy(service, options.up_timeout))
+    except (EngineError, SnowstackError) as error:
         problems.append(str(error))
     finally:
         # The image (and the container, when we recreated it) must run the restored source again.
         project.progress(f"rebuilding {service.name} from the restored source")
         project.build([service.name])
         if healthy:
-            project.up_wait(service.name, options.up_timeout)
+            project.compose.up([service.name], timeout_s=options.up_timeout, dependencies=False)
+        if one_stage is not None:
+            project.compose.engine.remove_image(one_stage_tag)
     rows = [measured_row("code_change_rebuild", service.name, rebuild_s, targets, problems, detail)]
     if healthy:
-        rows.append(measured_row("code_change_healthy", service.name, healthy_s, targets, problems, detail))
+        observed = f"{service.health} 200 polled from the host" if service.health else "Docker's healthcheck"
+        rows.append(measured_row("code_change_healthy", service.name, healthy_s, targets, problems, f"→ {observed}; {detail}"))
     else:
         rows.append(skipped_row("code_change_healthy", service.name, f"{service.name} is not running: run `invoke up` first", targets))
+    if one_stage is not None:
+        note = one_stage_note(one_stage_s, rebuild_s, one_stage.name)
+        rows.append(measured_row("code_change_one_stage", service.name, one_stage_s, targets, one_stage_problems, note))
+    else:
+        reason = f"no {ONE_STAGE_DOCKERFILE} in its context" if options.wants("code_change_one_stage") else "not asked for"
+        rows.append(skipped_row("code_change_one_stage", service.name, reason, targets))
     return rows
 
 
-def bench_dependency_change(project: BenchProject, service: Service, options: BenchOptions) -> BenchRow:
+def one_stage_note(one_stage_s: Sequence[float], staged_s: Sequence[float], dockerfile: str) -> str:
+    """The baseline row's detail: its median as a multiple of the staged build's (same edits, same run, same load)."""
+    if not one_stage_s or not staged_s:
+        return f"{dockerfile}, the same edit"
+    ratio = statistics.median(one_stage_s) / max(statistics.median(staged_s), 1e-9)
+    return f"{dockerfile}, the same edit in the same run: {ratio:.1f}× the staged build's median"
+
+
+def bench_dependency_change(project: BenchTarget, service: Service, options: BenchOptions) -> BenchRow:
     targets, journal = project.stack.targets, project.stack.state_dir / JOURNAL_FOLDER
     name = "dependency_change_rebuild"
     if service.bench_dependency is None:
@@ -127,7 +156,7 @@ def bench_dependency_change(project: BenchProject, service: Service, options: Be
     return measured_row(name, service.name, samples, targets, problems, detail)
 
 
-def bench_cached_build(project: BenchProject, services: Sequence[str], options: BenchOptions) -> BenchRow:
+def bench_cached_build(project: BenchTarget, services: Sequence[str], options: BenchOptions) -> BenchRow:
     samples: list[float] = []
     problems: list[str] = []
     detail = ""
@@ -145,7 +174,7 @@ def bench_cached_build(project: BenchProject, services: Sequence[str], options: 
     return measured_row("cached_build", "all", samples, project.stack.targets, problems, detail)
 
 
-def bench_pose_ready(project: BenchProject, service: Service, options: BenchOptions) -> BenchRow:
+def bench_pose_ready(project: BenchTarget, service: Service, options: BenchOptions) -> BenchRow:
     """`compose restart` → the engine's container start time to the first /ready 200."""
     targets, name = project.stack.targets, "pose_ready"
     url = project.url(service.name)
@@ -156,10 +185,10 @@ def bench_pose_ready(project: BenchProject, service: Service, options: BenchOpti
     try:
         for run in range(options.runs):
             project.progress(f"restart {service.name} → {service.health} 200 ({run + 1}/{options.runs})")
-            project.restart(service.name)
+            project.compose.restart([service.name])
             poll(url + service.health, lambda r: r.status_code == 200, options.up_timeout, interval=0.1)
             ready_at = datetime.now(UTC)
-            started = project.started_at(service.name)
+            started = project.compose.started_at(service.name)
             if started is None:
                 raise SnowstackError(f"{service.name} has no start time after the restart")
             samples.append((ready_at - started).total_seconds())
@@ -168,7 +197,7 @@ def bench_pose_ready(project: BenchProject, service: Service, options: BenchOpti
     return measured_row(name, service.name, samples, targets, problems, f"container start → {service.health} 200")
 
 
-def bench_dev_sync(project: BenchProject, service: Service, options: BenchOptions) -> BenchRow:
+def bench_dev_sync(project: BenchTarget, service: Service, options: BenchOptions) -> BenchRow:
     """`compose watch --no-up <service>` running; edit `bench_source` → its marker is served at `bench_probe`."""
     targets, journal, name = project.stack.targets, project.stack.state_dir / JOURNAL_FOLDER, "dev_sync"
     if service.bench_source is None or service.bench_probe is None:
@@ -179,7 +208,7 @@ def bench_dev_sync(project: BenchProject, service: Service, options: BenchOption
     probe = url + service.bench_probe
     samples: list[float] = []
     problems: list[str] = []
-    with compose_watch(project, service.name, options.sync_timeout):
+    with project.compose.watch([service.name], options.sync_timeout):
         try:
             for run in range(options.runs):
                 project.progress(f"dev sync {service.name}: edit → served ({run + 1}/{options.runs})")
@@ -188,7 +217,7 @@ def bench_dev_sync(project: BenchProject, service: Service, options: BenchOption
                     samples.append(poll(probe, serves(marker, True), options.sync_timeout))
                 # Wait for the restored file to be served before the next edit (and before watch stops).
                 wait_for_restore(service.bench_source, probe, marker, options.sync_timeout)
-        except SnowstackError as error:
+        except (EngineError, SnowstackError) as error:
             problems.append(str(error))
     return measured_row(name, service.name, samples, targets, problems, f"edit → {service.bench_probe} serves it (compose watch)")
 
@@ -214,43 +243,6 @@ def serves(marker: str, present: bool) -> Callable[[requests.Response], bool]:
     return lambda response: response.status_code == 200 and (marker in response.text) == present
 
 
-@contextmanager
-def compose_watch(project: BenchProject, service: str, timeout: float) -> Iterator[subprocess.Popen[str]]:
-    """`compose watch --no-up <service>` in the background until the block ends; waits until it watches."""
-    process = subprocess.Popen(
-        [*project.compose_command, "watch", "--no-up", service],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=os.environ.copy(),
-    )
-    ready = threading.Event()
-    output: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line.rstrip())
-            if "watch enabled" in line.lower():
-                ready.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        if not ready.wait(timeout) or process.poll() is not None:
-            raise SnowstackError(f"compose watch {service} did not start: {(output or ['no output'])[-1]}")
-        time.sleep(0.2)  # the file watcher is armed just after the message
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def base_build_rows(stack: Stack, runs: int) -> list[BenchRow]:
     """Bootstrap's real builds (not 'up to date' skips) per image, the last `runs` of each, from its history."""
     builds: dict[str, list[float]] = {}
@@ -271,7 +263,7 @@ def base_build_rows(stack: Stack, runs: int) -> list[BenchRow]:
     return rows
 
 
-def run_bench(project: BenchProject, options: BenchOptions, dev_project: BenchProject | None, dev_skip: str = "") -> list[BenchRow]:
+def run_bench(project: BenchTarget, options: BenchOptions, dev_project: BenchTarget | None, dev_skip: str = "") -> list[BenchRow]:
     """Every wanted row, in the issue's order; a row that cannot run here is a skip with its reason."""
     stack = project.stack
     for note in recover_edits(stack.state_dir / JOURNAL_FOLDER):
@@ -283,7 +275,7 @@ def run_bench(project: BenchProject, options: BenchOptions, dev_project: BenchPr
             names = ", ".join(s.name for s in built)
             raise SnowstackError(f"{service.name} runs an upstream image: nothing of ours to rebuild (built: {names})")
     rows: list[BenchRow] = []
-    if options.wants("code_change_rebuild") or options.wants("code_change_healthy"):
+    if any(options.wants(row) for row in CODE_CHANGE_ROWS):
         for service in chosen:
             rows += [row for row in bench_code_change(project, service, options) if options.wants(row.name)]
     if options.wants("dev_sync"):
@@ -319,14 +311,14 @@ class BenchOutcome:
 
 
 def bench_project(
-    project: BenchProject, options: BenchOptions, *, dev_project: BenchProject | None = None, dev_skip: str = "", plot: bool = False
+    project: BenchTarget, options: BenchOptions, *, dev_project: BenchTarget | None = None, dev_skip: str = "", plot: bool = False
 ) -> BenchOutcome:
     """Run the bench on a project, append the record to the history and (optionally) plot the history."""
     stack = project.stack
     history_path = stack.state_dir / HISTORY_FILE
     history = read_history(history_path)
     rows = run_bench(project, options, dev_project, dev_skip)
-    facts = project.engine.facts()
+    facts = project.compose.engine.facts()
     engine_version = format_version(facts.server_version)
     record = bench_record(rows, runs=options.runs, commit=git_commit(stack.root), engine_version=engine_version, host=host_facts())
     append_history(history_path, record)
@@ -336,17 +328,17 @@ def bench_project(
 
 def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable[[str], None] | None = None) -> BenchOutcome:
     """The bench on this host's compose stack (its profile); dev sync through the dev profile when it exists."""
-    from ..workflows import compose_stack
+    from ..compose import compose_stack
 
     require_known("row", options.only, ROWS, "--only")
     require_known("service", options.services, load_stack().built_services(), "--service")
     compose = compose_stack()
     say = progress or (lambda text: None)
-    project = BenchProject(compose.stack, compose.engine, say)
+    project = BenchTarget(compose.stack, compose.commands, say)
     dev_project, dev_skip = None, ""
     try:
         dev = compose_stack(offline=compose.profile.offline, online=not compose.profile.offline, dev=True)
-        dev_project = BenchProject(dev.stack, dev.engine, say)
+        dev_project = BenchTarget(dev.stack, dev.commands, say)
     except SnowstackError as error:
         dev_skip = f"no dev profile yet ({error}); measured on the busybox fixture by tests/test_bench.py"
     if dev_project is not None and running_with_file(project, DEV_COMPOSE_FILE):
@@ -358,16 +350,16 @@ def bench_stack(options: BenchOptions, *, plot: bool = False, progress: Callable
     return bench_project(project, options, dev_project=dev_project, dev_skip=dev_skip, plot=plot)
 
 
-def running_with_file(project: BenchProject, file_name: str) -> bool:
+def running_with_file(project: BenchTarget, file_name: str) -> bool:
     """Whether the services we build run containers created with this compose file (compose labels each one).
 
     Only built services count: a third-party service whose config the file does not touch keeps the labels of
     whichever `up` created it, even after the stack went back to the other profile.
     """
     built = {name for name, service in project.stack.services.items() if service.built}
-    containers = [c for name, c in project.containers().items() if name in built]
+    containers = [c for name, c in project.compose.containers().items() if name in built]
     return bool(containers) and all(
-        any(Path(path).name == file_name for path in c.config.labels.get("com.docker.compose.project.config_files", "").split(","))
+        any(Path(path).name == file_name for path in (c.config.labels or {}).get("com.docker.compose.project.config_files", "").split(","))
         for c in containers
     )
 
