@@ -78,13 +78,15 @@ def default_workers(profile: Profile) -> int:
 
 
 def compose_variables(stack: Stack, profile: Profile) -> dict[str, str]:
-    """Image variables the compose file reads (`MONGO_IMAGE`…), from stack.toml's upstream table."""
+    """Variables the compose files read from stack.toml: upstream images (`MONGO_IMAGE`…) and each service's
+    container port, health path and base image (Stack.compose_variables)."""
     refs = resolve_upstream(stack, profile.offline)
-    return {
+    images = {
         f"{service.upstream.upper().replace('-', '_')}_IMAGE": refs[service.upstream]
         for service in stack.services.values()
         if service.upstream
     }
+    return {**images, **stack.compose_variables(profile.gpu)}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Self, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 
-from .errors import StackFileError, require_known
+from .errors import SnowstackError, StackFileError, require_known
 
 DEFAULT_STACK_FILE = Path(__file__).resolve().parent.parent / "stack.toml"
 
@@ -45,11 +45,18 @@ class BaseImage:
     upstream_args: Mapping[str, str] = field(default_factory=dict)  # build ARG -> upstream name
 
 
-# What a service is for, so that code asks for "the workers" or "the GPU services" instead of testing names:
-#   gpu     its compose entry reserves the GPU in the GPU profile (lint checks that exactly these do)
-#   worker  the pose workers: no port, scaled by POSE_WORKERS (`invoke up --workers N`); verify's workers check and
-#           `invoke bench-analysis` find them by this role
-ROLES = ("gpu", "worker")
+# What a service is for, so that code asks for "the workers" or "the API" instead of testing names:
+#   gpu       its compose entry reserves the GPU in the GPU profile (lint checks that exactly these do)
+#   worker    the pose workers: no port, scaled by POSE_WORKERS (`invoke up --workers N`); verify's workers check and
+#             `invoke bench-analysis` find them by this role
+#   pose      the pose HTTP service: verify's inference check, bench-rebuild's pose_ready row (its readiness)
+#   api       the API: verify's upload-to-metrics check, `invoke user` and bench-analysis talk to it
+#   web       the web app: verify's page + proxy check, the sign-in line `invoke up` prints
+#   database  MongoDB: started first by `invoke up` (the services' accounts), verify's accounts check
+#   database-ui  mongo-express: verify's basic-auth check
+# Each role but gpu and worker is held by at most one service: code asks for "the" service with it.
+ROLES = ("gpu", "worker", "pose", "api", "web", "database", "database-ui")
+SINGLE_ROLES = ("pose", "api", "web", "database", "database-ui")
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,34 @@ class Stack:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
         return [name for name, service in self.services.items() if role in service.roles]
+
+    def service_with_role(self, role: str) -> str:
+        """The one service that has a single-holder role (`api`, `pose`…); one line naming stack.toml if none does."""
+        names = self.with_role(role)
+        if not names:
+            raise SnowstackError(f"no service has the role {role!r}: add it to one service's `roles` in stack.toml")
+        return names[0]
+
+    def compose_variables(self, gpu: bool) -> dict[str, str]:
+        """What the compose files read from this description instead of writing it again, per service (prefix
+        `POSE_SERVICE_`…): `CONTAINER_PORT` (where it listens; the servers read it as PORT), `HEALTH` (its probe
+        path) and `BASE_IMAGE` (the build's BASE_IMAGE: `gpu_base` on the GPU profile where it has one, else `base`)."""
+        variables: dict[str, str] = {}
+        for name, service in self.services.items():
+            prefix = variable_prefix(name)
+            if service.port is not None:
+                variables[f"{prefix}_CONTAINER_PORT"] = str(service.port)
+            if service.health is not None:
+                variables[f"{prefix}_HEALTH"] = service.health
+            base = service.gpu_base if gpu and service.gpu_base else service.base
+            if base is not None:
+                variables[f"{prefix}_BASE_IMAGE"] = self.base_images[base].image
+        return variables
+
+
+def variable_prefix(service: str) -> str:
+    """A service's name as the start of a compose variable: `pose-service` -> POSE_SERVICE."""
+    return service.upper().replace("-", "_")
 
 
 def _with_ancestors(images: Mapping[str, BaseImage], names: Iterable[str]) -> set[str]:
@@ -339,6 +374,14 @@ class _StackFile(_Table):
                     raise _Problem(("base_images", start, "parent"), f"parents form a cycle: {cycle}")
                 seen.append(current)
                 current = self.base_images[current].parent
+        holders: dict[str, str] = {}
+        for name, service in self.services.items():
+            for role in service.roles:
+                if role in SINGLE_ROLES and role in holders:
+                    raise _Problem(
+                        ("services", name, "roles"), f"{role!r} is already held by service {holders[role]!r}: one service per role"
+                    )
+                holders.setdefault(role, name)
         ports: dict[int, str] = {}
         for name, service in self.services.items():
             if service.port is not None and service.port in ports:

@@ -149,9 +149,10 @@ def remove_account(client: ApiClient, account: Account, transfer: bool, invoke: 
 def admin_session(project: ComposeStack) -> ApiClient:
     """Signed in as the project's first admin, on the API's published port."""
     invoke = invoke_command(project.project)
-    url = project.url("backend-api")
+    api = project.stack.service_with_role("api")
+    url = project.url(api)
     if not url:
-        raise SnowstackError(f"backend-api publishes no port: is the stack up? (`{invoke} ps`)")
+        raise SnowstackError(f"{api} publishes no port: is the stack up? (`{invoke} ps`)")
     try:
         return sign_in_as_admin(url, project.env, shown_path(project), invoke)
     except NoSignInError as error:

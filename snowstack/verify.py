@@ -11,7 +11,7 @@ import itertools
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,7 @@ class VerifyTarget:
     mongo_port: int = 27017
     job_deadline_s: float = 180.0
     invoke: str = "invoke"  # how a fix line starts: with SNOWSTACK_PROJECT=… for an isolated project
-    worker_services: tuple[str, ...] = ()  # the services with the `worker` role: each gets the workers check
-    services: tuple[str, ...] = ()  # every service of the stack, in its order (the table's)
+    roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # every service, in the stack's order -> its roles
     workers: int = 0  # the pose worker replicas the project runs (POSE_WORKERS); 0: any number ≥ 1
     env_file: str = "backend/.env"  # where ADMIN_USERNAME / ADMIN_PASSWORD are kept, for the sign-in error
 
@@ -107,8 +106,8 @@ def _url(target: VerifyTarget, service: str) -> str:
 # --- the checks ---------------------------------------------------------------------------------------
 
 
-def check_pose_service(target: VerifyTarget) -> str:
-    base = _url(target, "pose-service")
+def check_pose_service(target: VerifyTarget, service: str) -> str:
+    base = _url(target, service)
     _expect(_get(f"{base}/ready"), 200, "/ready")
     info = _expect(_get(f"{base}/v1/info"), 200, "/v1/info").json()
     want = ("hmr2", "cuda") if target.expect_gpu else ("mediapipe", "cpu")
@@ -126,8 +125,8 @@ def check_pose_service(target: VerifyTarget) -> str:
     return f"{info['backend']}/{info['device']} ready; test photo: {len(persons)} person, {visible}/17 keypoints visible"
 
 
-def check_backend_api(target: VerifyTarget) -> str:
-    base = _url(target, "backend-api")
+def check_backend_api(target: VerifyTarget, service: str) -> str:
+    base = _url(target, service)
     ready = _get(f"{base}/health/ready")
     if ready.status_code != 200:
         raise VerifyFailure(f"/health/ready {ready.status_code}: {ready.text[:200]}")
@@ -232,8 +231,8 @@ def _check_worked_by_workers(job: dict[str, Any], seen: list[dict[str, Any]]) ->
     return f"{segments['total']} segment(s) by the pose workers, progress {' → '.join(f'{p:.2f}' for p in steps)}"
 
 
-def check_frontend(target: VerifyTarget) -> str:
-    base = _url(target, "frontend")
+def check_frontend(target: VerifyTarget, service: str) -> str:
+    base = _url(target, service)
     page = _expect(_get(f"{base}/"), 200, "/")
     if 'id="root"' not in page.text:
         raise VerifyFailure("/ does not serve the app's index.html")
@@ -259,7 +258,7 @@ def _script_paths(html: str) -> list[str]:
     return re.findall(r'<script[^>]*\ssrc="(/[^"]+)"', html)
 
 
-def check_mongodb(target: VerifyTarget) -> str:
+def check_mongodb(target: VerifyTarget, service: str) -> str:
     user, password = target.env.get("MONGO_ROOT_USERNAME"), target.env.get("MONGO_ROOT_PASSWORD")
     uri = f"mongodb://{target.mongo_host}:{target.mongo_port}/"
     try:
@@ -323,15 +322,15 @@ def _check_account(uri: str, user: str, password: str, database: str) -> None:
         raise VerifyFailure(f"the account {user} is allowed {', '.join(allowed)}: this server does not enforce roles")
 
 
-def check_mongo_express(target: VerifyTarget) -> str:
-    base = _url(target, "mongo-express")
+def check_mongo_express(target: VerifyTarget, service: str) -> str:
+    base = _url(target, service)
     _expect(_get(f"{base}/"), 401, "without credentials")
     auth = (target.env.get("MONGO_EXPRESS_USERNAME", ""), target.env.get("MONGO_EXPRESS_PASSWORD", ""))
     _expect(_get(f"{base}/", auth=auth), 200, "with credentials")
     return "401 without credentials, 200 with"
 
 
-def check_workers(target: VerifyTarget) -> str:
+def check_workers(target: VerifyTarget, service: str) -> str:
     """The pose workers are live (a heartbeat in `workers` younger than 10 s, read with their own account), as many
     as the project runs, each on this profile's backend and device."""
     user, password = target.env.get("MONGO_POSE_USERNAME"), target.env.get("MONGO_POSE_PASSWORD")
@@ -362,16 +361,30 @@ def check_workers(target: VerifyTarget) -> str:
     return f"{len(live)} live ({want[0]}/{want[1]}), {busy} busy"
 
 
-CHECKS: dict[str, Callable[[VerifyTarget], str]] = {
-    "pose-service": check_pose_service,
-    "backend-api": check_backend_api,
-    "frontend": check_frontend,
-    "mongodb": check_mongodb,
-    "mongo-express": check_mongo_express,
+Checker = Callable[[VerifyTarget, str], str]  # (target, the service's name) -> the row's detail
+
+# A service's check follows its stack.toml role (snowstack/stack.py ROLES), never its name.
+CHECKS: dict[str, Checker] = {
+    "pose": check_pose_service,
+    "api": check_backend_api,
+    "web": check_frontend,
+    "database": check_mongodb,
+    "database-ui": check_mongo_express,
+    "worker": check_workers,
 }
 
 
-def run_check(name: str, check: Callable[[VerifyTarget], str], target: VerifyTarget, deadline_s: float) -> Check:
+def check_for(roles: tuple[str, ...]) -> Checker | None:
+    """The check of the first of a service's roles that has one; None: nothing to verify about it."""
+    return next((CHECKS[role] for role in roles if role in CHECKS), None)
+
+
+def verified_services(roles: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The services (service -> roles, in the stack's order) that verify checks."""
+    return [name for name, held in roles.items() if check_for(held) is not None]
+
+
+def run_check(name: str, check: Checker, target: VerifyTarget, deadline_s: float) -> Check:
     """Retry a check until it passes or its deadline passes; the last failure is the row's detail."""
     started = time.perf_counter()
     try:
@@ -382,18 +395,16 @@ def run_check(name: str, check: Callable[[VerifyTarget], str], target: VerifyTar
             reraise=True,
         ):
             with attempt:
-                detail = check(target)
+                detail = check(target, name)
     except VerifyFailure as failure:
         seconds = round(time.perf_counter() - started, 2)
         return Check(name, Status.FAIL, str(failure), fix=f"{target.invoke} logs -s {name}", seconds=seconds)
     return Check(name, Status.OK, detail, seconds=round(time.perf_counter() - started, 2))
 
 
-def checks_for(target: VerifyTarget) -> dict[str, Callable[[VerifyTarget], str]]:
-    """Each service's check, in the stack's order: the services with the `worker` role get the workers check."""
-    table: dict[str, Callable[[VerifyTarget], str]] = {**CHECKS, **dict.fromkeys(target.worker_services, check_workers)}
-    order = {name: index for index, name in enumerate(target.services)}
-    return dict(sorted(table.items(), key=lambda item: order.get(item[0], len(order))))
+def checks_for(target: VerifyTarget) -> dict[str, Checker]:
+    """Each service's check by its role, in the stack's order."""
+    return {name: check for name, roles in target.roles.items() if (check := check_for(roles)) is not None}
 
 
 def verify(target: VerifyTarget, deadline_s: float = 30.0, only: list[str] | None = None) -> list[Check]:

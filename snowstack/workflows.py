@@ -160,14 +160,14 @@ def up(
     with console.status("compose build"):
         build_s = project.build()
     with console.status(f"compose up --wait (timeout {timeout}s)"):
-        up_s = project.up(timeout, ["mongodb"])  # first: the services' accounts must exist before they connect
+        up_s = project.up(timeout, [stack.service_with_role("database")])  # first: the accounts must exist before services connect
         created = ensure_database_accounts(project)
         up_s += project.up(timeout)
     if created and not as_json:
         console.print(f"[yellow]mongodb:[/] created the accounts this volume lacked: {', '.join(created)}")
     states = project.states()
     total = time.perf_counter() - started
-    sign_in = sign_in_facts(project, next((s.url for s in states if s.name == "frontend"), None))
+    sign_in = sign_in_facts(project, next((s.url for s in states if s.name == stack.service_with_role("web")), None))
     if as_json:
         print_json(
             {
@@ -190,27 +190,28 @@ def ensure_database_accounts(project: ComposeStack) -> list[str]:
     """The services' MongoDB accounts exist with the .env passwords (a volume from before they did gets them)."""
     from .accounts import ensure_accounts
 
-    port = project.published_port("mongodb")
+    database = project.stack.service_with_role("database")
+    port = project.published_port(database)
     if port is None:
-        raise SnowstackError("mongodb publishes no port: the service accounts cannot be checked (restore its ports: entry)")
+        raise SnowstackError(f"{database} publishes no port: the service accounts cannot be checked (restore its ports: entry)")
     return ensure_accounts("127.0.0.1", port, project.env)
 
 
 def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bool = False) -> list[Check]:
-    from .verify import CHECKS, VerifyTarget
+    from .verify import VerifyTarget, verified_services
     from .verify import verify as run_checks
 
-    require_known("service", only or (), [*CHECKS, *load_stack().with_role("worker")], "--only")
+    require_known("service", only or (), verified_services(service_roles(load_stack())), "--only")
     project = compose_stack()
-    mongo_port = project.published_port("mongodb") or project.stack.services["mongodb"].port or 27017
+    database = project.stack.service_with_role("database")
+    mongo_port = project.published_port(database) or project.stack.services[database].port or 27017
     target = VerifyTarget(
         urls=project.urls(),
         env=project.env,
         expect_gpu=project.profile.gpu,
         mongo_port=mongo_port,
         invoke=invoke_command(project.project),
-        worker_services=tuple(project.stack.with_role("worker")),
-        services=tuple(project.stack.services),
+        roles=service_roles(project.stack),
         workers=project.workers,
         env_file=str(shown_path(project)),
     )
@@ -219,6 +220,11 @@ def verify(*, deadline: float = 30.0, only: list[str] | None = None, as_json: bo
     failed = sum(c.status is Status.FAIL for c in checks)
     emit_checks("verify", checks, as_json, failed=failed, seconds=round(time.perf_counter() - started, 2))
     return checks
+
+
+def service_roles(stack: Stack) -> dict[str, tuple[str, ...]]:
+    """Every service of the stack (in its order) -> its roles: what verify picks each service's check by."""
+    return {name: service.roles for name, service in stack.services.items()}
 
 
 def watch(*, timeout: int = 300) -> int:

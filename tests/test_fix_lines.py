@@ -79,7 +79,7 @@ def test_every_invoke_command_written_in_the_code_parses() -> None:
 def test_verify_fix_line_runs_as_written(isolated: bool) -> None:
     project = ComposeProject("snowboarding-test-x" if isolated else "snowboarding", isolated, ROOT)
 
-    def broken(target: VerifyTarget) -> str:
+    def broken(target: VerifyTarget, service: str) -> str:
         raise VerifyFailure("down")
 
     target = VerifyTarget(urls={}, env={}, expect_gpu=False, invoke=invoke_command(project))
@@ -101,7 +101,7 @@ def test_unknown_names_list_the_valid_ones() -> None:
 @pytest.mark.parametrize(
     ("argv", "listing"),
     [
-        (["verify", "--only", "no-such-service"], "--only: use one of pose-service, backend-api"),
+        (["verify", "--only", "no-such-service"], "--only: use one of pose-service, pose-worker, backend-api"),
         (["bench-rebuild", "--service", "typo"], "--service: use one of pose-service, backend-api, frontend"),
         (["bench-rebuild", "--only", "typo"], "--only: use one of code_change_rebuild"),
         (["logs", "-s", "typo"], "-s/--service: use one of pose-service"),

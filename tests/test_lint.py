@@ -339,3 +339,29 @@ def test_one_flat_network_fails_and_networks_by_need_pass() -> None:
     cut_off = {**segmented, "pose-service": {**HEALTHY, "networks": {"other": None}}}
     missing = rows(compose_facts(cut_off, talks_to=TALKS_TO))["compose networks"]
     assert missing.status is Status.FAIL and "backend-api and pose-service talk but share no network" in missing.detail
+
+
+def probing(url: str) -> dict[str, Any]:
+    return {"healthcheck": {"test": ["CMD", "node", "-e", f"fetch('{url}').then(r=>process.exit(r.ok?0:1))"]}}
+
+
+def test_a_healthcheck_must_probe_stack_tomls_health_path_on_its_port() -> None:
+    probes = {"probes": {"backend-api": (3001, "/health")}}
+    assert (
+        rows(compose_facts({"backend-api": probing("http://127.0.0.1:3001/health")}, **probes))["compose health probes"].status is Status.OK
+    )
+    for url, found in (
+        ("http://127.0.0.1:3001/health/ready", ":3001/health/ready"),  # the old mismatch: a longer path is another path
+        ("http://127.0.0.1:5000/health", ":5000/health"),
+        ("http://127.0.0.1:13001/health", ":13001/health"),  # not a substring match
+    ):
+        check = rows(compose_facts({"backend-api": probing(url)}, **probes))["compose health probes"]
+        assert check.status is Status.FAIL and f"backend-api probes {found}, stack.toml says :3001/health" in check.detail, url
+        assert "${SERVICE_CONTAINER_PORT}${SERVICE_HEALTH}" in (check.fix or "")
+    no_http = rows(compose_facts({"backend-api": {**HEALTHY}}, **probes))["compose health probes"]
+    assert no_http.status is Status.FAIL and "probes no HTTP URL" in no_http.detail
+
+
+def test_a_probed_url_without_a_path_is_the_root() -> None:
+    assert lint.probed_urls({"test": ["CMD-SHELL", "wget -qO- http://localhost:8081 || exit 1"]}) == [(8081, "/")]
+    assert lint.probed_urls({"test": "curl -f http://127.0.0.1:5173/healthz?x=1"}) == [(5173, "/healthz")]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from snowstack.errors import StackFileError
+from snowstack.errors import SnowstackError, StackFileError
 from snowstack.stack import load_stack
 
 MINIMAL = """
@@ -89,6 +90,14 @@ def test_base_images_come_parent_first_and_only_pulls_in_ancestors(tmp_path: Pat
         (('health = "/health"', 'health = "/health"\nroles = ["boss"]'), "services.web.roles", "unknown role 'boss'"),
         (('health = "/health"', 'health = "/health"\nimage_of = "web"'), "services.web.context", "exactly one"),
         (
+            (
+                'base = "b"\ncontext = "a"\n',
+                'base = "b"\ncontext = "a"\nroles = ["api"]\n[services.api2]\nport = 1\nimage_of = "web"\nroles = ["api"]\n',
+            ),
+            "services.api2.roles",
+            "'api' is already held by service 'web'",
+        ),
+        (
             ('base = "b"\ncontext = "a"\n', 'base = "b"\ncontext = "a"\n[services.w]\nimage_of = "x"\nroles = ["worker"]\n'),
             "services.w.image_of",
             "not a",
@@ -148,3 +157,35 @@ def test_the_repository_stack_has_scaled_pose_workers_on_the_gpu_beside_the_pose
     assert set(stack.with_role("gpu")) == {"pose-service", "pose-worker"}
     worker = stack.services["pose-worker"]
     assert worker.port is None and worker.image_of == "pose-service" and worker.talks_to == ("mongodb",)
+
+
+def test_compose_variables_carry_each_services_port_health_and_the_profiles_base_image(tmp_path: Path) -> None:
+    text = MINIMAL.replace('base = "b"\n', 'base = "b"\ngpu_base = "a"\n') + '\n[services.worker]\nimage_of = "web"\nroles = ["worker"]\n'
+    stack = load_stack(write(tmp_path, text))
+    cpu = {"WEB_CONTAINER_PORT": "8080", "WEB_HEALTH": "/health", "WEB_BASE_IMAGE": "p/b:local"}
+    assert stack.compose_variables(gpu=False) == cpu  # the worker listens on nothing and builds nothing: no variable
+    assert stack.compose_variables(gpu=True) == {**cpu, "WEB_BASE_IMAGE": "p/a:local"}
+
+
+def test_code_finds_the_repository_services_by_role_not_by_name() -> None:
+    stack = load_stack()
+    found = {role: stack.service_with_role(role) for role in ("pose", "api", "web", "database", "database-ui")}
+    assert found == {"pose": "pose-service", "api": "backend-api", "web": "frontend", "database": "mongodb", "database-ui": "mongo-express"}
+
+
+def test_a_missing_role_is_one_line_naming_stack_toml(tmp_path: Path) -> None:
+    with pytest.raises(SnowstackError, match=re.escape("no service has the role 'api': add it to one service's `roles` in stack.toml")):
+        load_stack(write(tmp_path, MINIMAL)).service_with_role("api")
+
+
+def test_the_compose_files_write_no_port_health_path_or_base_image_that_stack_toml_holds() -> None:
+    """stack.toml is the source; the compose files read its facts as variables (the pose port lived in eight places)."""
+    stack = load_stack()
+    facts = {str(s.port) for s in stack.services.values() if s.port} | {s.health for s in stack.services.values() if s.health}
+    facts |= {image.image for image in stack.base_images.values()}
+    for path in sorted(stack.compose_file.parent.glob("docker-compose*.yml")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split(" #", 1)[0] if not line.lstrip().startswith("#") else ""
+            for fact in facts:
+                written = re.search(rf"(?<![\w/.:-]){re.escape(fact)}(?![\w/.-])", code.replace("${", " ${"))
+                assert not written or fact == "/", f"{path.name}:{number} writes {fact!r}: use the variable stack.toml gives it"

@@ -50,11 +50,11 @@ def test_a_job_still_running_at_the_deadline_fails_naming_its_state(monkeypatch:
 def test_a_refused_sign_in_fails_the_check_at_once_instead_of_retrying_into_the_rate_limit() -> None:
     calls: list[float] = []
 
-    def refused(target: verify.VerifyTarget) -> str:
+    def refused(target: verify.VerifyTarget, service: str) -> str:
         calls.append(time.perf_counter())
         raise verify.FinalFailure("sign-in as admin failed: wrong username or password (HTTP 401 invalid_credentials)")
 
-    def flaky(target: verify.VerifyTarget) -> str:
+    def flaky(target: verify.VerifyTarget, service: str) -> str:
         calls.append(time.perf_counter())
         if len(calls) < 3:
             raise VerifyFailure("not up yet")

@@ -2,7 +2,19 @@
 
 import os
 
-bind = os.environ.get("POSE_BIND", "0.0.0.0:5000")
+
+def _bind() -> str:
+    """POSE_BIND (host:port, the tests' and the bench's) or every interface on PORT, which the image sets and
+    compose passes from stack.toml, as the API and the web server read theirs."""
+    if os.environ.get("POSE_BIND"):
+        return os.environ["POSE_BIND"]
+    port = os.environ.get("PORT", "")
+    if not port.isdigit():
+        raise SystemExit(f"gunicorn.conf.py: PORT={port!r} is not a port number: set PORT (the image sets it) or POSE_BIND")
+    return f"0.0.0.0:{port}"
+
+
+bind = _bind()
 workers = int(os.environ.get("POSE_WORKERS", "1"))
 # Threads let /health and /ready answer while a long video request holds a worker.
 worker_class = "gthread"

@@ -364,12 +364,13 @@ def bench_analysis(workers: int | None = None, progress: Callable[[str], None] =
     if not names:
         raise SnowstackError("stack.toml has no service with the `worker` role: nothing to bench")
     urls, env = project.urls(), project.env
-    if "backend-api" not in urls or project.published_port("mongodb") is None:
+    api, database = project.stack.service_with_role("api"), project.stack.service_with_role("database")
+    if api not in urls or project.published_port(database) is None:
         raise SnowstackError(f"the stack is not running: start it with `{_invoke(project)} up`")
     count = workers or max(2, psutil.cpu_count() or 1)
     kept = project.workers
     client: MongoClient[dict[str, Any]] = MongoClient(
-        f"mongodb://127.0.0.1:{project.published_port('mongodb')}/",
+        f"mongodb://127.0.0.1:{project.published_port(database)}/",
         username=env.get("MONGO_POSE_USERNAME"),
         password=env.get("MONGO_POSE_PASSWORD"),
         authSource="snowboarding",
@@ -381,7 +382,7 @@ def bench_analysis(workers: int | None = None, progress: Callable[[str], None] =
         for name in names:
             project.scale(name, replicas)
 
-    base = urls["backend-api"]
+    base = urls[api]
     session = sign_in_as_admin(base, env, project.env_file, _invoke(project))
     target = AnalysisTarget(base, session, client.snowboarding, scale)
     try:

@@ -34,8 +34,8 @@ ROWS = (
     "base_build",
 )
 DEV_COMPOSE_FILE = "docker-compose.dev.yml"
-# The row that times the pose model's start; the service name is the compose file's.
-POSE_SERVICE = "pose-service"
+# The pose_ready row times the start of the service with this stack.toml role (the pose model's readiness).
+POSE_ROLE = "pose"
 
 
 # --- measurements -------------------------------------------------------------------------------------
@@ -288,8 +288,9 @@ def run_bench(project: BenchTarget, options: BenchOptions, dev_project: BenchTar
         rows += [bench_dependency_change(project, service, options) for service in chosen]
     if options.wants("cached_build"):
         rows.append(bench_cached_build(project, [s.name for s in built], options))
-    if options.wants("pose_ready") and POSE_SERVICE in stack.services and (not options.services or POSE_SERVICE in options.services):
-        rows.append(bench_pose_ready(project, stack.services[POSE_SERVICE], options))
+    for pose in stack.with_role(POSE_ROLE) if options.wants("pose_ready") else []:
+        if not options.services or pose in options.services:
+            rows.append(bench_pose_ready(project, stack.services[pose], options))
     if options.wants("base_build"):
         rows += base_build_rows(stack, options.runs)
     return rows

@@ -4,7 +4,7 @@ Facts are gathered once, in parallel (hadolint, one BuildKit context export per 
 every rule is a pure function of parsed input that returns rows (ok / warn / fail) naming file:line and the fix.
 """
 
-from .compose_rules import ComposeFacts, check_compose, may_share_a_network
+from .compose_rules import ComposeFacts, check_compose, may_share_a_network, probed_urls
 from .contexts import BASE_CONTEXT_BUDGET, SERVICE_CONTEXT_BUDGET, BuildContext, build_contexts, check_context_sent, check_dockerignore
 from .dockerfile import (
     Dockerfile,
@@ -58,6 +58,7 @@ __all__ = [
     "parse_arg",
     "parse_dockerfile",
     "parse_hadolint_json",
+    "probed_urls",
     "resolve_image",
     "run_hadolint",
     "run_lint",

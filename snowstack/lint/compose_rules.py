@@ -1,4 +1,5 @@
-"""Compose rules (pure): contexts, GPU, healthchecks, images, ports, secrets, networks and hardening of `compose config`."""
+"""Compose rules (pure) over `compose config`: contexts, GPU, healthchecks and what they probe, images, ports, secrets,
+networks and hardening."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ SECRET_KEY = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 CREDENTIALS_IN_URL = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 SECRETS_MOUNT = "/run/secrets/"
+# An HTTP URL a healthcheck fetches inside its own container: scheme, loopback host, port and path.
+PROBE_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost|\[::1\]):(?P<port>\d+)(?P<path>/[^\s'\"`?#)]*)?")
 
 
 def _service_line(raw_text: str, service: str) -> int | None:
@@ -68,6 +71,7 @@ class ComposeFacts:
     contexts: Mapping[str, str] = field(default_factory=dict)  # stack service -> its context; paths relative to the stack root
     talks_to: Mapping[str, Sequence[str]] = field(default_factory=dict)  # stack service -> the services it connects to
     gpu_services: Sequence[str] = ()  # the stack services with the `gpu` role: exactly these reserve the GPU
+    probes: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # stack service -> (port, health path) to probe
 
 
 def check_compose(facts: ComposeFacts) -> list[Check]:
@@ -95,6 +99,7 @@ def check_compose(facts: ComposeFacts) -> list[Check]:
     raw_services: Mapping[str, Any] = facts.raw_config.get("services") or {}
     checks = [Check("compose file", Status.OK, f"{path}: parses ({len(services)} services)")]
     checks += [_compose_contexts(facts, services), _compose_gpu(facts, services), _compose_healthchecks(facts, services)]
+    checks += [_compose_health_probes(facts, services)]
     checks += [_compose_images(facts, services, raw_services), _compose_ports(facts, services, raw_services)]
     checks += [_compose_secrets(facts, raw_services), _compose_hardening(facts, services), _compose_networks(facts, services)]
     return checks
@@ -194,6 +199,34 @@ def _compose_healthchecks(facts: ComposeFacts, services: Mapping[str, Any]) -> C
             "write the healthcheck in the compose file too, so the map of the system shows it",
         )
     return Check("compose healthcheck", Status.OK, f"all {len(services)} services")
+
+
+def probed_urls(healthcheck: Mapping[str, Any] | None) -> list[tuple[int, str]]:
+    """The (port, path) of every loopback HTTP URL a healthcheck's test fetches (its path '/' when it names none)."""
+    test = (healthcheck or {}).get("test") or []
+    text = " ".join(str(part) for part in test) if isinstance(test, list) else str(test)
+    return [(int(m.group("port")), m.group("path") or "/") for m in PROBE_URL.finditer(text)]
+
+
+def _compose_health_probes(facts: ComposeFacts, services: Mapping[str, Any]) -> Check:
+    """Each compose healthcheck probes stack.toml's health path on the service's port (compared parsed, not as text)."""
+    problems = []
+    for name, (port, path) in facts.probes.items():
+        if name not in services:
+            continue  # the contexts rule names a missing service
+        probed = probed_urls(services[name].get("healthcheck"))
+        if (port, path) in probed:
+            continue
+        found = ", ".join(f":{p}{q}" for p, q in probed) or "no HTTP URL"
+        problems.append(f"{_where(facts, name, 'healthcheck')}: {name} probes {found}, stack.toml says :{port}{path}")
+    if problems:
+        return Check(
+            "compose health probes",
+            Status.FAIL,
+            "; ".join(problems),
+            "probe http://127.0.0.1:${SERVICE_CONTAINER_PORT}${SERVICE_HEALTH} (the variables invoke passes from stack.toml)",
+        )
+    return Check("compose health probes", Status.OK, f"{len(facts.probes)} healthchecks probe stack.toml's health path on its port")
 
 
 def _compose_images(facts: ComposeFacts, services: Mapping[str, Any], raw_services: Mapping[str, Any]) -> Check:

@@ -84,8 +84,11 @@ def gather_compose(
     dockerfiles: Mapping[str, Dockerfile],
     talks_to: Mapping[str, Sequence[str]] | None = None,
     gpu_services: Sequence[str] = (),
+    variables: Mapping[str, str] | None = None,
+    probes: Mapping[str, tuple[int, str]] | None = None,
 ) -> ComposeFacts:
-    """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder."""
+    """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder;
+    `variables`: what invoke passes from stack.toml (ports, health paths, base images)."""
     from python_on_whales import DockerException
     from python_on_whales.utils import run
 
@@ -96,13 +99,16 @@ def gather_compose(
     raw_text = path.read_text(encoding="utf-8")
     # Lint the file as a fresh checkout sees it: variables from the documented .env.example, not a local .env.
     example = path.with_name(".env.example")
-    client = Engine(compose_files=[path], env_files=[example] if example.is_file() else []).client
-    try:
-        config: dict[str, Any] = client.compose.config(return_json=True)
-        raw = json.loads(str(run([*client.client_config.docker_compose_cmd, "config", "--no-interpolate", "--format", "json"])))
-    except DockerException as error:
-        stderr = str(getattr(error, "stderr", "") or error).strip().splitlines()
-        return ComposeFacts(shown, exists=True, raw_text=raw_text, error=stderr[-1] if stderr else "failed", contexts=shown_contexts)
+    with tempfile.TemporaryDirectory(prefix="snowstack-lint-") as folder:
+        stack_env = Path(folder) / "stack.env"
+        stack_env.write_text("".join(f"{key}={value}\n" for key, value in (variables or {}).items()))
+        client = Engine(compose_files=[path], env_files=[*([example] if example.is_file() else []), stack_env]).client
+        try:
+            config: dict[str, Any] = client.compose.config(return_json=True)
+            raw = json.loads(str(run([*client.client_config.docker_compose_cmd, "config", "--no-interpolate", "--format", "json"])))
+        except DockerException as error:
+            stderr = str(getattr(error, "stderr", "") or error).strip().splitlines()
+            return ComposeFacts(shown, exists=True, raw_text=raw_text, error=stderr[-1] if stderr else "failed", contexts=shown_contexts)
     healthchecks: dict[str, bool] = {}
     for name, service in (config.get("services") or {}).items():
         build = service.get("build")
@@ -116,7 +122,19 @@ def gather_compose(
                 healthchecks[name] = bool(inspected.config.healthcheck and inspected.config.healthcheck.test)
             except DockerException:
                 healthchecks[name] = False
-    return ComposeFacts(shown, True, raw_text, config, raw, None, healthchecks, shown_contexts, dict(talks_to or {}), tuple(gpu_services))
+    return ComposeFacts(
+        shown,
+        True,
+        raw_text,
+        config,
+        raw,
+        None,
+        healthchecks,
+        shown_contexts,
+        dict(talks_to or {}),
+        tuple(gpu_services),
+        probes=dict(probes or {}),
+    )
 
 
 def _defines_healthcheck(dockerfile: Dockerfile, target: str | None) -> bool:
@@ -150,6 +168,8 @@ def lint(stack: Stack | None = None, engine: Engine | None = None) -> list[Check
             dockerfiles,
             {s.name: s.talks_to for s in stack.services.values()},
             stack.with_role("gpu"),
+            stack.compose_variables(gpu=True),  # the main file is the GPU profile
+            {s.name: (s.port, s.health) for s in stack.services.values() if s.port is not None and s.health is not None},
         )
 
         checks += _dockerfile_checks(stack, dockerfiles, hadolint)

@@ -328,7 +328,8 @@ def verify_target(project: ComposeStack, deployment: Deployment) -> Any:
     from ..verify import VerifyTarget
 
     urls = service_urls(Engine(host=deployment.host), deployment, _schemes(project))
-    mongo = urlparse(urls.get("mongodb", "tcp://127.0.0.1:27017"))
+    database = project.stack.services[project.stack.service_with_role("database")]
+    mongo = urlparse(urls.get(database.name, f"tcp://127.0.0.1:{database.port}"))
     return VerifyTarget(
         urls=urls,
         env=project.env,
@@ -339,6 +340,7 @@ def verify_target(project: ComposeStack, deployment: Deployment) -> Any:
     )
 
 
+        roles={name: service.roles for name, service in project.stack.services.items()},
 def run_verify(*, deadline: float, only: list[str] | None, as_json: bool) -> list[Any]:
     """`invoke verify --swarm`: the same functional checks against the recorded Swarm deployment."""
     from ..report import Status, emit_checks
