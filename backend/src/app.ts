@@ -4,6 +4,7 @@ import { errorMiddleware, unknownRoute } from './errors.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
 import { videosRouter } from './routes/videos.js';
+import { exportsRouter } from './routes/exports.js';
 import { TUS_PATH, tusUploads } from './upload/tus.js';
 import { hostAllowList, sameOriginWrites, securityHeaders } from './requestGuards.js';
 import { sessionGate } from './auth/gate.js';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/videos', sharesRouter(deps));
   app.use(TUS_PATH, tusUploads(deps).handler);
   app.use('/api/videos', drawingsRouter(deps));
+  app.use('/api/videos', exportsRouter(deps));
   app.use('/api/videos', videosRouter(deps));
   app.use('/api/jobs', jobsRouter(deps));
   app.use(unknownRoute);

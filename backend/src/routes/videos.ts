@@ -15,6 +15,7 @@ import { drawingsCollection } from './drawings.js';
 import { receiveUpload } from '../upload/receive.js';
 import { cancelTasks, retryJob } from '../jobs/queue.js';
 import { readMetrics } from '../jobs/metrics.js';
+import { exportsCollection } from './exports.js';
 import { contentDisposition, MIME, parseRange, sendStored } from '../media/http.js';
 
 // Kept importable from here (tests and older callers): they live with the media code now.
@@ -241,6 +242,7 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
       c.metrics.deleteOne({ _id: id }),
       c.metricSeries.deleteMany({ videoId: id }),
       shares.deleteMany({ videoId: id }),
+      exportsCollection(deps.db.db).deleteMany({ videoId: id }),
       drawingsCollection(deps.db.db).deleteOne({ _id: id }),
     ]);
     await c.jobs.deleteMany({ videoId: id });
