@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { shareTokenOf } from './api/shared';
 import { Brand } from './components/Brand';
 import { Library } from './components/Library';
@@ -10,13 +9,16 @@ import { AnalysisView } from './views/AnalysisView';
 import { CompareView } from './views/CompareView';
 import { SharedView } from './views/SharedView';
 import { SessionGate, useSession } from './session/SessionContext';
+import { UploadIndicator } from './upload/UploadIndicator';
+import { useUploadedCount } from './upload/store';
 
 function Home() {
-  const [refreshKey, setRefreshKey] = useState(0);
+  // The library lists again each time another upload reaches the server (on this view or while away).
+  const uploaded = useUploadedCount();
   return (
     <div className="home">
-      <UploadPanel onUploaded={() => setRefreshKey((k) => k + 1)} />
-      <Library refreshKey={refreshKey} />
+      <UploadPanel />
+      <Library refreshKey={uploaded} />
     </div>
   );
 }
@@ -43,6 +45,7 @@ function SignedInApp() {
       <header className="topbar">
         <Brand href={hrefFor.home()} />
         <span className="topbar-tag muted small">snowboard motion analysis</span>
+        <UploadIndicator />
         <UserMenu />
       </header>
       <AuthOffBanner authDisabled={session?.session.authDisabled} />

@@ -1,71 +1,23 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { errorMessage } from '../api/errors';
-import { watchJob } from '../api/jobEvents';
-import type { Job, Role } from '../api/types';
-import { ACCEPTED_EXTENSIONS, ACCEPTED_TYPES, precheckFile, uploadVideo, type UploadResult } from '../api/upload';
+import type { Role } from '../api/types';
+import { ACCEPTED_EXTENSIONS, ACCEPTED_TYPES, precheckFile, type UploadResult } from '../api/upload';
 import { formatBytes } from '../format';
 import { hrefFor } from '../router';
+import { statusOf, uploads, useUploads, type UploadStore } from '../upload/store';
 
-interface UploadItem {
-  key: number;
-  name: string;
-  size: number;
-  role: Role;
-  progress: number;
-  /** Resumed from an interrupted upload, or waiting for the connection to come back. */
-  note?: string;
-  /** `done`: the bytes are on the server; from then on `job` follows the analysis to Ready (or failed). */
-  state: 'uploading' | 'done' | 'error';
-  error?: string;
-  abort?: () => void;
-  videoId?: string;
-  job?: Job;
-}
-
-/** One line per upload, from the first byte to a finished analysis. */
-function statusOf(it: UploadItem): string {
-  if (it.state === 'uploading') return `Uploading · ${Math.round(it.progress * 100)}%`;
-  if (it.state === 'error') return 'Not uploaded';
-  const job = it.job;
-  if (!job || job.state === 'queued') return 'Uploaded · waiting for analysis';
-  if (job.state === 'running') return `Analysing · ${Math.round((job.progress ?? 0) * 100)}%`;
-  if (job.state === 'done') return 'Ready';
-  return 'Analysis failed';
-}
-
-let nextKey = 1;
-
-export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => void }) {
+/**
+ * The form that starts uploads and one row per upload. The uploads themselves live in the app's upload store
+ * (src/upload/store.ts): they keep going, and their rows keep following their jobs, while another view is open.
+ */
+export function UploadPanel({ store = uploads, onUploaded }: { store?: UploadStore; onUploaded?: (r: UploadResult) => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [role, setRole] = useState<Role>('rider');
   const [title, setTitle] = useState('');
   const [dragging, setDragging] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
-  const [items, setItems] = useState<UploadItem[]>([]);
+  const { items } = useUploads(store);
   const inputRef = useRef<HTMLInputElement>(null);
   const ids = useId();
-  const watches = useRef(new Map<number, () => void>());
-  const uploading = items.some((it) => it.state === 'uploading');
-
-  // Stop following jobs when the panel goes away.
-  useEffect(() => {
-    const w = watches.current;
-    return () => w.forEach((stop) => stop());
-  }, []);
-
-  // Leaving or reloading the page mid-upload asks first (the browser shows its own wording).
-  useEffect(() => {
-    if (!uploading) return;
-    const warn = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [uploading]);
-
-  const patch = (key: number, p: Partial<UploadItem>) =>
-    setItems((xs) => xs.map((x) => (x.key === key ? { ...x, ...p } : x)));
 
   const choose = (f: File | null | undefined) => {
     setFormError(null);
@@ -85,6 +37,9 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
   const chooseRef = useRef(choose);
   chooseRef.current = choose;
   useEffect(() => {
+    // A file dropped on another view waits in the store (catchDrops): take it now.
+    const offered = store.takeOffered();
+    if (offered) chooseRef.current(offered);
     const over = (e: DragEvent) => {
       if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
     };
@@ -99,7 +54,7 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
       window.removeEventListener('dragover', over);
       window.removeEventListener('drop', drop);
     };
-  }, []);
+  }, [store]);
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -107,42 +62,11 @@ export function UploadPanel({ onUploaded }: { onUploaded: (r: UploadResult) => v
       setFormError('Choose a video first: drop it on the box or press “Choose video”.');
       return;
     }
-    const key = nextKey++;
-    const handle = uploadVideo({ file, role, title }, (p) =>
-      patch(key, {
-        progress: p.fraction,
-        note: p.waitingForSignIn
-          ? 'Paused · sign in again to continue'
-          : p.retrying
-            ? 'Connection lost · retrying…'
-            : p.resumedFrom !== undefined && p.resumedFrom > 0
-              ? `Resumed at ${Math.round(p.resumedFrom * 100)}%`
-              : undefined,
-      }),
-    );
-    setItems((xs) => [
-      { key, name: title.trim() || file.name, size: file.size, role, progress: 0, state: 'uploading', abort: handle.abort },
-      ...xs,
-    ]);
+    store.start({ file, role, title }, { onUploaded });
     // Reset the form at once so the next clip can be queued while this one uploads.
     setFile(null);
     setTitle('');
     if (inputRef.current) inputRef.current.value = '';
-    handle.promise.then(
-      (r) => {
-        patch(key, { state: 'done', progress: 1, note: undefined, abort: undefined, videoId: r.videoId });
-        onUploaded(r);
-        // The same job SSE the library card follows, so this row and the card agree.
-        watches.current.set(
-          key,
-          watchJob(r.jobId, {
-            onJob: (job) => patch(key, { job }),
-            onDeleted: () => patch(key, { state: 'error', error: 'The video was deleted.' }),
-          }),
-        );
-      },
-      (err) => patch(key, { state: 'error', error: errorMessage(err), abort: undefined }),
-    );
   };
 
   return (

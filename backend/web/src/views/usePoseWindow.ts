@@ -1,0 +1,87 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { getPoseWindow } from '../api/analysisActions';
+import type { PoseResponse, Video } from '../api/types';
+import { PoseWindowCache, windowOf, windowRange, wantedWindows, WINDOW_S } from '../pose/window';
+
+export interface PoseWindow {
+  /** The frames of the windows fetched so far (null until the first arrived), in the player's PoseResponse shape. */
+  pose: PoseResponse | null;
+  /** Whether the frame at media time t has its pose here (false: its window is still on the way). */
+  isLoaded: (t: number) => boolean;
+  /**
+   * Tell the hook where the playhead is; call it on every presented frame (the player's onFrame). It costs a
+   * division and a compare: only crossing into another window fetches and re-renders.
+   */
+  onTime: (t: number) => void;
+}
+
+const durationOf = (v: Video) => v.durationS ?? v.probe?.durationS ?? null;
+
+/**
+ * The pose of a finished analysis, window by window (src/pose/window.ts): the window under the playhead first,
+ * then AHEAD windows ahead and BEHIND behind, each one GET /pose?from&to; at most MAX_WINDOWS are kept. A failed
+ * window is asked again the next time the playhead wants it.
+ */
+export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseWindowCache } = {}): PoseWindow {
+  const size = opts.size ?? WINDOW_S;
+  const duration = durationOf(video);
+  const cache = useMemo(() => opts.cache ?? new PoseWindowCache(), [opts.cache]);
+  const [pose, setPose] = useState<PoseResponse | null>(null);
+  const current = useRef(-1);
+  const inFlight = useRef(new Set<number>());
+  const meta = useRef<Omit<PoseResponse, 'frames'> | null>(null);
+  const alive = useRef(true);
+  const videoId = video.id;
+
+  const want = useCallback(
+    (t: number) => {
+      const wanted = wantedWindows(t, duration, { size });
+      cache.touch(wanted);
+      for (const k of wanted) {
+        if (cache.has(k) || inFlight.current.has(k)) continue;
+        inFlight.current.add(k);
+        const { from, to } = windowRange(k, size);
+        getPoseWindow(videoId, from, to).then(
+          (answer) => {
+            inFlight.current.delete(k);
+            if (!alive.current) return;
+            const { frames, ...rest } = answer;
+            meta.current = rest;
+            // Keep what the playhead wants now (it may have moved on while this window was on the way).
+            cache.put(k, frames, wantedWindows(Math.max(0, current.current) * size, duration, { size }));
+            setPose({ ...rest, frames: cache.frames as PoseResponse['frames'] });
+          },
+          () => inFlight.current.delete(k), // asked again when the playhead next wants it
+        );
+      }
+    },
+    [cache, duration, size, videoId],
+  );
+
+  useEffect(() => {
+    alive.current = true;
+    current.current = 0;
+    want(0);
+    return () => {
+      alive.current = false;
+    };
+  }, [want]);
+
+  const onTime = useCallback(
+    (t: number) => {
+      const k = windowOf(t, size);
+      if (k === current.current) return;
+      current.current = k;
+      want(t);
+    },
+    [size, want],
+  );
+
+  // A new function whenever the kept windows change (the player redraws on it), never per frame.
+  const isLoaded = useMemo(() => {
+    void pose; // rebuilt with the frames it describes
+    return (t: number) => cache.has(windowOf(t, size));
+  }, [cache, pose, size]);
+
+  return { pose, isLoaded, onTime };
+}
