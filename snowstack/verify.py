@@ -19,9 +19,10 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
-from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_delay, wait_fixed
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from .apiclient import UNREACHABLE, ApiClient, ApiError, sign_in_as_admin
+from .probe import ProbeTimeout, wait_for_answer
 from .report import Check, Status
 
 DATA = Path(__file__).parent / "data"
@@ -194,26 +195,19 @@ def _wait_for_job(
 ) -> dict[str, Any]:
     """Poll the job every 0.5 s until it is done or failed; one still running after `deadline_s` is a failure.
     Every answer is appended to `seen` (the progress a user watches)."""
+    answers = seen if seen is not None else []
 
-    def still_running(job: dict[str, Any]) -> bool:
-        return job["state"] not in ("done", "failed")
+    def finished(response: requests.Response) -> bool:
+        job: dict[str, Any] = _expect(response, 200, "job").json()
+        answers.append(job)
+        return job["state"] in ("done", "failed")
 
-    def give_up(attempt: RetryCallState) -> dict[str, Any]:
-        assert attempt.outcome is not None  # tenacity gives up only after an answer
-        raise VerifyFailure(f"job {job_id} still {attempt.outcome.result()['state']} after {deadline_s:.0f}s")
-
-    poll = Retrying(
-        stop=stop_after_delay(deadline_s), wait=wait_fixed(0.5), retry=retry_if_result(still_running), retry_error_callback=give_up
-    )
-
-    def read() -> dict[str, Any]:
-        answer: dict[str, Any] = _expect(_get(f"{base}/api/jobs/{job_id}", session=session), 200, "job").json()
-        if seen is not None:
-            seen.append(answer)
-        return answer
-
-    job: dict[str, Any] = poll(read)
-    return job
+    try:
+        url = f"{base}/api/jobs/{job_id}"
+        answer = wait_for_answer(url, finished, deadline_s, interval_s=0.5, session=session, request_timeout_s=HTTP_TIMEOUT)
+    except ProbeTimeout as timeout:
+        raise VerifyFailure(f"job {job_id} still {answers[-1]['state']} after {deadline_s:.0f}s" if answers else str(timeout)) from None
+    return answers[-1] if answers else dict(answer.response.json())
 
 
 def _check_worked_by_workers(job: dict[str, Any], seen: list[dict[str, Any]]) -> str:

@@ -3,48 +3,82 @@ sign-in: a refused password is not retried."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import requests
 
 from snowstack import verify
 from snowstack.report import Status
 from snowstack.verify import VerifyFailure
 
 
-def answers(monkeypatch: pytest.MonkeyPatch, states: list[str]) -> list[str]:
-    """Make GET /api/jobs/ID answer these states in turn (the last one forever); returns the URLs asked."""
-    asked: list[str] = []
+class JobApi:
+    """A real HTTP server on loopback whose GET /api/jobs/ID answers `states` in turn (the last one forever)."""
 
-    def get(url: str, **_: Any) -> requests.Response:
-        asked.append(url)
-        response = requests.Response()
-        response.status_code = 200
-        response._content = f'{{"state": "{states[min(len(asked), len(states)) - 1]}"}}'.encode()
-        return response
+    def __init__(self, states: list[str]) -> None:
+        self.asked: list[str] = []
+        api = self
 
-    monkeypatch.setattr(verify, "_get", get)
-    return asked
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.asked.append(self.path)
+                body = json.dumps({"state": states[min(len(api.asked), len(states)) - 1]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_waiting_for_a_job_polls_until_it_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked = answers(monkeypatch, ["queued", "running", "done"])
-    assert verify._wait_for_job("http://api", "j1", deadline_s=30)["state"] == "done"
-    assert asked == ["http://api/api/jobs/j1"] * 3
+@pytest.fixture
+def job_api() -> Iterator[Callable[[list[str]], JobApi]]:
+    servers: list[JobApi] = []
+
+    def start(states: list[str]) -> JobApi:
+        servers.append(JobApi(states))
+        return servers[-1]
+
+    yield start
+    for api in servers:
+        api.server.shutdown()
+        api.server.server_close()
 
 
-def test_a_failed_job_ends_the_wait_with_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    answers(monkeypatch, ["running", "failed"])
-    assert verify._wait_for_job("http://api", "j1", deadline_s=30)["state"] == "failed"
+def test_waiting_for_a_job_polls_until_it_is_done(job_api: Callable[[list[str]], JobApi]) -> None:
+    api = job_api(["queued", "running", "done"])
+    seen: list[dict[str, Any]] = []
+    assert verify._wait_for_job(api.url, "j1", deadline_s=30, seen=seen)["state"] == "done"
+    assert api.asked == ["/api/jobs/j1"] * 3 and [job["state"] for job in seen] == ["queued", "running", "done"]
 
 
-def test_a_job_still_running_at_the_deadline_fails_naming_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked = answers(monkeypatch, ["running"])
+def test_a_failed_job_ends_the_wait_with_its_state(job_api: Callable[[list[str]], JobApi]) -> None:
+    assert verify._wait_for_job(job_api(["running", "failed"]).url, "j1", deadline_s=30)["state"] == "failed"
+
+
+def test_a_job_still_running_at_the_deadline_fails_naming_its_state(job_api: Callable[[list[str]], JobApi]) -> None:
+    api = job_api(["running"])
     with pytest.raises(VerifyFailure, match=r"^job j1 still running after 1s$"):
-        verify._wait_for_job("http://api", "j1", deadline_s=1)
-    assert 2 <= len(asked) <= 4  # every 0.5 s
+        verify._wait_for_job(api.url, "j1", deadline_s=1)
+    assert 2 <= len(api.asked) <= 4  # every 0.5 s
+
+
+def test_an_api_that_never_answers_fails_the_wait_naming_the_url() -> None:
+    with pytest.raises(
+        VerifyFailure, match=r"^http://127.0.0.1:9/api/jobs/j1 did not answer as expected within 1s \(last: ConnectionError\)$"
+    ):
+        verify._wait_for_job("http://127.0.0.1:9", "j1", deadline_s=1)
 
 
 def test_a_refused_sign_in_fails_the_check_at_once_instead_of_retrying_into_the_rate_limit() -> None:

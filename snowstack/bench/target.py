@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from ..engine import ComposeCommands
-from ..errors import EngineError, SnowstackError
+from ..errors import EngineError
+from ..probe import poll as poll  # the shared HTTP poll (measure and tests import it from here)
 from ..stack import Service, Stack
 from .buildkit import BuildStep, parse_rawjson
 
@@ -77,20 +76,3 @@ class BenchTarget:
         if service.context is None:
             raise EngineError(f"{service.name} has no build context")
         return self.compose.engine.build(service.context, tag, build_args=build.get("args") or {}, secrets=secrets, file=dockerfile).seconds
-
-
-def poll(url: str, accept: Callable[[requests.Response], bool], timeout: float, interval: float = 0.02) -> float:
-    """Seconds until a GET of `url` is accepted; raises SnowstackError after `timeout`."""
-    started = time.perf_counter()
-    last = "no answer"
-    with requests.Session() as session:
-        while time.perf_counter() - started < timeout:
-            try:
-                response = session.get(url, timeout=2)
-                if accept(response):
-                    return time.perf_counter() - started
-                last = f"HTTP {response.status_code}"
-            except requests.RequestException as error:
-                last = type(error).__name__
-            time.sleep(interval)
-    raise SnowstackError(f"{url} did not answer as expected within {timeout:.0f}s (last: {last})")
