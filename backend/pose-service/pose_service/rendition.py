@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import av
 
 from .errors import ApiError
+from .pipeline import Stopped
 from .probe import VideoProbe, probe_video
 
 IDENTITY_MATRIX = [65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30]
@@ -125,9 +127,45 @@ def _jpeg_size(path: Path) -> tuple[int, int]:
         return int(s.codec_context.width), int(s.codec_context.height)
 
 
+# How often a running ffmpeg is checked for a cancel (the worker's heartbeat notices a deleted task every 0.5 s).
+STOP_POLL_S = 0.1
+# A terminated ffmpeg gets this long to exit on its own before it is killed.
+TERMINATE_GRACE_S = 0.5
+
+
+def run_ffmpeg(cmd: list[str], log_path: Path, timeout_s: float, should_stop: Callable[[], bool] | None) -> int:
+    """Run ffmpeg to its end and return its exit status, its messages in log_path (a file, not a pipe: nothing
+    to drain while we wait). Every STOP_POLL_S, should_stop() is asked: when it says stop (a cancelled task, a
+    worker shutting down) ffmpeg is terminated, killed after TERMINATE_GRACE_S, and Stopped is raised; the caller
+    removes the partial outputs. Past timeout_s it is killed the same way and ApiError 504 is raised."""
+    deadline = time.monotonic() + timeout_s
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            while True:
+                try:
+                    return proc.wait(timeout=STOP_POLL_S)
+                except subprocess.TimeoutExpired:
+                    pass
+                if should_stop is not None and should_stop():
+                    raise Stopped()
+                if time.monotonic() > deadline:
+                    raise ApiError(504, "ingest_timeout", f"making the rendition took longer than {timeout_s:g} s")
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(TERMINATE_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
 def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side: int, preset: str, crf: int,
-           timeout_s: int, threads: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Write rendition.mp4, poster.jpg and sprite.jpg into out_dir; the contract's ingest reply."""
+           timeout_s: int, threads: int = 0,
+           should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write rendition.mp4, poster.jpg and sprite.jpg into out_dir; the contract's ingest reply. should_stop()
+    is polled while ffmpeg runs: a True stops ffmpeg at once, removes the partial files and raises Stopped."""
     if shutil.which(ffmpeg) is None:
         raise ApiError(503, "ffmpeg_missing", f"ffmpeg ({ffmpeg}) is not installed in the pose service")
     started = time.perf_counter()
@@ -138,20 +176,21 @@ def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side
     encoded = out_dir / f"encoded{tag}.mp4"
     cmd = ffmpeg_command(ffmpeg, str(src), plan, str(encoded), str(tmp["poster"]), str(tmp["sprite"]), preset, crf,
                          threads)  # fmt: skip
+    errors = out_dir / f"ffmpeg{tag}.log"
     try:
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise ApiError(504, "ingest_timeout", f"making the rendition took longer than {timeout_s} s") from None
-        if proc.returncode != 0 or not encoded.exists():
-            last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1][:300]
+        returncode = run_ffmpeg(cmd, errors, timeout_s, should_stop)
+        if returncode != 0 or not encoded.exists():
+            text = errors.read_text(errors="replace") if errors.exists() else ""
+            last = (text.strip().splitlines() or ["no message"])[-1][:300]
             raise ApiError(422, "ingest_failed", f"ffmpeg could not make the rendition: {last}")
+        if should_stop is not None and should_stop():
+            raise Stopped()
         remux_faststart(str(encoded), str(tmp["video"]))
         rendition = probe_video(str(tmp["video"]))
         for key in ("video", "poster", "sprite"):
             os.replace(tmp[key], final[key])
     finally:
-        for path in (*tmp.values(), encoded):
+        for path in (*tmp.values(), encoded, errors):
             path.unlink(missing_ok=True)
     poster_w, poster_h = _jpeg_size(final["poster"])
     return {

@@ -307,3 +307,48 @@ def test_the_finish_needs_no_task_result_written_by_the_loop(
     assert timing["ingestS"] is not None and timing["ingestS"] > 0, timing
     assert timing["poseS"] > 0, timing
     assert shortcut == [True]
+
+
+def test_deleting_a_video_mid_ingest_stops_ffmpeg_within_a_second(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, clip: Path, tmp_path: Path
+) -> None:
+    """ffmpeg made to encode at the clip's own pace (a wrapper adding `-re`: 250 frames take ~8 s), then the
+    video is deleted as DELETE /api/videos/:id does it: the worker stops ffmpeg and lets go within 1.5 s (one
+    heartbeat to notice, one poll, the terminate), no ffmpeg is left running, and nothing of the video stays in
+    GridFS or in the worker's folder."""
+    import psutil
+    from gridfs import GridFSBucket
+
+    real = shutil.which("ffmpeg")
+    assert real is not None
+    paced = tmp_path / "paced-ffmpeg"
+    paced.write_text(f'#!/bin/sh\nexec "{real}" -re "$@"\n')
+    paced.chmod(0o755)
+    pose = dataclasses.replace(POSE_CONFIG, ffmpeg_bin=str(paced))
+
+    def ffmpegs() -> list[psutil.Process]:
+        return [p for p in psutil.Process().children(recursive=True) if p.name() == "ffmpeg"]
+
+    with running_worker(mongo, db, runtime, pose=pose) as worker:
+        video_id, job_id = submit_video(db, clip)
+        wait_for(ffmpegs, 60, "the ingest's ffmpeg", every=0.05)
+        time.sleep(1.0)  # well inside the encode
+        assert worker.current is not None and worker.current["kind"] == "ingest"
+        running = ffmpegs()
+        deleted = time.monotonic()
+        db.tasks.delete_many({"jobId": job_id})
+        bucket = GridFSBucket(db, bucket_name="media")
+        for f in db["media.files"].find({"metadata.videoId": video_id}):
+            bucket.delete(f["_id"])
+        db.jobs.delete_one({"_id": job_id})
+        db.videos.delete_one({"_id": video_id})
+        wait_for(lambda: worker.current is None, 10, "the worker to drop the ingest", every=0.02)
+        let_go_after = time.monotonic() - deleted
+        assert let_go_after < 1.5, f"the worker went on for {let_go_after:.2f} s"
+        assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in running), "ffmpeg still runs"
+        assert db["media.files"].count_documents({"metadata.videoId": video_id}) == 0
+        assert db["media.chunks"].count_documents({}) == db["media.chunks"].count_documents(
+            {"files_id": {"$in": [f["_id"] for f in db["media.files"].find({}, {"_id": 1})]}}
+        ), "no orphaned GridFS chunks"
+        assert list(worker.ctx.workdir.iterdir()) == [], "no partial rendition or original left on disk"
+        assert db.pose_frames.count_documents({"videoId": video_id}) == 0

@@ -120,6 +120,7 @@ def run_ingest(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
                 crf=cfg.rendition_crf,
                 timeout_s=cfg.ingest_timeout_s,
                 threads=cfg.rendition_threads,
+                should_stop=should_stop,  # a delete (or SIGTERM) stops ffmpeg within a heartbeat
             )
         except ApiError as err:
             raise InputError("ingest_failed", err.detail) from None
