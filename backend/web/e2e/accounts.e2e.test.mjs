@@ -6,27 +6,19 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { launchChromium, PASSWORDS, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
-import { shots, startServers } from './servers.mjs';
+import { shots, useSuite } from './servers.mjs';
 
-let servers;
 let fixture;
 let browser;
 let base;
 let apiBase;
 let newPage;
 
-before(async () => {
-  servers = await startServers();
-  ({ fixture, base, apiBase } = servers);
-  browser = await launchChromium();
+useSuite(launchChromium, (s) => {
+  ({ fixture, base, apiBase, browser } = s);
   newPage = pageFactory(browser, base);
-});
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
 });
 
 const control = (p, body = {}) => fetch(`${apiBase}/__fixture/${p}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());

@@ -4,28 +4,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
 import { checkOverlayAtThreeTimes } from './overlayCheck.mjs';
-import { root, shots, startServers } from './servers.mjs';
+import { root, shots, useSuite } from './servers.mjs';
 
-let servers;
 let fixture;
 let browser;
 let base;
 let apiBase;
 let newPage;
 
-before(async () => {
-  servers = await startServers();
-  ({ fixture, base, apiBase } = servers);
-  browser = await launchChromium();
+useSuite(launchChromium, (s) => {
+  ({ fixture, base, apiBase, browser } = s);
   newPage = pageFactory(browser, base); // signed in as ana (the fixture videos' owner) unless told otherwise
-});
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
 });
 
 async function seekAndWait(page, t) {

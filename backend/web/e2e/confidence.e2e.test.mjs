@@ -5,26 +5,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
 import { overlayAt } from './overlayCheck.mjs';
-import { root, startServers } from './servers.mjs';
+import { root, useSuite } from './servers.mjs';
 
-let servers;
 let browser;
 let base;
 let newPage;
 
-before(async () => {
-  servers = await startServers();
-  ({ base } = servers);
-  browser = await launchChromium();
+useSuite(launchChromium, (s) => {
+  ({ base, browser } = s);
   newPage = pageFactory(browser, base);
-});
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
 });
 
 const waist = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-waist.json'), 'utf8'));

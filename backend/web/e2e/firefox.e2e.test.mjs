@@ -6,37 +6,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import puppeteer from 'puppeteer-core';
+import { describe, test } from 'node:test';
 import { PASSWORDS } from './chromiumPage.mjs';
 import { checkOverlayAtThreeTimes, waitInPage } from './overlayCheck.mjs';
-import { root, shots, startServers } from './servers.mjs';
+import { root, shots, launchFirefox, useSuite } from './servers.mjs';
 
-export const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
-
-let servers;
 let fixture;
 let browser;
 let base;
 let apiBase;
 
-before(async () => {
-  servers = await startServers();
-  ({ fixture, base, apiBase } = servers);
-  browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX,
-    headless: true,
-    // No first-run pages, updates, telemetry or network probes: the machine has no internet.
-    extraPrefsFirefox: {
-      'media.autoplay.default': 0,
-      'app.update.enabled': false,
-      'browser.shell.checkDefaultBrowser': false,
-      'datareporting.policy.dataSubmissionEnabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.connectivity-service.enabled': false,
-    },
-  });
+useSuite(launchFirefox, async (s) => {
+  ({ fixture, base, apiBase, browser } = s);
   // The default context's pages share one cookie jar: sign in once for the playback tests.
   const page = await browser.newPage();
   await page.goto(base);
@@ -63,11 +44,6 @@ async function anonymousPage() {
   page.on('pageerror', (e) => errors.push(String(e)));
   return { page, errors, close: () => context.close() };
 }
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
-});
 
 async function newPage() {
   const page = await browser.newPage();

@@ -4,30 +4,22 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { launchChromium, pageFactory, shot } from './chromiumPage.mjs';
 import { overlayAt } from './overlayCheck.mjs';
-import { root, startServers } from './servers.mjs';
+import { root, useSuite } from './servers.mjs';
 
 const pose = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-rider.json'), 'utf8'));
 
-let servers;
 let fixture;
 let browser;
 let apiBase;
 let base;
 let newPage;
 
-before(async () => {
-  servers = await startServers();
-  ({ fixture, base, apiBase } = servers);
-  browser = await launchChromium();
+useSuite(launchChromium, (s) => {
+  ({ fixture, base, apiBase, browser } = s);
   newPage = pageFactory(browser, base);
-});
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
 });
 
 const control = (p, body) => fetch(`${apiBase}${p}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());

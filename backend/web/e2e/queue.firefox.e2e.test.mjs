@@ -4,38 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import puppeteer from 'puppeteer-core';
+import { describe, test } from 'node:test';
 import { overlayAt, seekTo, TORSO, waitInPage } from './overlayCheck.mjs';
-import { root, shots, startServers } from './servers.mjs';
+import { root, shots, launchFirefox, useSuite } from './servers.mjs';
 
 const pose = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-rider.json'), 'utf8'));
-let servers;
 let browser;
 let base;
 let apiBase;
 
-before(async () => {
-  servers = await startServers();
-  ({ base, apiBase } = servers);
-  browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
-    headless: true,
-    extraPrefsFirefox: {
-      'media.autoplay.default': 0,
-      'app.update.enabled': false,
-      'browser.shell.checkDefaultBrowser': false,
-      'datareporting.policy.dataSubmissionEnabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.connectivity-service.enabled': false,
-    },
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  await servers?.stop();
+useSuite(launchFirefox, (s) => {
+  ({ base, apiBase, browser } = s);
 });
 
 const control = (p, body) => fetch(`${apiBase}${p}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
