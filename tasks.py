@@ -1,16 +1,21 @@
 """The stack's verbs. Each task is thin: the logic lives in the importable `snowstack` package.
 
-`invoke --list` shows them; `invoke --help TASK` shows every flag.
+`invoke --list` shows them; `invoke --help TASK` shows every flag. As in invoke's own `invocations`, the tasks live
+in namespaces (`stack.*`, `images.*`, `check.*`, `bench.*`, at the end of this file); the verbs users know stay at
+the root under their names (`invoke up`, `invoke bootstrap`, `invoke verify`, `invoke bench-rebuild`…). Tunables
+(timeouts, deadlines, runs) default from the `snowstack` config (`ns.configure` below), which an `invoke.yaml`
+beside this file, `~/.invoke.yaml` or `INVOKE_SNOWSTACK_*` variables override; a flag overrides them all.
 """
 
 from __future__ import annotations
 
+from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from snowstack import doctor as doctor_
-from snowstack.cli import VerbTask, user_errors
+from snowstack.cli import VerbTask, tunable, user_errors
 from snowstack.engine import Engine, buildkit_exports
 from snowstack.errors import SnowstackError, require_known
 from snowstack.report import Status, console, emit_checks, print_json
@@ -66,9 +71,9 @@ def bootstrap(
     json: bool = False,
 ) -> None:
     """Check prerequisites, then build the base images in dependency order (skipping unchanged ones)."""
-    from snowstack.workflows import bootstrap as run
+    from snowstack import workflows
 
-    run(
+    workflows.bootstrap(
         offline=offline,
         online=online,
         force=force or no_cache,
@@ -94,7 +99,7 @@ def lint(c: Context, json: bool = False) -> None:
 @task(
     help={
         "dev": "dev mode: then run `invoke watch` for source sync with hot reload",
-        "timeout": "seconds to wait for every service to be healthy",
+        "timeout": "seconds to wait for every service to be healthy (default: config snowstack.up.timeout, 300)",
         "offline": "use the offline stand-ins even if a registry answers",
         "online": "use the official images even if the registry probe fails",
         "skip_lint": "do not run lint before bootstrapping",
@@ -106,7 +111,7 @@ def lint(c: Context, json: bool = False) -> None:
 def up(
     c: Context,
     dev: bool = False,
-    timeout: int = 300,
+    timeout: int = 0,
     offline: bool = False,
     online: bool = False,
     skip_lint: bool = False,
@@ -114,11 +119,12 @@ def up(
     json: bool = False,
 ) -> None:
     """Bootstrap if needed, build the services, start the stack and wait until every service is healthy."""
-    from snowstack.workflows import up as run
+    from snowstack import workflows
 
     if workers < 0:
         raise SnowstackError(f"--workers {workers}: give 1 or more (leave it out for one per CPU core)")
-    run(dev=dev, timeout=timeout, offline=offline, online=online, skip_lint=skip_lint, workers=workers or None, as_json=json)
+    seconds = int(tunable(c, "up.timeout", timeout, "--timeout"))
+    workflows.up(dev=dev, timeout=seconds, offline=offline, online=online, skip_lint=skip_lint, workers=workers or None, as_json=json)
 
 
 @task(
@@ -130,7 +136,7 @@ def up(
 @user_errors
 def down(c: Context, volumes: bool = False, images: bool = False) -> None:
     """Stop and remove the stack's containers and network (and with --volumes its data)."""
-    from snowstack.workflows import compose_stack
+    from snowstack.compose import compose_stack
 
     project = compose_stack()
     project.down(volumes=volumes)
@@ -142,8 +148,7 @@ def down(c: Context, volumes: bool = False, images: bool = False) -> None:
 @user_errors
 def ps(c: Context, json: bool = False) -> None:
     """Show each service's state, health and URL."""
-    from snowstack.compose import states_table
-    from snowstack.workflows import compose_stack
+    from snowstack.compose import compose_stack, states_table
 
     states = compose_stack().states()
     print_json(states) if json else console.print(states_table(states, "ps"))
@@ -153,7 +158,7 @@ def ps(c: Context, json: bool = False) -> None:
 @user_errors
 def logs(c: Context, service: str = "", tail: int = 100) -> None:
     """Print the last log lines of one service or of all."""
-    from snowstack.workflows import compose_stack
+    from snowstack.compose import compose_stack
 
     names = require_known("service", [service], load_stack().services, "-s/--service") if service else []
     project = compose_stack()
@@ -164,7 +169,7 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
 
 @task(
     help={
-        "deadline": "seconds each check may retry before it counts as failed",
+        "deadline": "seconds each check may retry before it counts as failed (default: config snowstack.verify.deadline, 30)",
         "only": "check only this service (repeatable)",
         "swarm": "check the Swarm deployment `invoke deploy` made instead of the compose stack",
         "json": "print the checks as JSON",
@@ -172,20 +177,24 @@ def logs(c: Context, service: str = "", tail: int = 100) -> None:
     iterable=["only"],
 )
 @user_errors
-def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, swarm: bool = False, json: bool = False) -> None:
+def verify(c: Context, deadline: float = 0.0, only: list[str] | None = None, swarm: bool = False, json: bool = False) -> None:
     """Deep functional checks of every service; exit 1 if any fails."""
-    from snowstack.workflows import verify as run
+    from snowstack import workflows
 
+    seconds = tunable(c, "verify.deadline", deadline, "--deadline")
     if swarm:
-        from snowstack.swarm.deploy import run_verify as run  # type: ignore[assignment]
-    checks = run(deadline=deadline, only=only or None, as_json=json)
+        from snowstack.swarm import deploy
+
+        checks = deploy.run_verify(deadline=seconds, only=only or None, as_json=json)
+    else:
+        checks = workflows.verify(deadline=seconds, only=only or None, as_json=json)
     if any(check.status is Status.FAIL for check in checks):
         raise Exit(code=1)
 
 
 @task(
     help={
-        "runs": "runs per row (min / median / max over them)",
+        "runs": "runs per row (min / median / max over them; default: config snowstack.bench.runs, 5)",
         "service": "bench only this service (repeatable; default: every service we build)",
         "only": "only this row (repeatable): code_change_rebuild, code_change_healthy, dev_sync, dependency_change_rebuild, "
         "cached_build, pose_ready, base_build",
@@ -198,7 +207,7 @@ def verify(c: Context, deadline: float = 30.0, only: list[str] | None = None, sw
 @user_errors
 def bench_rebuild(
     c: Context,
-    runs: int = 5,
+    runs: int = 0,
     service: list[str] | None = None,
     only: list[str] | None = None,
     compare: bool = False,
@@ -208,7 +217,7 @@ def bench_rebuild(
     """Time code change → rebuilt / healthy / served, dependency change, cached build, pose ready, base builds; exit 1 on any FAIL."""
     from snowstack.bench import BenchOptions, bench_changes, bench_stack, bench_table
 
-    options = BenchOptions(runs=runs, services=tuple(service or ()), only=tuple(only or ()))
+    options = BenchOptions(runs=int(tunable(c, "bench.runs", runs, "--runs")), services=tuple(service or ()), only=tuple(only or ()))
     with console.status("bench") as status:
         outcome = bench_stack(options, plot=plot, progress=lambda text: status.update(text.replace("[", r"\[")))
     compared = bench_changes(outcome) if compare else None
@@ -271,7 +280,7 @@ def bench_analysis(c: Context, workers: int = 0, json: bool = False) -> None:
         "host": "the Swarm manager's engine, DOCKER_HOST form (tcp://HOST:2375, ssh://USER@HOST; default: DOCKER_HOST)",
         "registry": "HOST:PORT of the registry every node pulls from (needed with more than one node)",
         "push_registry": "HOST:PORT this machine pushes to, where it reaches the registry under another name",
-        "timeout": "seconds to wait until every service has its replicas running and healthy",
+        "timeout": "seconds until every service has its replicas running and healthy (default: config snowstack.deploy.timeout, 600)",
         "json": "print the deployment as JSON",
     }
 )
@@ -283,7 +292,7 @@ def deploy(
     host: str = "",
     registry: str = "",
     push_registry: str = "",
-    timeout: int = 600,
+    timeout: int = 0,
     json: bool = False,
 ) -> None:
     """Deploy the stack on Docker Swarm from the same compose files (README: Deploy on Docker Swarm); --down removes it."""
@@ -299,15 +308,41 @@ def deploy(
         host=host or None,
         registry=registry or None,
         push_registry=push_registry or None,
-        timeout_s=timeout,
+        timeout_s=int(tunable(c, "deploy.timeout", timeout, "--timeout")),
         as_json=json,
     )
 
 
-@task(help={"timeout": "seconds to wait for every service to be healthy"})
+@task(help={"timeout": "seconds to wait for every service to be healthy (default: config snowstack.up.timeout, 300)"})
 @user_errors
-def watch(c: Context, timeout: int = 300) -> None:
+def watch(c: Context, timeout: int = 0) -> None:
     """Dev mode: bring the stack up with the dev overrides, then sync source changes into it (Ctrl-C stops)."""
-    from snowstack.workflows import watch as run
+    from snowstack import workflows
 
-    raise Exit(code=run(timeout=timeout))
+    raise Exit(code=workflows.watch(timeout=int(tunable(c, "up.timeout", timeout, "--timeout"))))
+
+
+# --- the namespaces (invoke's own `invocations` style) ---------------------------------------------------------
+
+# Defaults of the tunables; `invoke.yaml` (snowstack: {up: {timeout: 600}}), ~/.invoke.yaml or
+# INVOKE_SNOWSTACK_UP_TIMEOUT=600 override them, a flag overrides those.
+TUNABLES = {
+    "up": {"timeout": 300},  # seconds `up` and `watch` wait for every service to be healthy
+    "verify": {"deadline": 30.0},  # seconds each verify check may retry
+    "bench": {"runs": 5},  # runs per bench-rebuild row
+    "deploy": {"timeout": 600},  # seconds `deploy` waits for the Swarm services
+}
+
+stack_tasks = Collection("stack", up, down, ps, logs, watch)  # the running compose stack
+image_tasks = Collection("images", bootstrap, buildkit)  # base images and BuildKit
+check_tasks = Collection("check", doctor, lint, verify)  # prerequisites, static checks, functional checks
+bench_tasks = Collection("bench")  # timings against stack.toml's targets
+bench_tasks.add_task(bench_rebuild, name="rebuild")
+bench_tasks.add_task(bench_analysis, name="analysis")
+
+# The verbs users know stay at the root under the names the README, Makefile, scripts and tests use.
+ns = Collection(
+    *(doctor, buildkit, bootstrap, lint, up, down, ps, logs, verify, bench_rebuild, bench_analysis, watch, user, deploy),
+    *(stack_tasks, image_tasks, check_tasks, bench_tasks),
+)
+ns.configure({"snowstack": TUNABLES})

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
@@ -33,6 +34,24 @@ def user_errors(body: F) -> F:
             raise Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def tunable(c: Context, key: str, given: float, flag: str) -> float:
+    """A flag's value or, left out (0), the `snowstack.KEY` config (tasks.py's defaults; invoke.yaml overrides them).
+
+    Both must be positive: a bad flag or config value is one line naming where it came from."""
+    if given < 0:
+        raise SnowstackError(f"{flag} {given:g}: give a positive number (leave it out for the configured default)")
+    if given:
+        return given
+    value: Any = c.config.get("snowstack", {})
+    for part in key.split("."):
+        value = value.get(part) if hasattr(value, "get") else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SnowstackError(
+            f"config snowstack.{key} is {value!r} (invoke.yaml, ~/.invoke.yaml or INVOKE_SNOWSTACK_*): give a positive number"
+        )
+    return value
 
 
 class VerbTask(Task[Any]):
