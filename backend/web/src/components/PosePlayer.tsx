@@ -1,9 +1,19 @@
-import { forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import type { PoseResponse, SpriteLayout } from '../api/types';
+import { DrawingLayer } from '../drawing/DrawingLayer';
+import { DrawingTools } from '../drawing/DrawingTools';
+import { drawingsAt } from '../drawing/model';
+import type { DrawingController } from '../drawing/useDrawings';
 import { formatClock } from '../format';
+import { IDENTITY_VIEW, panBy, viewTransform, zoomAt, type View } from '../player/geometry';
+import { loopFrom, loopJump, loopTo, type LoopRange } from '../player/loop';
+import { useFullscreen } from '../player/useFullscreen';
 import { drawSkeleton, fitContain, frameAtTime, projectKeypoints, riderOf, stepTarget } from '../pose/skeleton';
+import '../player/player.css';
 
-export const SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2] as const;
+/** Playback rates: slow motion from 0.1× to 1×, then faster. */
+export const SPEEDS = [0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2] as const;
+
 
 export interface PosePlayerHandle {
   video: HTMLVideoElement | null;
@@ -31,6 +41,8 @@ interface Props {
   isAnalysed?: (t: number) => boolean;
   /** The score a joint needs to be drawn solid (the metrics' summary.joint_score_min); below, faded or hidden. */
   jointScoreMin?: number;
+  /** Line and angle marks over the paused frame (the analysis view's; none in comparisons). */
+  drawing?: DrawingController;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -40,11 +52,23 @@ type FrameCallbackVideo = HTMLVideoElement & {
 
 /** Video with the rider's 2D skeleton drawn on a canvas in sync with the presented frame. */
 export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlayer(
-  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite, isAnalysed, jointScoreMin },
+  { src, pose, label, onFrame, showControls = true, showSkeleton, onToggleSkeleton, onPlayState, onLoadedDuration, displaySize, sprite, isAnalysed, jointScoreMin, drawing },
   ref,
 ) {
   const videoRef = useRef<FrameCallbackVideo>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const playerRef = useRef<HTMLDivElement>(null);
+  const stageRef = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState<View>(IDENTITY_VIEW);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const [loop, setLoop] = useState<LoopRange | null>(null);
+  const loopRef = useRef(loop);
+  loopRef.current = loop;
+  const [frameT, setFrameT] = useState<number | null>(null);
+  // The clip's own shape, as the browser decodes it (rotation applied): portrait clips get a portrait stage.
+  const [natural, setNatural] = useState<{ width: number; height: number } | null>(null);
+  const fullscreen = useFullscreen(playerRef, videoRef);
   const [playing, setPlaying] = useState(false);
   const [time, setTime] = useState(0);
   const [duration, setDuration] = useState(0);
@@ -74,7 +98,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     }
     const w = video.clientWidth;
     const h = video.clientHeight;
-    const dpr = window.devicePixelRatio || 1;
+    // Sharp when zoomed (the layer is scaled by CSS), within a bounded backing store.
+    const dpr = Math.min(4, (window.devicePixelRatio || 1) * viewRef.current.zoom);
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
@@ -82,6 +107,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     const ctx = canvas.getContext('2d');
     const idx = p && !notYet ? frameAtTime(p.frames, t) : -1;
     canvas.dataset.frameIndex = String(idx);
+    setFrameT(p && idx >= 0 ? p.frames[idx].t : null);
     canvas.dataset.mediaTime = t.toFixed(6);
     if (ctx) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -111,6 +137,12 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (canvasRef.current) canvasRef.current.dataset.clock = 'video-frame-callback';
       const tick = (_now: number, meta: { mediaTime: number }) => {
         if (stopped) return;
+        const back = loopJump(loopRef.current, meta.mediaTime, !video.paused, props.current.pose?.fps || 30);
+        if (back !== null) {
+          video.currentTime = back;
+          handle = video.requestVideoFrameCallback!(tick);
+          return;
+        }
         draw(meta.mediaTime);
         setTime(meta.mediaTime);
         handle = video.requestVideoFrameCallback!(tick);
@@ -121,7 +153,9 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (canvasRef.current) canvasRef.current.dataset.clock = 'animation-frame';
       const loop = () => {
         if (stopped) return;
-        if (!video.paused) {
+        const back = loopJump(loopRef.current, video.currentTime, !video.paused, props.current.pose?.fps || 30);
+        if (back !== null) video.currentTime = back;
+        else if (!video.paused) {
           draw(video.currentTime);
           setTime(video.currentTime);
         }
@@ -136,8 +170,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     };
   }, [draw, src]);
 
-  // Redraw when the overlay toggles, pose data arrives or the element is resized.
-  useEffect(() => draw(lastTime.current), [draw, pose, showSkeleton, isAnalysed]);
+  // Redraw when the overlay toggles, pose data arrives, the zoom changes or the element is resized.
+  useEffect(() => draw(lastTime.current), [draw, pose, showSkeleton, isAnalysed, view.zoom]);
   useEffect(() => {
     const video = videoRef.current;
     if (!video || typeof ResizeObserver === 'undefined') return;
@@ -159,6 +193,99 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
 
   useImperativeHandle(ref, () => ({ get video() { return videoRef.current; }, seek }), [seek]);
 
+  /** The time of the frame on screen (the pose frame's own time; the media time without pose data). */
+  const currentFrameTime = () => {
+    const v = videoRef.current;
+    const frames = props.current.pose?.frames ?? [];
+    const i = v ? frameAtTime(frames, v.currentTime) : -1;
+    return i >= 0 ? frames[i].t : (v?.currentTime ?? 0);
+  };
+  const clipEnd = () => {
+    const v = videoRef.current;
+    return v && Number.isFinite(v.duration) ? v.duration : duration;
+  };
+  const setLoopStart = () => {
+    const t = currentFrameTime();
+    setLoop((l) => loopFrom(l, t, clipEnd()));
+  };
+  const setLoopEnd = () => {
+    const t = currentFrameTime();
+    setLoop((l) => loopTo(l, t));
+  };
+  const toggleLoop = () => setLoop((l) => (l ? { ...l, on: !l.on } : { a: 0, b: clipEnd(), on: true }));
+
+  // Zoom: around a stage point (the pointer, a pinch's centre) or the stage's centre (buttons, keys).
+  const stageBox = () => ({ w: stageRef.current?.clientWidth ?? 0, h: stageRef.current?.clientHeight ?? 0 });
+  const zoomBy = useCallback((factor: number, at?: { x: number; y: number }) => {
+    const { w, h } = stageBox();
+    setView((v) => zoomAt(v, factor, at ?? { x: w / 2, y: h / 2 }, w, h));
+  }, []);
+  const resetZoom = () => setView(IDENTITY_VIEW);
+
+  // Wheel (and a trackpad's pinch, which arrives as a wheel with ctrlKey) zooms at the pointer. Not passive: the
+  // page must not scroll while the picture zooms.
+  useEffect(() => {
+    const stage = stageRef.current;
+    if (!stage) return;
+    const onWheel = (e: WheelEvent) => {
+      if (e.deltaY === 0) return;
+      e.preventDefault();
+      const r = stage.getBoundingClientRect();
+      const unit = e.deltaMode === 1 ? 16 : 1;
+      zoomBy(Math.exp((-e.deltaY * unit * (e.ctrlKey ? 0.01 : 0.002))), { x: e.clientX - r.left, y: e.clientY - r.top });
+    };
+    stage.addEventListener('wheel', onWheel, { passive: false });
+    return () => stage.removeEventListener('wheel', onWheel);
+  }, [zoomBy]);
+
+  // Touch and mouse on the picture: two pointers pinch-zoom (and pan with their centre), one pans when zoomed; a tap
+  // without movement plays or pauses (the click).
+  const pointers = useRef(new Map<number, { x: number; y: number }>());
+  const gesture = useRef<{ moved: boolean; pinch: { dist: number; mid: { x: number; y: number }; view: View } | null }>({ moved: false, pinch: null });
+  const local = (e: React.PointerEvent) => {
+    const r = stageRef.current!.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const pinchOf = () => {
+    const [p, q] = [...pointers.current.values()];
+    return { dist: Math.hypot(p.x - q.x, p.y - q.y), mid: { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 } };
+  };
+  const onPointerDown = (e: React.PointerEvent) => {
+    if (e.button > 0) return;
+    pointers.current.set(e.pointerId, local(e));
+    if (pointers.current.size === 1) gesture.current = { moved: false, pinch: null };
+    if (pointers.current.size === 2) {
+      gesture.current.pinch = { ...pinchOf(), view: viewRef.current };
+      gesture.current.moved = true;
+    }
+    if (pointers.current.size <= 2) e.currentTarget.setPointerCapture?.(e.pointerId);
+  };
+  const onPointerMove = (e: React.PointerEvent) => {
+    const prev = pointers.current.get(e.pointerId);
+    if (!prev) return;
+    const now = local(e);
+    pointers.current.set(e.pointerId, now);
+    const { w, h } = stageBox();
+    const g = gesture.current;
+    if (g.pinch && pointers.current.size >= 2) {
+      const { dist, mid } = pinchOf();
+      const zoomed = zoomAt(g.pinch.view, dist / Math.max(1, g.pinch.dist), g.pinch.mid, w, h);
+      setView(panBy(zoomed, mid.x - g.pinch.mid.x, mid.y - g.pinch.mid.y, w, h));
+    } else if (pointers.current.size === 1) {
+      const dx = now.x - prev.x;
+      const dy = now.y - prev.y;
+      if (viewRef.current.zoom > 1 && (dx !== 0 || dy !== 0)) {
+        setView((v) => panBy(v, dx, dy, w, h));
+        // A tap wobbles by a pixel or two; a drag (a pan) is not a tap: it does not play or pause.
+        if (Math.hypot(dx, dy) > 2) g.moved = true;
+      }
+    }
+  };
+  const onPointerEnd = (e: React.PointerEvent) => {
+    pointers.current.delete(e.pointerId);
+    if (pointers.current.size < 2) gesture.current.pinch = null;
+  };
+
   const step = (dir: 1 | -1) => {
     const v = videoRef.current;
     if (!v) return;
@@ -170,9 +297,14 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   const toggle = () => {
     const v = videoRef.current;
     if (!v) return;
-    if (v.paused) void v.play().catch(() => undefined);
-    else v.pause();
+    if (v.paused) {
+      // Playing a loop starts inside it.
+      const l = loopRef.current;
+      if (l?.on && (v.currentTime < l.a - 0.002 || v.currentTime > l.b + 0.002)) v.currentTime = l.a;
+      void v.play().catch(() => undefined);
+    } else v.pause();
   };
+
 
   const onKey = (e: React.KeyboardEvent) => {
     const target = e.target as HTMLElement;
@@ -188,15 +320,62 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       step(1);
     } else if (e.key === 's' && onToggleSkeleton) {
       onToggleSkeleton(!showSkeleton);
+    } else if (e.key === 'f') {
+      e.preventDefault();
+      fullscreen.toggle();
+    } else if (e.key === '+' || e.key === '=') {
+      e.preventDefault();
+      zoomBy(1.25);
+    } else if (e.key === '-') {
+      e.preventDefault();
+      zoomBy(0.8);
+    } else if (e.key === '0') {
+      e.preventDefault();
+      resetZoom();
+    } else if (e.key === '[') {
+      setLoopStart();
+    } else if (e.key === ']') {
+      setLoopEnd();
+    } else if (e.key === 'l') {
+      toggleLoop();
+    } else if (e.key === 'Escape' && drawing?.tool) {
+      drawing.setTool(null);
+    } else if ((e.key === 'Delete' || e.key === 'Backspace') && drawing?.selectedId && !drawing.readOnly) {
+      e.preventDefault();
+      drawing.remove(drawing.selectedId);
     }
   };
 
+  const frameW = pose?.width || natural?.width || displaySize?.width || 16;
+  const frameH = pose?.height || natural?.height || displaySize?.height || 9;
+  const shape = natural ?? (pose?.width && pose.height ? pose : null) ?? (displaySize?.width && displaySize.height ? displaySize : null);
+  const ratio = shape ? shape.width! / shape.height! : 16 / 9;
+  const shown = useMemo(() => {
+    if (!drawing) return [];
+    return frameT !== null ? drawing.items.filter((d) => d.t === frameT) : drawingsAt(drawing.items, time, fps);
+  }, [drawing, frameT, time, fps]);
+  const pauseForDrawing = () => videoRef.current?.pause();
+  const zoomed = view.zoom > 1.001;
+
   return (
-    <div className="player" onKeyDown={onKey}>
+    <div className={`player${fullscreen.active ? ' is-fullscreen' : ''}`} ref={playerRef} onKeyDown={onKey} data-testid="player">
       <div
-        className="player-stage"
-        style={displaySize?.width && displaySize.height ? { aspectRatio: `${displaySize.width} / ${displaySize.height}` } : undefined}
-        tabIndex={0} aria-label={`${label} video. Space plays or pauses, arrow keys step one frame.`} onClick={toggle}>
+        ref={stageRef}
+        className={`player-stage${zoomed ? ' is-zoomed' : ''}${drawing?.tool ? ' is-drawing' : ''}`}
+        style={{ ['--ratio' as string]: String(ratio), aspectRatio: String(ratio) }}
+        data-ratio={ratio.toFixed(4)}
+        data-zoom={view.zoom.toFixed(3)}
+        tabIndex={0}
+        aria-label={`${label} video. Space plays or pauses, arrow keys step one frame, F fullscreen, + and − zoom, 0 resets the zoom, [ and ] set a loop, L loops.`}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerEnd}
+        onPointerCancel={onPointerEnd}
+        onClick={() => {
+          if (!gesture.current.moved) toggle();
+          gesture.current.moved = false;
+        }}>
+        <div className="player-zoom" style={{ transform: viewTransform(view) }} data-testid="zoom-layer">
         <video
           ref={videoRef}
           src={src}
@@ -216,6 +395,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
             setDuration(Number.isFinite(d) ? d : 0);
             if (Number.isFinite(d)) onLoadedDuration?.(d);
             e.currentTarget.playbackRate = speed;
+            const { videoWidth, videoHeight } = e.currentTarget;
+            if (videoWidth > 0 && videoHeight > 0) setNatural({ width: videoWidth, height: videoHeight });
           }}
           onLoadedData={(e) => {
             setWaiting(false);
@@ -226,11 +407,23 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
             setTime(e.currentTarget.currentTime);
           }}
           onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+          onEnded={(e) => {
+            // A loop that runs to the clip's end starts again from its first frame.
+            const l = loopRef.current;
+            if (l?.on) {
+              e.currentTarget.currentTime = l.a;
+              void e.currentTarget.play().catch(() => undefined);
+            }
+          }}
           onWaiting={() => setWaiting(true)}
           onPlaying={() => setWaiting(false)}
           onError={() => setError('This video could not be played. The file may be missing or in a format this browser cannot decode.')}
         />
         <canvas ref={canvasRef} className="overlay" aria-hidden="true" data-testid="skeleton-canvas" />
+        {drawing && (
+          <DrawingLayer ctl={drawing} shown={shown} frameT={frameT ?? time} frameW={frameW} frameH={frameH} view={view} stageRef={stageRef} onBeforeDraw={pauseForDrawing} />
+        )}
+        </div>
         {pending && !error && (
           <div className="player-analysing" data-testid="analysing-overlay">
             <span className="spinner" aria-hidden="true" />
@@ -250,56 +443,92 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
         )}
       </div>
       {showControls && (
-        <div className="controls" role="group" aria-label={`${label} playback`}>
-          <button type="button" className="btn btn-icon" onClick={toggle} aria-label={playing ? 'Pause' : 'Play'}>
-            {playing ? '❚❚' : '▶'}
-          </button>
-          <button type="button" className="btn btn-icon" onClick={() => step(-1)} aria-label="Previous frame" title="Previous frame (,)">
-            ‹
-          </button>
-          <button type="button" className="btn btn-icon" onClick={() => step(1)} aria-label="Next frame" title="Next frame (.)">
-            ›
-          </button>
+        <div className="controls player-controls" role="group" aria-label={`${label} playback`}>
           <div className="scrubber-wrap">
-          {sprite && preview && <ScrubPreview sprite={sprite} at={preview} />}
-          <input
-            className="scrubber"
-            type="range"
-            min={0}
-            max={duration || 0}
-            step={1 / fps}
-            value={Math.min(time, duration || 0)}
-            onChange={(e) => seek(Number(e.target.value))}
-            onPointerMove={(e) => {
-              if (!sprite || !duration) return;
-              const r = e.currentTarget.getBoundingClientRect();
-              const x = Math.max(0, Math.min(r.width, e.clientX - r.left));
-              setPreview({ x, t: (x / r.width) * duration });
-            }}
-            onPointerLeave={() => setPreview(null)}
-            aria-label="Position"
-            aria-valuetext={`${formatClock(time)} of ${formatClock(duration)}`}
-          />
+            {sprite && preview && <ScrubPreview sprite={sprite} at={preview} />}
+            {loop && duration > 0 && (
+              <span
+                className={`loop-band${loop.on ? ' is-on' : ''}`}
+                data-testid="loop-band"
+                aria-hidden="true"
+                style={{ left: `${(loop.a / duration) * 100}%`, width: `${(Math.max(0, loop.b - loop.a) / duration) * 100}%` }}
+              />
+            )}
+            <input
+              className="scrubber"
+              type="range"
+              min={0}
+              max={duration || 0}
+              step={1 / fps}
+              value={Math.min(time, duration || 0)}
+              onChange={(e) => seek(Number(e.target.value))}
+              onPointerMove={(e) => {
+                if (!sprite || !duration) return;
+                const r = e.currentTarget.getBoundingClientRect();
+                const x = Math.max(0, Math.min(r.width, e.clientX - r.left));
+                setPreview({ x, t: (x / r.width) * duration });
+              }}
+              onPointerLeave={() => setPreview(null)}
+              aria-label="Position"
+              aria-valuetext={`${formatClock(time)} of ${formatClock(duration)}`}
+            />
           </div>
-          <span className="time small" aria-hidden="true">
-            {formatClock(time)} / {formatClock(duration)}
-          </span>
-          <label className="speed small">
-            <span className="visually-hidden">Playback speed</span>
-            <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="Playback speed">
-              {SPEEDS.map((s) => (
-                <option key={s} value={s}>
-                  {s}×
-                </option>
-              ))}
-            </select>
-          </label>
-          {onToggleSkeleton && (
-            <label className="toggle small">
-              <input type="checkbox" checked={showSkeleton} onChange={(e) => onToggleSkeleton(e.target.checked)} />
-              <span>Skeleton</span>
+          <div className="control-row">
+            <button type="button" className="btn btn-icon" onClick={toggle} aria-label={playing ? 'Pause' : 'Play'}>
+              {playing ? '❚❚' : '▶'}
+            </button>
+            <button type="button" className="btn btn-icon" onClick={() => step(-1)} aria-label="Previous frame" title="Previous frame (,)">
+              ‹
+            </button>
+            <button type="button" className="btn btn-icon" onClick={() => step(1)} aria-label="Next frame" title="Next frame (.)">
+              ›
+            </button>
+            <span className="time small" aria-hidden="true">
+              {formatClock(time)} / {formatClock(duration)}
+            </span>
+            <label className="speed small">
+              <span className="visually-hidden">Playback speed</span>
+              <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="Playback speed" title="Playback speed (slow motion below 1×)">
+                {SPEEDS.map((s) => (
+                  <option key={s} value={s}>
+                    {s}×
+                  </option>
+                ))}
+              </select>
             </label>
-          )}
+            <span className="control-group" role="group" aria-label="Loop">
+              <button type="button" className="btn btn-sm" onClick={setLoopStart} aria-label="Set loop start at this frame" title="Loop from this frame ([)">
+                [A
+              </button>
+              <button type="button" className="btn btn-sm" onClick={setLoopEnd} aria-label="Set loop end at this frame" title="Loop to this frame (])">
+                B]
+              </button>
+              <button type="button" className="btn btn-sm" onClick={toggleLoop} aria-pressed={!!loop?.on} data-testid="loop-toggle" title="Loop (L)">
+                Loop{loop ? ` ${formatClock(loop.a)}–${formatClock(loop.b)}` : ''}
+              </button>
+            </span>
+            <span className="control-group" role="group" aria-label="Zoom">
+              <button type="button" className="btn btn-icon" onClick={() => zoomBy(0.8)} aria-label="Zoom out" title="Zoom out (−)" disabled={!zoomed}>
+                −
+              </button>
+              <button type="button" className="btn btn-sm" onClick={resetZoom} aria-label={`Reset zoom (now ${view.zoom.toFixed(1)}×)`} title="Reset zoom (0)" disabled={!zoomed}>
+                {view.zoom.toFixed(1)}×
+              </button>
+              <button type="button" className="btn btn-icon" onClick={() => zoomBy(1.25)} aria-label="Zoom in" title="Zoom in (+; or pinch, or the mouse wheel)">
+                +
+              </button>
+            </span>
+            <button type="button" className="btn btn-sm" onClick={fullscreen.toggle} aria-pressed={fullscreen.active} title="Fullscreen (F)">
+              {fullscreen.active ? 'Exit fullscreen' : 'Fullscreen'}
+            </button>
+            {onToggleSkeleton && (
+              <label className="toggle small">
+                <input type="checkbox" checked={showSkeleton} onChange={(e) => onToggleSkeleton(e.target.checked)} />
+                <span>Skeleton</span>
+              </label>
+            )}
+          </div>
+          {drawing && <DrawingTools ctl={drawing} shown={shown} />}
         </div>
       )}
     </div>

@@ -33,11 +33,28 @@ const HIDE = new Matrix4().makeScale(0, 0, 0);
 
 const UP = new Vector3(0, 1, 0);
 
-/** The rider's 3D pose (metres, hip-centred, y up) with orbit controls; renders only on change. */
+/** "left_knee" → "left knee": a joint's name as a label says it. */
+export const jointLabel = (name: string): string => name.replace(/_/g, ' ');
+
+/** A joint's label where the pointer is over it (element px). */
+interface HoverLabel { text: string; x: number; y: number }
+
+/** How near (CSS px) the pointer must be to a joint's centre on screen to name it: a fingertip's width on a phone. */
+const PICK_PX = 24;
+
+/**
+ * The rider's 3D pose (metres, hip-centred, y up) with orbit controls; renders only on change. A button puts the
+ * camera back where it started; the joint under the pointer (or finger) is named in a label.
+ */
 export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
   const hostRef = useRef<HTMLDivElement>(null);
-  const sceneRef = useRef<{ update: (k: Keypoint3D[] | null, c: JointConfidence[]) => void } | null>(null);
+  const sceneRef = useRef<{
+    update: (k: Keypoint3D[] | null, c: JointConfidence[]) => void;
+    reset: () => void;
+    pick: (x: number, y: number) => HoverLabel | null;
+  } | null>(null);
   const [failed, setFailed] = useState(false);
+  const [hover, setHover] = useState<HoverLabel | null>(null);
 
   useEffect(() => {
     const host = hostRef.current;
@@ -55,7 +72,8 @@ export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
 
     const scene = new Scene();
     const camera = new PerspectiveCamera(40, 1, 0.05, 50);
-    camera.position.set(1.6, 0.6, 3.2);
+    const HOME = new Vector3(1.6, 0.6, 3.2);
+    camera.position.copy(HOME);
     const controls = new OrbitControls(camera, renderer.domElement);
     controls.target.set(0, 0, 0);
     controls.enablePan = false;
@@ -92,8 +110,10 @@ export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
     const b = new Vector3();
     const mid = new Vector3();
     const scale = new Vector3();
+    let shown: { k: Keypoint3D[]; conf: JointConfidence[] } | null = null;
     const update = (k: Keypoint3D[] | null, conf: JointConfidence[]) => {
       const ok = !!k && k.length >= 17;
+      shown = ok ? { k: k!, conf } : null;
       bones.visible = joints.visible = fadedBones.visible = fadedJoints.visible = ok;
       if (ok) {
         let minY = Infinity;
@@ -120,7 +140,37 @@ export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
       }
       render();
     };
-    sceneRef.current = { update };
+    const reset = () => {
+      controls.reset();
+      camera.position.copy(HOME);
+      controls.target.set(0, 0, 0);
+      controls.update();
+      render();
+    };
+    const projected = new Vector3();
+    /** The drawn joint nearest the element point (x, y), within PICK_PX, as a label placed on the joint. */
+    const pick = (x: number, y: number): HoverLabel | null => {
+      if (!shown) return null;
+      const w = host.clientWidth;
+      const h = host.clientHeight;
+      let best: HoverLabel | null = null;
+      let bestD = PICK_PX;
+      shown.k.forEach((p, i) => {
+        const c = shown!.conf[i];
+        if (c === 'hidden') return;
+        projected.set(p.x, p.y, p.z).project(camera);
+        const sx = ((projected.x + 1) / 2) * w;
+        const sy = ((1 - projected.y) / 2) * h;
+        const d = Math.hypot(sx - x, sy - y);
+        if (d < bestD) {
+          bestD = d;
+          best = { text: `${jointLabel(String(p.name))}${c === 'unsure' ? ' (guessed)' : ''}`, x: sx, y: sy };
+        }
+      });
+      return best;
+    };
+    controls.addEventListener('change', () => setHover(null));
+    sceneRef.current = { update, reset, pick };
 
     const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(resize) : null;
     ro?.observe(host);
@@ -141,10 +191,32 @@ export default function Skeleton3D({ keypoints, scores, minScore }: Props) {
     sceneRef.current?.update(keypoints, conf);
   }, [keypoints, conf]);
 
+  const onPointer = (e: React.PointerEvent<HTMLDivElement>) => {
+    // While dragging (orbiting) the label would chase the camera: only on hover, or a touch's first contact.
+    if (e.type === 'pointermove' && e.buttons !== 0) return;
+    const r = e.currentTarget.getBoundingClientRect();
+    setHover(sceneRef.current?.pick(e.clientX - r.left, e.clientY - r.top) ?? null);
+  };
+
   if (failed) return <div className="view3d-msg">3D view needs WebGL, which this browser does not offer.</div>;
   return (
-    <div className="view3d" ref={hostRef} data-testid="view3d" data-joints={keypoints ? `seen:${conf.filter((c) => c === 'seen').length},unsure:${conf.filter((c) => c === 'unsure').length},hidden:${conf.filter((c) => c === 'hidden').length}` : undefined}>
+    <div
+      className="view3d"
+      ref={hostRef}
+      data-testid="view3d"
+      data-joints={keypoints ? `seen:${conf.filter((c) => c === 'seen').length},unsure:${conf.filter((c) => c === 'unsure').length},hidden:${conf.filter((c) => c === 'hidden').length}` : undefined}
+      onPointerMove={onPointer}
+      onPointerDown={onPointer}
+      onPointerLeave={() => setHover(null)}>
       {!keypoints && <div className="view3d-msg">No 3D pose for this frame.</div>}
+      <button type="button" className="btn btn-sm view3d-reset" onClick={() => sceneRef.current?.reset()} title="Put the camera back where it started">
+        Reset view
+      </button>
+      {hover && (
+        <span className="view3d-label" data-testid="joint-label" role="status" style={{ left: hover.x, top: hover.y }}>
+          {hover.text}
+        </span>
+      )}
     </div>
   );
 }
