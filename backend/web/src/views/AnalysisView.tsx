@@ -16,7 +16,9 @@ import { hrefFor } from '../router';
 import { mayChange, showsOwners } from '../session/access';
 import { useSession } from '../session/SessionContext';
 import { LiveAnalysis } from './LiveAnalysis';
+import { useDrawings } from '../drawing/useDrawings';
 import { useAnalysis } from './useAnalysis';
+import { ExportMenu } from '../export/ExportMenu';
 
 const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
 
@@ -171,6 +173,9 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
   const person = frameIdx >= 0 ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
   const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
   const fps = pose.fps || video.fps || 30;
+  // Drawings are the owner's (a coach sees them read-only); a share link's page has none.
+  const session = useSession();
+  const drawing = useDrawings(media ? null : video.id, !!session && !mayChange(video.owner, session.session.user));
 
   return (
     <>
@@ -186,11 +191,13 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
             onToggleSkeleton={setShowSkeleton}
             displaySize={{ width: video.width, height: video.height }}
             jointScoreMin={metrics.summary.joint_score_min}
+            drawing={media ? undefined : drawing}
             sprite={video.spriteLayout && (media ? media.sprite : video.spriteUrl) ? { url: media?.sprite ?? apiUrl(video.spriteUrl!), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
           </div>
+          {!media && <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />}
         </div>
         <aside className="analysis-side">
           <div className="panel view3d-panel">
