@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccounts } from './fixtureAccounts.mjs';
 import { createQueue, withQueueFields } from './fixtureQueue.mjs';
+import { createExportsDouble } from './fixtureExports.mjs';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
@@ -67,6 +68,9 @@ export function createFixtureApi() {
   /** Which recorded pose/metrics a video serves. */
   const fixtureOf = (v) => v._fixture ?? (v.id === 'v-ref' ? 'v-ref' : 'v-rider');
   const { posters, sprites } = makePosters();
+  // Issue 18 (export): metrics CSV/JSON and the skeleton MP4 (e2e/fixtureExports.mjs).
+  const exportsDouble = createExportsDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
+    metricsOf: (v) => read(`metrics-${fixtureOf(v)}.json`), poseOf: (v) => read(`pose-${fixtureOf(v)}.json`), json: (...a) => json(...a), fail: (...a) => fail(...a) });
   // Issue 14: stages, frames, queue, partial pose and retry (e2e/fixtureQueue.mjs).
   const queue = createQueue({ videos, poseOf: (v) => read(`pose-${v._file === 'reference.webm' ? 'v-ref' : 'v-rider'}.json`) });
   const tusUploads = new Map(); // id → {length, offset, meta}
@@ -308,6 +312,7 @@ export function createFixtureApi() {
   /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
   function api(req, res, url, p, user, body) {
     let m;
+    if (exportsDouble.route(req, res, p, user)) return;
     if (req.method === 'GET' && p === '/api/videos') {
       const role = url.searchParams.get('role');
       const status = url.searchParams.get('status');
