@@ -104,7 +104,10 @@ function VideoCard({
 
   return (
     <li className="card video-card" data-testid="video-card" data-video-id={video.id}>
-      <a className="video-card-link" href={hrefFor.analysis(video.id)} aria-label={`Open ${label}`}>
+      {/* The link's name is its text ("Open <title>" for screen readers, then the role and duration shown), not an
+          aria-label that would hide what a sighted voice-control user reads on the card. */}
+      <a className="video-card-link" href={hrefFor.analysis(video.id)}>
+        <span className="visually-hidden">Open {label}</span>
         <Thumbnail posterUrl={video.posterUrl} label={label} />
         <span className={`role-tag role-${video.role}`}>{video.role === 'rider' ? 'Rider' : 'Reference'}</span>
         {video.durationS != null && <span className="duration-tag">{formatClock(video.durationS)}</span>}

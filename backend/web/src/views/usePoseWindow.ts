@@ -20,10 +20,11 @@ const durationOf = (v: Video) => v.durationS ?? v.probe?.durationS ?? null;
 /**
  * The pose of a finished analysis, window by window (src/pose/window.ts): the window under the playhead first,
  * then AHEAD windows ahead and BEHIND behind, each one GET /pose?from&to; at most MAX_WINDOWS are kept. A failed
- * window is asked again the next time the playhead wants it.
+ * window is asked again the next time the playhead wants it. `enabled: false` fetches nothing (pose stays null).
  */
-export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseWindowCache } = {}): PoseWindow {
+export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseWindowCache; enabled?: boolean } = {}): PoseWindow {
   const size = opts.size ?? WINDOW_S;
+  const enabled = opts.enabled ?? true;
   const duration = durationOf(video);
   const cache = useMemo(() => opts.cache ?? new PoseWindowCache(), [opts.cache]);
   const [pose, setPose] = useState<PoseResponse | null>(null);
@@ -35,6 +36,7 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
 
   const want = useCallback(
     (t: number) => {
+      if (!enabled) return; // the caller has the pose whole (the share page)
       const wanted = wantedWindows(t, duration, { size });
       cache.touch(wanted);
       for (const k of wanted) {
@@ -55,7 +57,7 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
         );
       }
     },
-    [cache, duration, size, videoId],
+    [cache, duration, enabled, size, videoId],
   );
 
   useEffect(() => {
