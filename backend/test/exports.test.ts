@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Readable } from 'node:stream';
 import { ObjectId } from 'mongodb';
 import type { Collections } from '../src/db.js';
 import { csvCell, framesCsv, summaryCsv } from '../src/export/metricsFiles.js';
+import { reconcileUploads } from '../src/upload/reconcile.js';
 import { startHarness, type Client, type Harness } from './support/harness.js';
 import { personClip, startPoseWorker, type PoseWorker } from './support/poseWorker.js';
 
@@ -219,6 +221,21 @@ describe('metrics CSV/JSON and the skeleton MP4, with the real pose worker', () 
     assert.equal(part.status, 206);
     assert.equal(part.headers['content-range'], `bytes 100-199/${bytes.length}`);
     assert.deepEqual(part.body, bytes.subarray(100, 200));
+  });
+
+  it("reconciliation keeps an export's file while its record refers to it, and removes one nobody refers to", async () => {
+    const vid = new ObjectId(videoId);
+    const exp = await c.videos.db.collection('exports').findOne({ videoId: vid, state: 'done' });
+    assert.ok(exp?.fileId);
+    const stray = await h.api.media.put(Readable.from([Buffer.from('not an export of any record')]), 'stray.mp4', {
+      videoId: vid, kind: 'export' as never, contentType: 'video/mp4',
+    });
+    await sleep(5); // older than a grace of 0 ms
+    const report = await reconcileUploads(c, h.api.media, h.uploadDir, 0, () => undefined);
+    assert.equal(report.mediaFilesRemoved, 1, JSON.stringify(report));
+    assert.ok(await h.api.media.find(exp.fileId), 'the export record\'s file is kept');
+    assert.equal(await h.api.media.find(stray.fileId), null, 'the file no record refers to is removed');
+    assert.equal((await rider.get(`/api/videos/${videoId}/exports/${exp._id}/file`).set('Range', 'bytes=0-3')).status, 206);
   });
 
   it('deleting the video removes its exports, their tasks and files', async () => {

@@ -100,6 +100,8 @@ export async function reconcileUploads(
     const video = owner ? await c.videos.findOne({ _id: new ObjectId(owner) }, { projection: { originalFileId: 1, rendition: 1, poster: 1, sprite: 1, migration: 1 } }) : null;
     const refs = video ? [video.originalFileId, video.rendition?.fileId, video.poster?.fileId, video.sprite?.fileId, ...Object.values((video as { migration?: Record<string, ObjectId> }).migration ?? {})] : [];
     if (refs.some((id) => id?.equals(f._id))) continue;
+    // A skeleton MP4 (issue 18, routes/exports.ts) is referred to by its `exports` record, not by the video.
+    if (video && (f.metadata?.kind as string | undefined) === 'export' && (await c.videos.db.collection('exports').countDocuments({ fileId: f._id }, { limit: 1 }))) continue;
     await media.remove(f._id);
     report.mediaFilesRemoved++;
   }
