@@ -78,6 +78,18 @@ function probeMp4(bytes: Buffer): { codec: string; frames: number; duration: num
   }
 }
 
+/** Polls an export until it is done or failed; returns it. */
+async function waitForExport(client: Client, videoId: string, exportId: string, timeoutMs = 180_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, any> = {};
+  while (Date.now() < deadline) {
+    last = (await client.get(`/api/videos/${videoId}/exports/${exportId}`)).body;
+    if (last.state === 'done' || last.state === 'failed') return last;
+    await sleep(50);
+  }
+  return last;
+}
+
 describe('metrics CSV/JSON and the skeleton MP4, with the real pose worker', () => {
   let h: Harness;
   let c: Collections;
@@ -236,6 +248,14 @@ describe('metrics CSV/JSON and the skeleton MP4, with the real pose worker', () 
     assert.ok(await h.api.media.find(exp.fileId), 'the export record\'s file is kept');
     assert.equal(await h.api.media.find(stray.fileId), null, 'the file no record refers to is removed');
     assert.equal((await rider.get(`/api/videos/${videoId}/exports/${exp._id}/file`).set('Range', 'bytes=0-3')).status, 206);
+    // A done export whose file went missing is made again on the next request.
+    await h.api.media.remove(exp.fileId);
+    const again = await rider.post(`/api/videos/${videoId}/exports`).send({});
+    assert.equal(again.status, 202);
+    assert.notEqual(again.body.id, String(exp._id));
+    assert.equal((await c.videos.db.collection('exports').findOne({ _id: exp._id }))?.state, 'failed');
+    const redone = await waitForExport(rider, videoId, again.body.id);
+    assert.equal(redone.state, 'done', JSON.stringify(redone));
   });
 
   it('deleting the video removes its exports, their tasks and files', async () => {

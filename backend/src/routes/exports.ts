@@ -172,6 +172,11 @@ export function exportsRouter(deps: AppDeps): Router {
         await requireDone(video);
         if (!video.rendition?.fileId) throw new HttpError(409, 'not_ready', 'the video has no rendition to draw on yet');
         let exp = await exportsColl.findOne({ videoId: video._id, kind: 'mp4', state: { $ne: 'failed' } }, { sort: { createdAt: -1 } });
+        // A done export whose file is gone (removed by hand, or by a reconciliation from before exports) is made again.
+        if (exp?.state === 'done' && (!exp.fileId || !(await deps.media.find(exp.fileId)))) {
+          await exportsColl.updateOne({ _id: exp._id }, { $set: { state: 'failed', errorKind: 'internal', errorDetail: 'the exported file is missing', updatedAt: new Date() } });
+          exp = null;
+        }
         if (!exp) {
           const now = new Date();
           exp = {
