@@ -9,7 +9,8 @@ check it is still out of any Swarm, and that a compose stack on it still resolve
 1. One node (the manager): deploy with 2 pose-worker replicas, upload a clip, the job's progress is monotone with
    at least 5 steps and ends done; `deploy --down` removes the stack.
 2. A second node joins as a worker, pulls the images from the registry and runs pose replicas; stopping that node
-   mid-job hands its segment to the first node and the job still ends done.
+   mid-job hands its segment to the first node and the job still ends done. Whatever else Swarm had placed on the
+   second node (often the API) is started again on the first, and the test follows the API there.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from typing import Any
 import pytest
 import requests
 from bson import ObjectId
+from polling import wait_for
 from pymongo import MongoClient
 
-from snowstack.apiclient import ApiClient, sign_in_as_admin
+from snowstack.apiclient import ApiClient, ApiError, sign_in_as_admin
 from snowstack.bench.analysis import make_clip
 from snowstack.compose import ComposeStack
 from snowstack.doctor import ca_bundle
@@ -45,6 +47,8 @@ REPLICAS = 2
 # longest a segment gets). Progress moves per block, and two replicas tend to finish their blocks together, so ten
 # blocks still show ≥ 5 distinct steps to a poller (five blocks showed only 0, 0.4, 0.8, 1 once).
 CLIP_S, CLIP_FPS = 100, 10
+# The two-node test needs only a segment on each node when the second stops: four blocks, under half the work.
+LOSS_CLIP_S = 40
 TIMINGS: dict[str, float] = {}
 CACHE = os.environ.get("SNOWSTACK_SWARM_CACHE", "1") != "0"
 
@@ -86,17 +90,17 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("swarm") / "rider.mp4", seconds=CLIP_S, fps=CLIP_FPS)
 
 
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("swarm") / "short.mp4", seconds=LOSS_CLIP_S, fps=CLIP_FPS)
+
+
 def deploy(project: ComposeStack, swarm: swarm_nodes.LocalSwarm, step: str) -> Deployment:
     deployment, timings = swarm_deploy.deploy(
         project, host=swarm.manager.host, registry=swarm.registry, push_registry=swarm.push_registry, replicas=REPLICAS, timeout_s=480
     )
     TIMINGS.update({f"{step}_{key}": value for key, value in timings.items()})
     return deployment
-
-
-def api(project: ComposeStack, deployment: Deployment) -> ApiClient:
-    urls = swarm_deploy.service_urls(Engine(host=deployment.host), deployment, {"mongodb": "tcp"})
-    return sign_in_as_admin(urls["backend-api"], project.env, str(project.env_file))
 
 
 def database(project: ComposeStack, deployment: Deployment) -> Any:
@@ -116,25 +120,62 @@ def upload(client: ApiClient, clip: Path) -> str:
     return str(response.json()["jobId"])
 
 
-def wait_for(what: str, condition: Callable[[], Any], timeout_s: float, every_s: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
-        time.sleep(every_s)
+class SwarmApi:
+    """The API wherever Swarm runs it, as a client behind a load balancer would see it.
 
+    Ports are published `mode: host` (the routing mesh needs VIP, which times out on this engine), so the API
+    answers only on the node that runs its task. Swarm places that task on any node: when the second node ran it
+    and was stopped, Swarm started it again on the first within about 20 s, but a client holding the lost node's
+    address waited there until its timeout (the two-node test's failure in session 3, seen again with
+    `docker service ps`). On a request that cannot connect, this asks the manager where the API runs now and
+    signs in there."""
 
-def follow(client: ApiClient, job_id: str, seen: list[float]) -> Callable[[], dict[str, Any] | None]:
-    def ended() -> dict[str, Any] | None:
+    def __init__(self, project: ComposeStack, deployment: Deployment) -> None:
+        self.project, self.deployment = project, deployment
+        self.url = ""
+        self.client = ApiClient("http://unset.invalid")
+        self.moves = 0
+        self.moved_at = 0.0  # time.monotonic() when it last answered at a new node
+        if not self.locate():
+            raise AssertionError(f"no running backend-api task in {deployment.stack}")
+
+    def locate(self) -> bool:
+        """Sign in at the node running the API now (True), unless it is unknown or not answering yet (False)."""
+        url = swarm_deploy.service_urls(Engine(host=self.deployment.host), self.deployment, {}).get("backend-api")
+        if url is None:
+            return False
         try:
-            response = client.get(f"/api/jobs/{job_id}", timeout=10)
-        except requests.ConnectionError:  # Swarm replaces a task whose healthcheck fails (a loaded machine): ask again
+            self.client = sign_in_as_admin(url, self.project.env, str(self.project.env_file))
+        except ApiError:  # a task just started on another node: not listening yet
+            return False
+        if self.url and url != self.url:
+            self.moves += 1
+            self.moved_at = time.monotonic()
+        self.url = url
+        return True
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        """The job's JSON, or None while the API is being moved (the caller asks again)."""
+        try:
+            response = self.client.get(f"/api/jobs/{job_id}", timeout=(3, 10))
+        except requests.RequestException:
             TIMINGS["api_unreachable_polls"] = TIMINGS.get("api_unreachable_polls", 0) + 1
+            self.locate()
+            return None
+        if response.status_code == 401:  # a new API task that does not know this session: sign in again
+            self.locate()
             return None
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
+        return job
+
+
+def follow(api: SwarmApi, job_id: str, seen: list[float], each_poll: Callable[[], None]) -> Callable[[], dict[str, Any] | None]:
+    def ended() -> dict[str, Any] | None:
+        each_poll()
+        job = api.job(job_id)
+        if job is None:
+            return None
         seen.append(float(job.get("progress") or 0))
         return job if job["state"] in ("done", "failed") else None
 
@@ -172,12 +213,15 @@ def assert_compose_dns_works(stack_engine: Engine) -> None:
     assert result.exit_code == 0, f"compose DNS on the host engine: {result.output}"
 
 
-def run_job(client: ApiClient, clip: Path, during: Callable[[str], None] = lambda job_id: None) -> tuple[dict[str, Any], list[float]]:
-    """Upload, call `during(job_id)` once the job runs, and follow the job to its end: (final job, progress seen)."""
-    job_id = upload(client, clip)
+def run_job(
+    api: SwarmApi, clip: Path, during: Callable[[str], None] = lambda job_id: None, each_poll: Callable[[], None] = lambda: None
+) -> tuple[dict[str, Any], list[float]]:
+    """Upload, call `during(job_id)` once the job runs, and follow the job to its end (calling `each_poll` before
+    each look at it): (final job, progress seen)."""
+    job_id = upload(api.client, clip)
     seen: list[float] = []
     during(job_id)
-    final: dict[str, Any] = wait_for(f"job {job_id} to end", follow(client, job_id, seen), 480)
+    final: dict[str, Any] = wait_for(f"job {job_id} to end", follow(api, job_id, seen, each_poll), 480, every_s=0.3)
     return final, seen
 
 
@@ -191,7 +235,7 @@ def test_a_one_node_swarm_runs_two_pose_replicas_analyses_a_clip_and_leaves_comp
     deployment = deploy(project, local_swarm, "one_node")
     assert len(worker_tasks(deployment)) == REPLICAS
     started = time.perf_counter()
-    final, seen = run_job(api(project, deployment), clip)
+    final, seen = run_job(SwarmApi(project, deployment), clip)
     TIMINGS["one_node_job_s"] = time.perf_counter() - started
     assert final["state"] == "done", final
     assert all(b >= a for a, b in itertools.pairwise(seen)), seen
@@ -206,7 +250,7 @@ def test_a_one_node_swarm_runs_two_pose_replicas_analyses_a_clip_and_leaves_comp
 
 @pytest.mark.multinode
 def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_mid_job_is_redone_on_the_first(
-    project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm, clip: Path, engine: Engine
+    project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm, short_clip: Path, engine: Engine
 ) -> None:
     node_image, _ = swarm_nodes.images(project.stack)
     started = time.perf_counter()
@@ -221,6 +265,7 @@ def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_m
     second_hosts = sorted(str(c.config.hostname) for c in second.engine.client.container.list())
     db = database(project, deployment)
     lost: dict[str, Any] = {}
+    stopped_at: list[float] = []
 
     def stop_the_second_node_while_it_analyses(job_id: str) -> None:
         def busy_segment() -> dict[str, Any] | None:
@@ -233,8 +278,22 @@ def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_m
         segment = wait_for("a segment running on the second node", busy_segment, 240, every_s=0.2)
         lost.update(segment)
         engine.stop_container(second.name, timeout_s=1)
+        stopped_at.append(time.monotonic())
 
-    final, seen = run_job(api(project, deployment), clip, during=stop_the_second_node_while_it_analyses)
+    redone_on: set[str] = set()  # hostnames of the workers seen running the lost segment again
+
+    def note_who_redoes_it() -> None:
+        # A done task no longer names its worker (`complete` clears workerId): see it while it runs again.
+        task = db.tasks.find_one({"_id": lost["_id"], "state": "running", "workerId": {"$nin": [None, lost["workerId"]]}}) if lost else None
+        worker = db.workers.find_one({"_id": task["workerId"]}) if task else None
+        if worker:
+            redone_on.add(str(worker["hostname"]))
+
+    api = SwarmApi(project, deployment)
+    final, seen = run_job(api, short_clip, during=stop_the_second_node_while_it_analyses, each_poll=note_who_redoes_it)
+    TIMINGS["api_moved"] = float(api.moves)
+    if api.moves:
+        TIMINGS["api_back_after_node_stop_s"] = api.moved_at - stopped_at[0]
     assert final["state"] == "done", final
     assert all(b >= a for a, b in itertools.pairwise(seen)), seen
     # The segment the second node held was finished by a worker on the first. Whether it came back as a lost lease
@@ -242,10 +301,8 @@ def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_m
     # how far the node's stop got: both put it back in the queue without spending an attempt.
     redone = db.tasks.find_one({"_id": lost["_id"]})
     assert redone is not None and redone["state"] == "done" and redone["attempts"] == 0, redone
-    assert redone["workerId"] != lost["workerId"], redone
-    first_hosts = {str(c.config.hostname) for c in local_swarm.manager.engine.client.container.list()}
-    worker = db.workers.find_one({"_id": redone["workerId"]})
-    assert worker is not None and worker["hostname"] in first_hosts, (worker, first_hosts)
+    first_hosts = {str(c.config.hostname) for c in local_swarm.manager.engine.client.container.list(all=True)}
+    assert redone_on and redone_on <= first_hosts, (redone_on, first_hosts, second_hosts)
     TIMINGS["redone_segment_lost_leases"] = float(redone["lost"])
     swarm_deploy.down(project, deployment.host)
 

@@ -197,13 +197,16 @@ def remove_stack(engine: Engine, stack: str, timeout_s: float = 120.0) -> float:
 
 
 def service_urls(engine: Engine, deployment: Deployment, schemes: Mapping[str, str]) -> dict[str, str]:
-    """Service -> URL at the node its (first) running task is on: ports are published `mode: host`."""
+    """Service -> URL at the node its (first) running task is on: ports are published `mode: host`.
+
+    A task counts only while Swarm still wants it running: on a node that went down, the task keeps its last
+    reported state `running` for good (the node can no longer report), while its replacement starts elsewhere."""
     nodes = {node.id: node for node in engine.swarm_nodes()}
     manager_host = urlparse(deployment.host).hostname if deployment.host else None
     urls = {}
     for task in engine.stack_tasks(deployment.stack):
         service = task.service.removeprefix(f"{deployment.stack}_")
-        if service in urls or service not in deployment.ports or task.state != "running":
+        if service in urls or service not in deployment.ports or (task.state, task.desired_state) != ("running", "running"):
             continue
         node = nodes.get(task.node_id)
         address = node.address if node and node.address not in ("", "0.0.0.0", "127.0.0.1") else (manager_host or "127.0.0.1")
