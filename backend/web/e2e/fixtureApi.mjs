@@ -9,7 +9,7 @@
 // are owned (ana owns the recorded ones, ben one more); share links open one analysis. Test controls:
 // POST /__fixture/sessions/expire (every session ends; with {"cutUploads": true} a tus PATCH refused for it loses its
 // connection instead of reading the 401, as a browser sees it through the proxy when the API refuses a large body
-// early; the client then asks HEAD, whose 401 has no body), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset.
+// early; the client then asks HEAD, whose 401 has no body), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset, /__fixture/list {"id"} (an unlisted video shows in the library lists from then on).
 // Issue 14 (job stage, frames, segments, waiting, queue position, ETA, partial pose while running, retry) comes from
 // e2e/fixtureQueue.mjs; tests drive it with POST /__fixture/jobs/:id ("finished": [segments]) and /__fixture/videos.
 import { execFileSync } from 'node:child_process';
@@ -20,10 +20,44 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccounts } from './fixtureAccounts.mjs';
 import { createQueue, withQueueFields } from './fixtureQueue.mjs';
+import { createPlayerDouble, portraitVideo } from './fixturePlayer.mjs';
 import { createExportsDouble } from './fixtureExports.mjs';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const read = (name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
+const read = (name) => DERIVED[name]?.() ?? JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
+
+// Issue 18 (compare): the reference clip with its first TRIM_FRAMES cut off ("v-ref-early"), so its take-off comes
+// 0.5 s earlier than the rider's and syncing on take-off is not the same as syncing on the start. Its pose and
+// metrics are the reference's recordings with those frames dropped and every time moved back by as much.
+export const TRIM_FRAMES = 12;
+const TRIM_S = TRIM_FRAMES / 24;
+const shiftT = (t) => +(t - TRIM_S).toFixed(4);
+const DERIVED = {
+  'pose-v-ref-early.json': () => {
+    const pose = read('pose-v-ref.json');
+    return { ...pose, videoId: 'v-ref-early', frames: pose.frames.slice(TRIM_FRAMES).map((f) => ({ ...f, index: f.index - TRIM_FRAMES, t: shiftT(f.t) })) };
+  },
+  'metrics-v-ref-early.json': () => {
+    const m = read('metrics-v-ref.json');
+    const cut = (series) => Object.fromEntries(Object.entries(series).filter(([k]) => k !== 'smoothed' && k !== 't').map(([k, v]) => [k, v.slice(TRIM_FRAMES)]));
+    return {
+      series: { ...cut(m.series), t: m.series.t.slice(TRIM_FRAMES).map(shiftT), smoothed: cut(m.series.smoothed) },
+      summary: { ...m.summary, frames_analysed: m.summary.frames_analysed - TRIM_FRAMES, frames_with_rider: m.summary.frames_with_rider - TRIM_FRAMES,
+        airborne_segments: m.summary.airborne_segments.map((s) => ({ start_s: shiftT(s.start_s), end_s: shiftT(s.end_s) })) },
+    };
+  },
+};
+/** The trimmed clip, cut (and re-encoded, frame-accurate) by Debian's ffmpeg the first time it is streamed (a suite
+ * that uses it calls this first, so a slow machine does not stall its first page). */
+let trimmedClip = null;
+export function trimmedReference() {
+  if (!trimmedClip) {
+    trimmedClip = path.join(mkdtempSync(path.join(os.tmpdir(), 'fixture-trim-')), 'reference-early.webm');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, 'reference.webm'), '-vf', `select='gte(n\\,${TRIM_FRAMES})',setpts=PTS-STARTPTS`,
+      '-r', '24', '-c:v', 'libvpx', '-b:v', '300k', '-g', '6', '-an', trimmedClip]);
+  }
+  return trimmedClip;
+}
 
 /** Upload body consumption rate, so a browser sees several progress events over loopback. */
 const UPLOAD_BYTES_PER_SECOND = 6 * 1024 * 1024;
@@ -65,12 +99,21 @@ export function createFixtureApi() {
   // opened by its id only, so every library list stays as the tests above expect it.
   videos.push({ ...videos.find((v) => v.id === 'v-rider'), id: 'v-waist', title: 'Waist-up clip', _fixture: 'v-waist', _unlisted: true,
     job: { ...videos.find((v) => v.id === 'v-rider').job, id: 'j-waist', videoId: 'v-waist' } });
+  // Issue 18 (compare): the trimmed reference (above), unlisted until a test lists it (POST /__fixture/list).
+  videos.push({ ...videos.find((v) => v.id === 'v-ref'), id: 'v-ref-early', title: 'Coach: clean 720, from the approach', _fixture: 'v-ref-early', _unlisted: true,
+    _trimmed: true, durationS: 3 - TRIM_S, probe: { ...videos.find((v) => v.id === 'v-ref').probe, durationS: 3 - TRIM_S, frameCount: 72 - TRIM_FRAMES },
+    job: { ...videos.find((v) => v.id === 'v-ref').job, id: 'j-ref-early', videoId: 'v-ref-early' } });
+  // Issue 18 (player): a portrait phone clip, opened by its id only (e2e/fixturePlayer.mjs).
+  videos.push(portraitVideo(videos.find((v) => v.id === 'v-rider')));
   /** Which recorded pose/metrics a video serves. */
   const fixtureOf = (v) => v._fixture ?? (v.id === 'v-ref' ? 'v-ref' : 'v-rider');
   const { posters, sprites } = makePosters();
   // Issue 18 (export): metrics CSV/JSON and the skeleton MP4 (e2e/fixtureExports.mjs).
   const exportsDouble = createExportsDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
     metricsOf: (v) => read(`metrics-${fixtureOf(v)}.json`), poseOf: (v) => read(`pose-${fixtureOf(v)}.json`), json: (...a) => json(...a), fail: (...a) => fail(...a) });
+  // Issue 18 (player): the portrait clip's stream and pose, and every video's drawings (e2e/fixturePlayer.mjs).
+  const player = createPlayerDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
+    changeRefusal: (u, v) => accounts.changeRefusal(u, v), json: (...a) => json(...a), fail: (...a) => fail(...a) });
   // Issue 14: stages, frames, queue, partial pose and retry (e2e/fixtureQueue.mjs).
   const queue = createQueue({ videos, poseOf: (v) => read(`pose-${v._file === 'reference.webm' ? 'v-ref' : 'v-rider'}.json`) });
   const tusUploads = new Map(); // id → {length, offset, meta}
@@ -88,7 +131,7 @@ export function createFixtureApi() {
     res.end(data);
   };
   const fail = (res, status, error, detail) => json(res, status, { error, detail });
-  const publicVideo = ({ _file, _fixture, _unlisted, ownerId, ...v }) => {
+  const publicVideo = ({ _file, _fixture, _unlisted, _trimmed, ownerId, ...v }) => {
     const ingested = v.status === 'done' || queue.ingested(v);
     return {
       ...v,
@@ -110,7 +153,7 @@ export function createFixtureApi() {
   const sendEvent = (res, job) => res.write(`event: job\ndata: ${JSON.stringify(job)}\n\n`);
 
   function stream(req, res, v) {
-    const file = path.join(dir, v._file);
+    const file = v._trimmed ? trimmedReference() : path.join(dir, v._file);
     const size = statSync(file).size;
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
     if (req.headers.range && range) {
@@ -258,6 +301,15 @@ export function createFixtureApi() {
       });
       return true;
     }
+    if (req.method === 'POST' && p === '/__fixture/list') {
+      readBody(req).then((body) => {
+        const v = find(JSON.parse(body || '{}').id);
+        if (!v) return fail(res, 404, 'not_found', 'no such video');
+        v._unlisted = false;
+        json(res, 200, { listed: v.id });
+      });
+      return true;
+    }
     if (req.method === 'POST' && p === '/__fixture/drop') {
       readBody(req).then((body) => {
         dropNext = JSON.parse(body || '{}').atFraction ?? 0.5;
@@ -312,6 +364,7 @@ export function createFixtureApi() {
   /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
   function api(req, res, url, p, user, body) {
     let m;
+    if (player.route(req, res, p, user)) return;
     if (exportsDouble.route(req, res, p, user)) return;
     if (req.method === 'GET' && p === '/api/videos') {
       const role = url.searchParams.get('role');

@@ -77,7 +77,7 @@ interface Spec {
   fallback: string;
   /** Words for a difference d = rider − reference (|d| at or above the "same" threshold). */
   words: (d: number) => string;
-  same: (r: number) => string;
+  same: () => string;
 }
 
 /** Read a series at this run's event, turned into the compared quantity. */
@@ -122,7 +122,7 @@ const SPECS: Spec[] = [
   {
     key: 'airtime', label: 'Air time', unit: 's', needs: 'airtime_s', event: null, fallback: 'no air time measured',
     read: (m) => m.summary.airtime_s,
-    words: (d) => `you are in the air ${sec(d)} ${d > 0 ? 'longer' : 'shorter'} than the reference`, same: (r) => `the same air time (${sec(r)})`,
+    words: (d) => `you are in the air ${sec(d)} ${d > 0 ? 'longer' : 'shorter'} than the reference`, same: () => 'the same air time',
   },
 ];
 
@@ -141,7 +141,7 @@ export function differences(rider: Metrics, reference: Metrics): Difference[] {
     }
     const d = r - f;
     const same = Math.abs(d) < (s.unit === 's' ? SAME_S : SAME_DEG);
-    const text = same ? s.same(r) : s.words(d);
+    const text = same ? s.same() : s.words(d);
     return { key: s.key, label: s.label, unit: s.unit, rider: r, reference: f, diff: d, text: `${text} (${fmt(r, s.unit)} vs ${fmt(f, s.unit)})`, unavailable: null };
   });
   out.push(stance(rider, reference));

@@ -1,7 +1,6 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnalysisView } from '../views/AnalysisView';
-import { syncedTime } from '../views/CompareView';
 import { Library } from './Library';
 import { StatusChip } from './StatusChip';
 import { SummaryCards } from './SummaryCards';
@@ -94,19 +93,4 @@ describe('SummaryCards', () => {
   });
 });
 
-it('syncs the reference by playback progress', () => {
-  expect(syncedTime(1.5, 3, 6)).toBe(3);
-  expect(syncedTime(5, 3, 6)).toBe(6);
-  expect(syncedTime(1, 0, 6)).toBe(0);
-});
-
-it('puts the reference series on the rider time axis by progress', async () => {
-  const { compareCharts } = await import('../views/CompareView');
-  const m = (t: number[], v: number[]) => ({
-    series: { t, cumulative_rotation: v, left_knee_angle: v },
-    summary: { max_rotation_deg: null, rotation_direction: null, airtime_s: null, airborne_segments: [], stance: null, min_knee_angle_deg: null, frames_analysed: 0, frames_with_rider: 0 },
-  });
-  const [rot] = compareCharts(m([0, 1, 2], [0, 90, 180]), m([0, 2, 4], [0, 360, 720]));
-  expect(rot.lines[1].t).toEqual([0, 1, 2]);
-  expect(rot.lines[0].t).toBeUndefined();
-});
+// The comparison's sync (progress, take-off, offset) is tested in src/compare/compare.test.ts.

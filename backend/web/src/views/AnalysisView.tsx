@@ -136,17 +136,26 @@ export function VideoDetails({ video }: { video: Video }) {
   );
 }
 
+/** Comparing is one step from here: one analysed reference is a single link, several a menu that opens the choice. */
 function ReferencePicker({ riderId }: { riderId: string }) {
   const [refs] = useAsync(() => listVideos({ role: 'reference', status: 'done', limit: 100 }), []);
   if (refs.status !== 'ready' || refs.data.items.length === 0) {
     return refs.status === 'ready' ? <span className="muted small">Upload a reference video to compare against.</span> : null;
+  }
+  const items = refs.data.items;
+  if (items.length === 1) {
+    return (
+      <a className="btn btn-sm" href={hrefFor.compare(riderId, items[0].id)} data-testid="compare-link">
+        Compare with “{items[0].title || items[0].originalName}”
+      </a>
+    );
   }
   return (
     <label className="field field-inline">
       <span>Compare with</span>
       <select defaultValue="" onChange={(e) => e.target.value && (window.location.hash = hrefFor.compare(riderId, e.target.value))}>
         <option value="">choose a reference…</option>
-        {refs.data.items.map((r) => (
+        {items.map((r) => (
           <option key={r.id} value={r.id}>
             {r.title || r.originalName}
           </option>
