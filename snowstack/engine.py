@@ -12,6 +12,7 @@ becomes an EngineError with one actionable line and the log tail.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
@@ -29,6 +30,7 @@ from typing import Any
 from python_on_whales import Container, DockerClient, DockerException
 from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.compose.models import ComposeConfig
+from python_on_whales.utils import run
 
 from .errors import EngineError
 
@@ -218,8 +220,6 @@ class Engine:
         )
 
     def _plugin_version(self, args: list[str]) -> tuple[int, ...] | None:
-        from python_on_whales.utils import run
-
         try:
             return parse_version(str(run([*self.client.client_config.docker_cmd, *args])))
         except (DockerException, FileNotFoundError):
@@ -315,8 +315,6 @@ class Engine:
 
     def image_history(self, image: str) -> list[str]:
         """The command that made each layer of an image (`docker image history --no-trunc`), newest first."""
-        from python_on_whales.utils import run
-
         with engine_errors(f"image history {image}"):
             text = str(run([*self.client.client_config.docker_cmd, "image", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image]))
         return text.splitlines()
@@ -659,10 +657,12 @@ class ComposeCommands:
         with engine_errors("compose config"):
             return self.cli.config()
 
-    def config_json(self) -> dict[str, Any]:
-        """The merged, interpolated project (`docker compose config --format json`)."""
+    def config_json(self, interpolate: bool = True) -> dict[str, Any]:
+        """The merged project (`docker compose config --format json`); `interpolate=False` keeps `${VAR}` as written."""
         with engine_errors("compose config"):
-            return dict(self.cli.config(return_json=True))
+            if interpolate:
+                return dict(self.cli.config(return_json=True))
+            return dict(json.loads(str(run([*self.command, "config", "--no-interpolate", "--format", "json"]))))
 
     def build(self, services: Sequence[str] = ()) -> float:
         """`compose build --quiet [SERVICE…]`; returns wall seconds."""
@@ -853,10 +853,21 @@ def _stderr(error: DockerException) -> str:
 
 
 def _failing_step(lines: Sequence[str]) -> str:
+    lines = [part for line in lines for part in _error_message(line).splitlines() if part.strip()]
     for line in reversed(lines):
         if "ERROR:" in line or "failed to solve" in line:
             return line.split("ERROR:", 1)[-1].strip()[:300]
     return lines[-1][:300] if lines else "no output"
+
+
+def _error_message(line: str) -> str:
+    """Compose's JSON progress reports a failure as `{"error": true, "message": "..."}`: the message; else the line."""
+    if line.startswith('{"error"'):
+        try:
+            return str(json.loads(line).get("message", line))
+        except ValueError:
+            return line
+    return line
 
 
 def _cdi_devices(info: Any) -> list[str]:

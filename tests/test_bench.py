@@ -23,8 +23,8 @@ from rich.console import Console
 from snowstack import bench
 from snowstack.bench import (
     BenchOptions,
-    BenchTarget,
     BenchRow,
+    BenchTarget,
     SourceEdit,
     Verdict,
     cache_report,
@@ -374,3 +374,10 @@ def test_fixture_samples_are_real_compose_output() -> None:
         for line in sample(name):
             assert set(json.loads(line)) <= {"vertexes", "statuses", "logs", "warnings"}
 
+
+
+def test_the_one_stage_row_says_how_many_times_slower_than_the_staged_build_it_was() -> None:
+    from snowstack.bench.measure import one_stage_note
+
+    assert one_stage_note([25.0, 26.0, 24.0], [1.0, 1.2, 0.8], "Dockerfile.onestage").endswith("25.0× the staged build's median")
+    assert one_stage_note([], [1.0], "Dockerfile.onestage") == "Dockerfile.onestage, the same edit"

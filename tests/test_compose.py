@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
 
+from snowstack import compose as compose_module
+from snowstack import doctor
 from snowstack.compose import (
     PROJECT_VARIABLE,
     Profile,
+    compose_env,
     compose_files,
     compose_project,
+    compose_stack,
     compose_variables,
     ensure_env_file,
     project_variables,
     read_env_file,
+    record_profile,
+    recorded_profile,
     render_env_file,
     reserved_ports,
     suite_project_name,
@@ -192,3 +199,33 @@ def test_the_worker_count_defaults_to_the_cores_and_a_chosen_one_is_kept_for_lat
     assert chosen_workers(project, cpu, None) == 3  # `invoke ps` after `up --workers 3` does not scale back
     with pytest.raises(SnowstackError, match="--workers 0: give at least 1"):
         chosen_workers(project, cpu, 0)
+
+
+def test_up_records_the_profile_and_later_commands_use_it_without_doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import snowstack.stack
+
+    stack = dataclasses.replace(load_stack(), state_dir=tmp_path)
+    monkeypatch.setattr(snowstack.stack, "load_stack", lambda: stack)
+    monkeypatch.setenv(PROJECT_VARIABLE, "recorded-profile-test")
+    project = compose_project(stack)
+    assert recorded_profile(project) is None
+
+    gathered: list[object] = []
+    monkeypatch.setattr(doctor, "gather", lambda engine: gathered.append(engine) or pytest.fail("doctor ran"))
+    env = compose_env("/etc/ssl/certs/ca-certificates.crt")
+    record_profile(project, Profile(gpu=False, offline=True, dev=True), env)
+    assert recorded_profile(project) == (Profile(gpu=False, offline=True), env)
+
+    before = dict(os.environ)
+    chosen = compose_stack(dev=True)
+    assert (chosen.profile, chosen.compose_environment) == (Profile(gpu=False, offline=True, dev=True), env)
+    assert compose_stack(online=True).profile == Profile(gpu=False, offline=False)  # --online overrides the recorded images
+    assert dict(os.environ) == before and not gathered  # no doctor run, no registry probe, nothing exported
+
+
+def test_an_unreadable_recorded_profile_is_ignored(tmp_path: Path) -> None:
+    project = compose_module.ComposeProject("p", isolated=True, state_dir=tmp_path)
+    (tmp_path / compose_module.PROFILE_FILE).write_text("{not json")
+    assert recorded_profile(project) is None

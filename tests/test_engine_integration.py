@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 import time
 import uuid
@@ -80,7 +81,7 @@ def test_compose_up_waits_for_health_in_dependency_order_then_down_leaves_nothin
         assert time.perf_counter() - started < 120
         states = {c.name.split("-")[-2]: c.state.health.status for c in compose.ps()}
         assert states == {"back": "healthy", "front": "healthy"}
-        port = fixture_stack.services["front"].port
+        port = stack_engine.project.port("front", fixture_stack.services["front"].port or 0)
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "front v1\n"
     finally:
         stack_engine.run_compose("down", lambda: compose.down(volumes=True, remove_orphans=True, quiet=True))
@@ -106,3 +107,65 @@ def image_files(engine: Engine, image: str) -> dict[str, bytes]:
             except tarfile.ReadError:
                 files[member.name] = data  # config json and manifests
     return files
+
+
+def test_compose_commands_report_ports_containers_and_restarts_of_a_real_project(fixture_stack: Stack, engine: Engine) -> None:
+    build_all(fixture_stack, engine)
+    project = Engine([fixture_stack.compose_file], project_name=fixture_stack.name).project
+    container_port = fixture_stack.services["front"].port or 0
+    try:
+        project.build(["back", "front"])
+        assert project.port("front", container_port) is None  # no container yet: not published
+        project.up(timeout_s=60)
+        published = project.port("front", container_port)
+        assert published and requests.get(f"http://127.0.0.1:{published}/", timeout=5).text == "front v1\n"
+        assert project.port("back", container_port) is None  # back publishes nothing
+        assert set(project.containers()) == {"back", "front"} and project.running("front")
+        first_start = project.started_at("front")
+        project.restart(["front"])
+        assert first_start is not None and (project.started_at("front") or first_start) > first_start
+
+        # A code change: rebuilt with BuildKit's JSON progress, recreated without waiting, answering again.
+        (fixture_stack.root / "front" / "index.html").write_text("front v2\n")
+        build = project.build_progress(["front"])
+        assert build.seconds > 0 and any(line.startswith("{") for line in build.lines)
+        project.up(["front"], wait=False, dependencies=False)
+        published = project.port("front", container_port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{published}/", timeout=2).text == "front v2\n":
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("the recreated front never served its new page")
+        assert project.logs("front") is not None
+    finally:
+        project.down(volumes=True)
+    assert project.ps() == []
+
+
+def test_a_failed_compose_build_names_the_failing_step(fixture_stack: Stack, engine: Engine) -> None:
+    build_all(fixture_stack, engine)
+    dockerfile = fixture_stack.root / "front" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + 'RUN echo "front breaks" && exit 4\n')
+    project = Engine([fixture_stack.compose_file], project_name=fixture_stack.name).project
+    with pytest.raises(EngineError) as error:
+        project.build_progress(["front"])
+    assert "compose build front failed" in str(error.value) and "exit code: 4" in str(error.value), error.value
+
+
+def test_each_engine_object_passes_its_own_environment_to_compose_and_leaves_os_environ_alone(fixture_stack: Stack) -> None:
+    before = dict(os.environ)
+    ours = Engine([fixture_stack.compose_file], project_name=fixture_stack.name, env={"FIXTURE_FRONT_PORT": "23456"})
+    plain = Engine([fixture_stack.compose_file], project_name=fixture_stack.name)
+    assert dict(os.environ) == before
+
+    def published(engine: Engine) -> str:
+        ports = (engine.project.config().services or {})["front"].ports or []
+        return str(ports[0].published)
+
+    assert published(ours) == "23456"
+    assert published(plain) == os.environ.get("FIXTURE_FRONT_PORT", "18081")
