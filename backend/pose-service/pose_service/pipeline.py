@@ -47,13 +47,17 @@ class GridBlock:
 
 
 def track_on_grid(backend: PoseBackend, decoded: Iterable[SampledFrame], ordinal_of: dict[int, int], start: int,
-                  end: int, to_display: float = 1.0,
-                  should_stop: Callable[[], bool] | None = None) -> Iterator[GridBlock]:  # fmt: skip
+                  end: int, to_display: float = 1.0, should_stop: Callable[[], bool] | None = None,
+                  partial: Callable[[GridBlock], None] | None = None,
+                  partial_every: int = 25) -> Iterator[GridBlock]:  # fmt: skip
     """Poses for the analysed ordinals [start, end) (start on the grid), one fresh tracker per grid block.
 
     `decoded` yields the sampled frames from ordinal max(0, start - WARMUP_FRAMES) on, in order; ordinal_of maps
     a source frame index to its analysed ordinal (frames that failed to decode are simply absent). Frames are
     consumed lazily, so should_stop() is checked before every frame and raises Stopped within one frame's time.
+    partial(block so far) is called after every `partial_every` analysed frames of a block (not after its last:
+    the whole block is yielded then), so a caller can show a block's first frames early; the frames are the
+    same objects the finished block holds, so partial and whole agree to the bit.
     """
     if start % FRAMES_PER_CHUNK:
         raise ValueError(f"a segment must start on the grid of {FRAMES_PER_CHUNK} frames, got {start}")
@@ -98,9 +102,13 @@ def track_on_grid(backend: PoseBackend, decoded: Iterable[SampledFrame], ordinal
         if first is None or first[0] >= block_end:
             yield GridBlock(block_start // FRAMES_PER_CHUNK, [], [], [])
             continue
-        out = backend.track_video(feed())
-        for fp in out:
+        out: list[FramePoses] = []
+        for fp in backend.track_frames(feed()):
             fp.persons = [p.scaled(to_display) for p in fp.persons]
+            out.append(fp)
+            done = len(out) - len(warm)
+            if partial is not None and done > 0 and done % partial_every == 0 and ordinals[done - 1] + 1 < block_end:
+                partial(GridBlock(block_start // FRAMES_PER_CHUNK, out[: len(warm)], out[len(warm) :], ordinals[:done]))
         yield GridBlock(block_start // FRAMES_PER_CHUNK, out[: len(warm)], out[len(warm) :], ordinals)
 
 

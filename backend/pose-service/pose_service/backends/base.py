@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,11 @@ class PoseBackend(ABC):
     @abstractmethod
     def track_video(self, frames: Iterable[SampledFrame]) -> list[FramePoses]:
         """Poses per frame with track ids that stay stable across the clip."""
+
+    def track_frames(self, frames: Iterable[SampledFrame]) -> Iterator[FramePoses]:
+        """track_video's frames one by one as each is analysed (the worker stores partial blocks from them).
+        This default yields them all at the end; a backend that tracks frame by frame overrides it."""
+        yield from self.track_video(frames)
 
     def describe(self) -> dict[str, Any]:
         """Backend-specific facts for /v1/info (model, versions)."""

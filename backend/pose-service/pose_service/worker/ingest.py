@@ -163,6 +163,7 @@ def plan_segment_tasks(ctx: WorkerContext, task: Doc, frames: int, length: int, 
                 "segmentsDone": 0,
                 "segmentsDoneSeqs": [],
                 "chunksDone": [],
+                "stepsDone": [],
                 "stage": "analysis",
                 "ingestDone": False,  # this run's files are not made yet (a retried job had it true)
                 # What the finish reads (the tasks' `result` is written only after the finish may have started):

@@ -1,5 +1,6 @@
 """The segment task: pose over analysed frames [frameStart, frameEnd) on the fixed grid (pipeline.track_on_grid),
-each finished block written at once as a pose_frames chunk (partial results), then the job's counters."""
+each block's chunk written every PARTIAL_EVERY frames and when it ends (partial results), with the job's
+counters, then the segment's count."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from ..media import analysis_scale, decode_frames
-from ..pipeline import FRAMES_PER_CHUNK, WARMUP_FRAMES, track_on_grid
+from ..pipeline import FRAMES_PER_CHUNK, WARMUP_FRAMES, GridBlock, track_on_grid
 from .context import InputError, WorkerContext
 from .queue import queued_task, utcnow
 from .results import chunk_doc
 
 Doc = dict[str, Any]
+
+# Analysed frames between partial writes of a block (its chunk so far + the job's framesDone/progress): the
+# tracker still restarts only every FRAMES_PER_CHUNK frames, so the keypoints stay those of the single pass.
+PARTIAL_EVERY = 25
 
 
 def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -> Doc:
@@ -35,7 +40,24 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
     started = time.perf_counter()
     decoded = decode_frames(str(path), probe, wanted, max_side)
     frames = 0
-    for block in track_on_grid(ctx.backend, decoded, ordinal_of, start, end, to_display, should_stop):
+    counted = start  # the analysed ordinal up to which this segment's frames are counted on the job
+
+    def show_partial(block: GridBlock) -> None:
+        """A block's first frames, stored and counted before the block ends (the first skeleton shows after
+        PARTIAL_EVERY frames, not a whole block); the block's own write replaces the chunk when it ends."""
+        nonlocal counted
+        if should_stop() or not ctx.queue.still_ours(task):
+            return  # the loop notices at the next frame; nothing more is written
+        doc = chunk_doc(task["videoId"], block)
+        ctx.db["pose_frames"].replace_one({"videoId": task["videoId"], "chunk": block.chunk}, doc, upsert=True)
+        upto = block.ordinals[-1] + 1
+        count_step(ctx, task, block.chunk, counted, upto, last=False)
+        counted = upto
+
+    blocks = track_on_grid(
+        ctx.backend, decoded, ordinal_of, start, end, to_display, should_stop, show_partial, PARTIAL_EVERY
+    )
+    for block in blocks:
         if not ctx.queue.still_ours(task):
             return {"frames": frames, "abandoned": True}
         # A block with nothing decoded (a corrupt stretch) has no chunk: the single pass has no frames there either.
@@ -43,8 +65,9 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
             frames += len(block.frames)
             doc = chunk_doc(task["videoId"], block)
             ctx.db["pose_frames"].replace_one({"videoId": task["videoId"], "chunk": block.chunk}, doc, upsert=True)
-        span = min((block.chunk + 1) * FRAMES_PER_CHUNK, end) - block.chunk * FRAMES_PER_CHUNK
-        count_block(ctx, task, block.chunk, span)
+        upto = min((block.chunk + 1) * FRAMES_PER_CHUNK, end)
+        count_step(ctx, task, block.chunk, counted, upto, last=True)
+        counted = upto
     seconds = time.perf_counter() - started
     if not ctx.queue.still_ours(task):
         return {"frames": frames, "abandoned": True}
@@ -58,13 +81,15 @@ def run_segment(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) 
     }
 
 
-def count_block(ctx: WorkerContext, task: Doc, chunk: int, frames: int) -> None:
-    """Count a written block's analysed frames on the job once (chunksDone guards a redo) and move progress
-    forward: progress advances every FRAMES_PER_CHUNK frames, as the partial results do."""
+def count_step(ctx: WorkerContext, task: Doc, chunk: int, step_start: int, step_end: int, last: bool) -> None:
+    """Count analysed frames [step_start, step_end) on the job once (`stepsDone` holds each step's end ordinal,
+    the same on a redo, so a redone segment never counts twice) and move progress forward (never back). The
+    block's last step also adds it to `chunksDone` (the finish checks that every block was analysed)."""
     jobs = ctx.db["jobs"]
+    added: Doc = {"stepsDone": step_end, "chunksDone": chunk} if last else {"stepsDone": step_end}
     job = jobs.find_one_and_update(
-        {"_id": task["jobId"], "chunksDone": {"$ne": chunk}},
-        {"$inc": {"framesDone": frames}, "$addToSet": {"chunksDone": chunk}, "$set": {"updatedAt": utcnow()}},
+        {"_id": task["jobId"], "stepsDone": {"$ne": step_end}},
+        {"$inc": {"framesDone": step_end - step_start}, "$addToSet": added, "$set": {"updatedAt": utcnow()}},
         return_document=ReturnDocument.AFTER,
     )
     if job is not None and job.get("framesTotal"):

@@ -37,7 +37,9 @@ class WorkerSettings:
     # A lease outlives 20 missed heartbeats: only a dead worker (or one cut off from MongoDB) loses its task.
     lease_s: float = 10.0
     heartbeat_s: float = 0.5
-    poll_s: float = 0.5
+    # An idle worker asks for work this often: two hops (ingest, then the first segment) stand between an upload
+    # and its first skeleton, so this is paid twice; one indexed findOneAndUpdate per worker per poll is cheap.
+    poll_s: float = 0.2
     max_attempts: int = 3
     backoff_s: float = 2.0
     max_lost: int = 5
@@ -72,7 +74,7 @@ class WorkerSettings:
             password=password,
             lease_s=_float(e, "POSE_TASK_LEASE_S", 10.0, 1.0),
             heartbeat_s=_float(e, "POSE_TASK_HEARTBEAT_S", 0.5, 0.05),
-            poll_s=_float(e, "POSE_WORKER_POLL_S", 0.5, 0.05),
+            poll_s=_float(e, "POSE_WORKER_POLL_S", 0.2, 0.05),
             max_attempts=int(_float(e, "JOB_MAX_ATTEMPTS", 3, 1)),
             backoff_s=_float(e, "POSE_TASK_BACKOFF_S", 2.0, 0.0),
             segment_min_s=_float(e, "POSE_SEGMENT_MIN_S", 2.0, 0.0),
