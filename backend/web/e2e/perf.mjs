@@ -1,6 +1,6 @@
 // Issue 18/10's goals, measured: Debian's Chromium, the BUILT app behind server/serve.mjs (brotli), the fixture API
 // test double, and a 2-minute clip in front of it (the 3-second fixture clip looped 40 times, its pose tiled over
-// the 120 s: 2,880 frames). The clip's /pose honours from/to as the API does (docs/contracts.md), so the app may
+// the 120 s: 2,880 frames, its metrics' series likewise). The clip's /pose honours from/to as the API does (docs/contracts.md), so the app may
 // fetch it whole or by window; what it does is what is measured.
 //   1. first load: bytes transferred before the video (encoded, CDP), per kind, and time to first skeleton on
 //      screen (navigation start → the overlay canvas reports drawn joints), for the 3 s and the 120 s clip;
@@ -39,6 +39,18 @@ for (let i = 0; i < base3.frames.length * LOOPS; i++) {
   FRAMES.push({ ...f, index: i, t: +(i / 24).toFixed(4), persons: f.persons.map((p) => ({ ...p, keypoints: p.keypoints.map(shake(3, 2)), ...(p.keypoints_3d ? { keypoints_3d: p.keypoints_3d.map(shake(0.02, 3)) } : {}) })) });
 }
 
+/** The 3 s metrics' series over the 120 s (jittered like the pose): the charts' data is as long as a real clip's. */
+function tileMetrics(m) {
+  const tile = (xs, step) => Array.from({ length: xs.length * LOOPS }, (_, i) => {
+    const x = xs[i % xs.length];
+    return x == null ? null : +(x + jitter(step)).toFixed(3);
+  });
+  const series = { t: Array.from({ length: m.series.t.length * LOOPS }, (_, i) => +(i / 24).toFixed(4)) };
+  for (const [k, v] of Object.entries(m.series)) if (k !== 't' && Array.isArray(v)) series[k] = tile(v, 1);
+  if (m.series.smoothed) series.smoothed = Object.fromEntries(Object.entries(m.series.smoothed).map(([k, v]) => [k, tile(v, 0.2)]));
+  return { ...m, series };
+}
+
 /** The long clip 'v-long', answered here; its record, metrics and access come from the double's v-rider. */
 function longClipFront(apiBase) {
   const forward = (req, res, pathOverride, edit) => {
@@ -70,7 +82,7 @@ function longClipFront(apiBase) {
         probe: { ...v.probe, durationS: DURATION, frameCount: FRAMES.length },
       }));
     }
-    if (m[1] === '/metrics') return forward(req, res, '/api/videos/v-rider/metrics', (x) => x);
+    if (m[1] === '/metrics') return forward(req, res, '/api/videos/v-rider/metrics', tileMetrics);
     if (m[1] === '/pose') {
       const from = Number(url.searchParams.get('from') ?? 0);
       const to = url.searchParams.has('to') ? Number(url.searchParams.get('to')) : Infinity;
@@ -152,6 +164,7 @@ try {
       bytesBeforeVideo: before.reduce((a, r) => a + r.bytes, 0),
       js: before.filter((r) => /\.js$/.test(r.path)).reduce((a, r) => a + r.bytes, 0),
       pose: { requests: pose.map((r) => r.path.replace(/^.*\/pose/, '/pose')), bytes: pose.reduce((a, r) => a + r.bytes, 0) },
+      metrics: before.filter((r) => /\/metrics$/.test(r.path)).reduce((a, r) => a + r.bytes, 0),
     };
     if (id === 'v-long') {
       for (const from of [8, 58]) {
@@ -199,7 +212,7 @@ try {
 if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 1));
 else {
   for (const [id, l] of Object.entries(report.load)) {
-    console.log(`${id}: first skeleton ${l.firstSkeletonMs} ms · ${l.bytesBeforeVideo} B before the video (JS ${l.js} B) · pose ${l.pose.bytes} B in ${l.pose.requests.length} request(s): ${l.pose.requests.join(' ')}`);
+    console.log(`${id}: first skeleton ${l.firstSkeletonMs} ms · ${l.bytesBeforeVideo} B before the video (JS ${l.js} B, metrics ${l.metrics} B) · pose ${l.pose.bytes} B in ${l.pose.requests.length} request(s): ${l.pose.requests.join(' ')}`);
   }
   for (const p of report.playback) {
     console.log(`play ${p.from}→${p.to} s: ${p.rafFps} fps (rAF p50 ${p.rafMs.p50} / p95 ${p.rafMs.p95} / p99 ${p.rafMs.p99} / max ${p.rafMs.max} ms, ${p.over20ms} over 20 ms) · overlay draws ${p.overlayDraws} for ${p.videoFramesPresented} frames presented (${p.videoFramesDropped} dropped) · ${p.drawsWithoutSkeleton} without skeleton · ${p.longTasks} long tasks · ${p.poseRequestsDuringPlayback} pose requests`);

@@ -1,18 +1,26 @@
 // Issue 18/10: the pose of a long clip, fetched by time window as the player advances instead of all at once.
 // A clip is cut into fixed windows of WINDOW_S seconds (window k covers k·W ≤ t ≤ (k+1)·W, the API's inclusive
-// GET /pose?from&to); the player needs the window under the playhead, the ones just ahead of it (prefetched, so
-// playback never waits) and the one behind (a step back or a short scrub). A bounded cache keeps the most recently
+// GET /pose?from&to); the player needs the window under the playhead, the next one as the playhead nears it (prefetched,
+// so playback never waits) and the one behind near a window's start (a step back). A bounded cache keeps the most recently
 // used windows and drops the rest. These are pure functions and one small class; views/usePoseWindow.ts does the I/O.
 import type { PoseFrame } from '../api/types';
 
-/** Seconds per window: at 30 fps, 300 frames (~60 KB of JSON before compression, ~12 KB brotli). */
-export const WINDOW_S = 10;
-/** Windows fetched ahead of the playhead (20 s of playback at 1×). */
-export const AHEAD = 2;
-/** Windows kept behind the playhead. */
-export const BEHIND = 1;
-/** At most this many windows are kept (about 80 s of a 30 fps clip). */
-export const MAX_WINDOWS = 8;
+/**
+ * Seconds per window: 150 frames at 30 fps, ~40 KB brotli of real pose JSON (about 270 B a frame): the first
+ * load's share of pose stays small, and one request every 5 s of playback is nothing.
+ */
+export const WINDOW_S = 5;
+/**
+ * The next window is fetched once the playhead is this close to its start (4 s of playback at 1×, 2 s at 2×, for
+ * a request that takes tens of milliseconds). At 0 s only the first window is asked: the first load stays light.
+ */
+export const AHEAD_S = 4;
+/** The window before is fetched while the playhead is within this much of the current window's start (stepping back). */
+export const BEHIND_S = 2;
+/** At most this many windows are kept (80 s of clip). */
+export const MAX_WINDOWS = 16;
+
+export interface WindowOptions { size?: number; aheadS?: number; behindS?: number }
 
 /** The window holding media time t. */
 export const windowOf = (t: number, size = WINDOW_S): number => Math.max(0, Math.floor(Math.max(0, t) / size));
@@ -29,17 +37,31 @@ export function windowRange(k: number, size = WINDOW_S): { from: number; to: num
 }
 
 /**
- * The windows wanted at playhead t, most urgent first: the current one, then AHEAD windows ahead, then BEHIND
- * windows behind; none past the clip's end.
+ * The windows wanted at playhead t, most urgent first: the current one; the next one(s) whose start is within
+ * AHEAD_S of t; the previous one while t is within BEHIND_S of the current window's start. None past the clip's end.
  */
-export function wantedWindows(t: number, durationS: number | null | undefined, opts: { size?: number; ahead?: number; behind?: number } = {}): number[] {
+export function wantedWindows(t: number, durationS: number | null | undefined, opts: WindowOptions = {}): number[] {
   const size = opts.size ?? WINDOW_S;
   const count = windowCount(durationS, size);
   const here = count === null ? windowOf(t, size) : Math.min(windowOf(t, size), count - 1);
   const out = [here];
-  for (let i = 1; i <= (opts.ahead ?? AHEAD); i++) if (count === null || here + i < count) out.push(here + i);
-  for (let i = 1; i <= (opts.behind ?? BEHIND); i++) if (here - i >= 0) out.push(here - i);
+  for (let k = here + 1; (count === null || k < count) && k * size - t <= (opts.aheadS ?? AHEAD_S); k++) out.push(k);
+  if (here > 0 && t - here * size <= (opts.behindS ?? BEHIND_S)) out.push(here - 1);
   return out;
+}
+
+/**
+ * A number that changes exactly when wantedWindows(t) would: the player calls this on every presented frame, so
+ * it allocates nothing (no array, no string) and costs a few arithmetic operations.
+ */
+export function wantKey(t: number, durationS: number | null | undefined, opts: WindowOptions = {}): number {
+  const size = opts.size ?? WINDOW_S;
+  const count = windowCount(durationS, size);
+  const here = count === null ? windowOf(t, size) : Math.min(windowOf(t, size), count - 1);
+  const last = Math.floor(((opts.aheadS ?? AHEAD_S) + t) / size);
+  const ahead = Math.max(0, (count === null ? last : Math.min(last, count - 1)) - here);
+  const behind = here > 0 && t - here * size <= (opts.behindS ?? BEHIND_S) ? 1 : 0;
+  return (here * 64 + Math.min(ahead, 31)) * 2 + behind;
 }
 
 /**

@@ -18,6 +18,7 @@ import { useSession } from '../session/SessionContext';
 import { LiveAnalysis } from './LiveAnalysis';
 import { useDrawings } from '../drawing/useDrawings';
 import { useAnalysis } from './useAnalysis';
+import { usePoseWindow } from './usePoseWindow';
 import { ExportMenu } from '../export/ExportMenu';
 
 const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
@@ -168,20 +169,25 @@ function ReferencePicker({ riderId }: { riderId: string }) {
 /** Where the player reads the clip and its scrub sprite; the share page passes its /api/shared/<token>/... URLs. */
 export interface AnalysisMedia { stream: string; sprite: string | null }
 
-export function Analysed({ video, pose, metrics, media }: { video: Video; pose: PoseResponse; metrics: Metrics; media?: AnalysisMedia }) {
+/** `pose` null: the pose is read by time window as the player advances (usePoseWindow); the share page passes it whole. */
+export function Analysed({ video, pose: whole, metrics, media }: { video: Video; pose: PoseResponse | null; metrics: Metrics; media?: AnalysisMedia }) {
+  const windowed = usePoseWindow(video, { enabled: !whole });
+  const pose = whole ?? windowed.pose;
+  const onTime = windowed.onTime;
   const player = useRef<PosePlayerHandle>(null);
   const [cursor, setCursor] = useState(0);
   const [frameIdx, setFrameIdx] = useState(-1);
   const [showSkeleton, setShowSkeleton] = useState(true);
   const specs = useMemo(() => chartSpecs(metrics), [metrics]);
   const onFrame = useCallback((t: number, idx: number) => {
+    onTime(t);
     setCursor(t);
     setFrameIdx(idx);
-  }, []);
+  }, [onTime]);
   const seek = useCallback((t: number) => player.current?.seek(t), []);
-  const person = frameIdx >= 0 ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
+  const person = frameIdx >= 0 && pose ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
   const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
-  const fps = pose.fps || video.fps || 30;
+  const fps = pose?.fps || video.fps || 30;
   // Drawings are the owner's (a coach sees them read-only); a share link's page has none.
   const session = useSession();
   const drawing = useDrawings(media ? null : video.id, !!session && !mayChange(video.owner, session.session.user));
@@ -194,6 +200,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
             ref={player}
             src={media?.stream ?? streamUrl(video.id)}
             pose={pose}
+            isAnalysed={whole ? undefined : windowed.isLoaded}
             label={video.title || video.originalName}
             onFrame={onFrame}
             showSkeleton={showSkeleton}
@@ -204,9 +211,9 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
             sprite={video.spriteLayout && (media ? media.sprite : video.spriteUrl) ? { url: media?.sprite ?? apiUrl(video.spriteUrl!), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
-            Frame {frameIdx >= 0 ? pose.frames[frameIdx].index : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
+            Frame {frameIdx >= 0 ? (pose?.frames[frameIdx]?.index ?? '—') : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
           </div>
-          {!media && <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />}
+          {!media && pose && <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />}
         </div>
         <aside className="analysis-side">
           <div className="panel view3d-panel">
@@ -245,7 +252,7 @@ export function Analysed({ video, pose, metrics, media }: { video: Video; pose: 
 }
 
 export function AnalysisView({ id }: { id: string }) {
-  const [state, reload] = useAnalysis(id);
+  const [state, reload] = useAnalysis(id, { withPose: false });
   const session = useSession();
   if (state.status === 'loading') return <LoadingState label="Loading analysis…" />;
   if (state.status === 'error') {
@@ -274,8 +281,8 @@ export function AnalysisView({ id }: { id: string }) {
         {session && video.status === 'done' && mayChange(video.owner, session.session.user) && <ShareDialog videoId={video.id} />}
       </VideoHeader>
       <VideoDetails video={video} />
-      {video.status === 'done' && a.pose && a.metrics ? (
-        <Analysed video={video} pose={a.pose} metrics={a.metrics} />
+      {video.status === 'done' && a.metrics ? (
+        <Analysed video={video} pose={null} metrics={a.metrics} />
       ) : video.status === 'failed' ? (
         <div className="failed-analysis">
           <ErrorState message={video.job?.error ?? 'The analysis failed.'} detail={video.job?.errorDetail} />

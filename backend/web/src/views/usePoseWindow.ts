@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { getPoseWindow } from '../api/analysisActions';
 import type { PoseResponse, Video } from '../api/types';
-import { PoseWindowCache, windowOf, windowRange, wantedWindows, WINDOW_S } from '../pose/window';
+import { PoseWindowCache, wantKey, windowOf, windowRange, wantedWindows, WINDOW_S } from '../pose/window';
 
 export interface PoseWindow {
   /** The frames of the windows fetched so far (null until the first arrived), in the player's PoseResponse shape. */
@@ -10,7 +10,8 @@ export interface PoseWindow {
   isLoaded: (t: number) => boolean;
   /**
    * Tell the hook where the playhead is; call it on every presented frame (the player's onFrame). It costs a
-   * division and a compare: only crossing into another window fetches and re-renders.
+   * few arithmetic operations and a compare, no allocation: only a change of the wanted windows fetches, and only
+   * a window's arrival re-renders.
    */
   onTime: (t: number) => void;
 }
@@ -18,8 +19,8 @@ export interface PoseWindow {
 const durationOf = (v: Video) => v.durationS ?? v.probe?.durationS ?? null;
 
 /**
- * The pose of a finished analysis, window by window (src/pose/window.ts): the window under the playhead first,
- * then AHEAD windows ahead and BEHIND behind, each one GET /pose?from&to; at most MAX_WINDOWS are kept. A failed
+ * The pose of a finished analysis, window by window (src/pose/window.ts): the window under the playhead, the next
+ * one as the playhead nears it and the previous one near a window's start, each one GET /pose?from&to; at most MAX_WINDOWS are kept. A failed
  * window is asked again the next time the playhead wants it. `enabled: false` fetches nothing (pose stays null).
  */
 export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseWindowCache; enabled?: boolean } = {}): PoseWindow {
@@ -28,7 +29,8 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
   const duration = durationOf(video);
   const cache = useMemo(() => opts.cache ?? new PoseWindowCache(), [opts.cache]);
   const [pose, setPose] = useState<PoseResponse | null>(null);
-  const current = useRef(-1);
+  const current = useRef(-1); // wantKey of the last playhead position asked about
+  const playhead = useRef(0);
   const inFlight = useRef(new Set<number>());
   const meta = useRef<Omit<PoseResponse, 'frames'> | null>(null);
   const alive = useRef(true);
@@ -50,7 +52,7 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
             const { frames, ...rest } = answer;
             meta.current = rest;
             // Keep what the playhead wants now (it may have moved on while this window was on the way).
-            cache.put(k, frames, wantedWindows(Math.max(0, current.current) * size, duration, { size }));
+            cache.put(k, frames, wantedWindows(playhead.current, duration, { size }));
             setPose({ ...rest, frames: cache.frames as PoseResponse['frames'] });
           },
           () => inFlight.current.delete(k), // asked again when the playhead next wants it
@@ -62,21 +64,23 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
 
   useEffect(() => {
     alive.current = true;
-    current.current = 0;
+    playhead.current = 0;
+    current.current = wantKey(0, duration, { size });
     want(0);
     return () => {
       alive.current = false;
     };
-  }, [want]);
+  }, [duration, size, want]);
 
   const onTime = useCallback(
     (t: number) => {
-      const k = windowOf(t, size);
+      playhead.current = t;
+      const k = wantKey(t, duration, { size });
       if (k === current.current) return;
       current.current = k;
       want(t);
     },
-    [size, want],
+    [duration, size, want],
   );
 
   // A new function whenever the kept windows change (the player redraws on it), never per frame.
