@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url';
 import { createAccounts } from './fixtureAccounts.mjs';
 import { createQueue, withQueueFields } from './fixtureQueue.mjs';
 import { createPlayerDouble, portraitVideo } from './fixturePlayer.mjs';
-import { createPlayerDouble, portraitVideo } from './fixturePlayer.mjs';
 import { createExportsDouble } from './fixtureExports.mjs';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -106,17 +105,12 @@ export function createFixtureApi() {
     job: { ...videos.find((v) => v.id === 'v-ref').job, id: 'j-ref-early', videoId: 'v-ref-early' } });
   // Issue 18 (player): a portrait phone clip, opened by its id only (e2e/fixturePlayer.mjs).
   videos.push(portraitVideo(videos.find((v) => v.id === 'v-rider')));
-  // Issue 18 (player): a portrait phone clip, opened by its id only (e2e/fixturePlayer.mjs).
-  videos.push(portraitVideo(videos.find((v) => v.id === 'v-rider')));
   /** Which recorded pose/metrics a video serves. */
   const fixtureOf = (v) => v._fixture ?? (v.id === 'v-ref' ? 'v-ref' : 'v-rider');
   const { posters, sprites } = makePosters();
   // Issue 18 (export): metrics CSV/JSON and the skeleton MP4 (e2e/fixtureExports.mjs).
   const exportsDouble = createExportsDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
     metricsOf: (v) => read(`metrics-${fixtureOf(v)}.json`), poseOf: (v) => read(`pose-${fixtureOf(v)}.json`), json: (...a) => json(...a), fail: (...a) => fail(...a) });
-  // Issue 18 (player): the portrait clip's stream and pose, and every video's drawings (e2e/fixturePlayer.mjs).
-  const player = createPlayerDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
-    changeRefusal: (u, v) => accounts.changeRefusal(u, v), json: (...a) => json(...a), fail: (...a) => fail(...a) });
   // Issue 18 (player): the portrait clip's stream and pose, and every video's drawings (e2e/fixturePlayer.mjs).
   const player = createPlayerDouble({ dir, find: (id) => videos.find((v) => v.id === id), mayRead: (u, v) => accounts.mayRead(u, v),
     changeRefusal: (u, v) => accounts.changeRefusal(u, v), json: (...a) => json(...a), fail: (...a) => fail(...a) });
@@ -370,7 +364,6 @@ export function createFixtureApi() {
   /** The video, job and upload routes, scoped by owner like the API: another rider's id is a 404. */
   function api(req, res, url, p, user, body) {
     let m;
-    if (player.route(req, res, p, user)) return;
     if (player.route(req, res, p, user)) return;
     if (exportsDouble.route(req, res, p, user)) return;
     if (req.method === 'GET' && p === '/api/videos') {
