@@ -5,7 +5,7 @@ import { DrawingTools } from '../drawing/DrawingTools';
 import { drawingsAt } from '../drawing/model';
 import type { DrawingController } from '../drawing/useDrawings';
 import { formatClock } from '../format';
-import { IDENTITY_VIEW, panBy, viewTransform, zoomAt, type View } from '../player/geometry';
+import { IDENTITY_VIEW, panBy, stagePoint, viewTransform, zoomAt, type View } from '../player/geometry';
 import { loopFrom, loopJump, loopTo, type LoopRange } from '../player/loop';
 import { useFullscreen } from '../player/useFullscreen';
 import { drawSkeleton, fitContain, frameAtTime, projectKeypoints, riderOf, stepTarget } from '../pose/skeleton';
@@ -67,7 +67,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   loopRef.current = loop;
   const [frameT, setFrameT] = useState<number | null>(null);
   // The clip's own shape, as the browser decodes it (rotation applied): portrait clips get a portrait stage.
-  const [natural, setNatural] = useState<{ width: number; height: number } | null>(null);
+  const [loaded, setNatural] = useState<{ src: string; width: number; height: number } | null>(null);
+  const natural = loaded?.src === src ? loaded : null;
   const fullscreen = useFullscreen(playerRef, videoRef);
   const [playing, setPlaying] = useState(false);
   const [time, setTime] = useState(0);
@@ -126,6 +127,17 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     cb?.(t, idx);
   }, []);
 
+  /**
+   * A loop's jump back: pause on its last frame (a playing video goes on presenting frames while it seeks), seek to
+   * its first, play again once there. The pause and play are the loop's, not the user's: the controls do not flicker.
+   */
+  const loopJumping = useRef(false);
+  const jumpBack = useCallback((video: HTMLVideoElement, to: number) => {
+    loopJumping.current = true;
+    video.pause();
+    video.currentTime = to;
+  }, []);
+
   // Per-frame sync: requestVideoFrameCallback gives the exact presented frame's mediaTime.
   useEffect(() => {
     const video = videoRef.current;
@@ -137,9 +149,9 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (canvasRef.current) canvasRef.current.dataset.clock = 'video-frame-callback';
       const tick = (_now: number, meta: { mediaTime: number }) => {
         if (stopped) return;
-        const back = loopJump(loopRef.current, meta.mediaTime, !video.paused, props.current.pose?.fps || 30);
+        const back = loopJump(loopRef.current, meta.mediaTime, !video.paused);
         if (back !== null) {
-          video.currentTime = back;
+          jumpBack(video, back);
           handle = video.requestVideoFrameCallback!(tick);
           return;
         }
@@ -153,8 +165,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (canvasRef.current) canvasRef.current.dataset.clock = 'animation-frame';
       const loop = () => {
         if (stopped) return;
-        const back = loopJump(loopRef.current, video.currentTime, !video.paused, props.current.pose?.fps || 30);
-        if (back !== null) video.currentTime = back;
+        const back = loopJump(loopRef.current, video.currentTime, !video.paused);
+        if (back !== null) jumpBack(video, back);
         else if (!video.paused) {
           draw(video.currentTime);
           setTime(video.currentTime);
@@ -168,7 +180,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
       if (handle && video.cancelVideoFrameCallback) video.cancelVideoFrameCallback(handle);
       if (raf) cancelAnimationFrame(raf);
     };
-  }, [draw, src]);
+  }, [draw, src, jumpBack]);
 
   // Redraw when the overlay toggles, pose data arrives, the zoom changes or the element is resized.
   useEffect(() => draw(lastTime.current), [draw, pose, showSkeleton, isAnalysed, view.zoom]);
@@ -230,9 +242,8 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
     const onWheel = (e: WheelEvent) => {
       if (e.deltaY === 0) return;
       e.preventDefault();
-      const r = stage.getBoundingClientRect();
       const unit = e.deltaMode === 1 ? 16 : 1;
-      zoomBy(Math.exp((-e.deltaY * unit * (e.ctrlKey ? 0.01 : 0.002))), { x: e.clientX - r.left, y: e.clientY - r.top });
+      zoomBy(Math.exp((-e.deltaY * unit * (e.ctrlKey ? 0.01 : 0.002))), stagePoint(stage, e));
     };
     stage.addEventListener('wheel', onWheel, { passive: false });
     return () => stage.removeEventListener('wheel', onWheel);
@@ -242,10 +253,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   // without movement plays or pauses (the click).
   const pointers = useRef(new Map<number, { x: number; y: number }>());
   const gesture = useRef<{ moved: boolean; pinch: { dist: number; mid: { x: number; y: number }; view: View } | null }>({ moved: false, pinch: null });
-  const local = (e: React.PointerEvent) => {
-    const r = stageRef.current!.getBoundingClientRect();
-    return { x: e.clientX - r.left, y: e.clientY - r.top };
-  };
+  const local = (e: React.PointerEvent) => stagePoint(stageRef.current!, e);
   const pinchOf = () => {
     const [p, q] = [...pointers.current.values()];
     return { dist: Math.hypot(p.x - q.x, p.y - q.y), mid: { x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 } };
@@ -387,6 +395,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
             onPlayState?.(true);
           }}
           onPause={() => {
+            if (loopJumping.current) return;
             setPlaying(false);
             onPlayState?.(false);
           }}
@@ -396,13 +405,17 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
             if (Number.isFinite(d)) onLoadedDuration?.(d);
             e.currentTarget.playbackRate = speed;
             const { videoWidth, videoHeight } = e.currentTarget;
-            if (videoWidth > 0 && videoHeight > 0) setNatural({ width: videoWidth, height: videoHeight });
+            if (videoWidth > 0 && videoHeight > 0) setNatural({ src, width: videoWidth, height: videoHeight });
           }}
           onLoadedData={(e) => {
             setWaiting(false);
             draw(e.currentTarget.currentTime);
           }}
           onSeeked={(e) => {
+            if (loopJumping.current) {
+              loopJumping.current = false;
+              void e.currentTarget.play().catch(() => undefined);
+            }
             draw(e.currentTarget.currentTime);
             setTime(e.currentTarget.currentTime);
           }}

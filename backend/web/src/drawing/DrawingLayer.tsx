@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { fitContain } from '../pose/skeleton';
-import { frameToLayer, stageToFrame, type Point, type View } from '../player/geometry';
+import { frameToLayer, stagePoint, stageToFrame, type Point, type View } from '../player/geometry';
 import { hitTest, newDrawingId, POINTS_PER_KIND, type Drawing } from './model';
 import { paintDrawings } from './paint';
 import type { DrawingController } from './useDrawings';
@@ -84,8 +84,7 @@ export function DrawingLayer({ ctl, shown, frameT, frameW, frameH, view, stageRe
   const toFrame = (e: React.PointerEvent): Point | null => {
     const stage = stageRef.current;
     if (!stage || box.w === 0) return null;
-    const r = stage.getBoundingClientRect();
-    return stageToFrame({ x: e.clientX - r.left, y: e.clientY - r.top }, view, fitContain(frameW, frameH, box.w, box.h));
+    return stageToFrame(stagePoint(stage, e), view, fitContain(frameW, frameH, box.w, box.h));
   };
 
   const onPointerDown = (e: React.PointerEvent) => {

@@ -29,6 +29,15 @@ export const stageToFrame = (p: Point, v: View, fit: ContainFit): Point => layer
 /** Frame pixel → stage point, under zoom and pan. */
 export const frameToStage = (p: Point, v: View, fit: ContainFit): Point => layerToStage(frameToLayer(p, fit), v);
 
+/**
+ * A pointer's position in stage coordinates: from the stage's padding box, where the zoom layer (inset: 0) starts,
+ * so inside its border.
+ */
+export function stagePoint(stage: HTMLElement, e: { clientX: number; clientY: number }): Point {
+  const r = stage.getBoundingClientRect();
+  return { x: e.clientX - r.left - stage.clientLeft, y: e.clientY - r.top - stage.clientTop };
+}
+
 /** Keep the zoom within [MIN_ZOOM, MAX_ZOOM] and the zoomed layer covering the whole stage (no empty margin). */
 export function clampView(v: View, boxW: number, boxH: number): View {
   const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, Number.isFinite(v.zoom) ? v.zoom : 1));

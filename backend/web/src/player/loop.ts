@@ -2,12 +2,14 @@
 export interface LoopRange { a: number; b: number; on: boolean }
 
 /**
- * Where a playing loop jumps back to when the frame at media time t is past its last frame (more than half a frame
- * after `b`), else null: the frame at `b` itself is shown in full before the jump.
+ * Where a playing loop jumps back to once the frame at media time t is its last one (at or past `b`), else null. The
+ * jump is asked for as that frame is presented: a seek takes a frame or so, so asking any later would let the frame
+ * after the range show.
  */
-export function loopJump(loop: LoopRange | null, t: number, playing: boolean, fps: number): number | null {
+export function loopJump(loop: LoopRange | null, t: number, playing: boolean): number | null {
   if (!loop?.on || !playing || loop.b <= loop.a) return null;
-  return t > loop.b + 0.5 / (fps > 0 ? fps : 30) ? loop.a : null;
+  // A frame's reported time can be a hair before its own timestamp.
+  return t >= loop.b - 0.002 ? loop.a : null;
 }
 
 /** A loop from the frame at t to the current end (or the clip's end when that is not after t). */
