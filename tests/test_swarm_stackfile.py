@@ -16,6 +16,8 @@ from snowstack.swarm.stackfile import (
     byte_count,
     parse_tmpfs,
     registry_image,
+    seconds,
+    swarm_healthcheck,
     to_stack_file,
 )
 
@@ -160,6 +162,22 @@ def test_engines_before_api_1_44_get_no_healthcheck_start_interval(tmp_path: Pat
     old = to_stack_file(config(tmp_path), options(engine_api=(1, 41))).document["services"]["pose-service"]["healthcheck"]
     new = to_stack_file(config(tmp_path), options(engine_api=(1, 51))).document["services"]["pose-service"]["healthcheck"]
     assert "start_interval" not in old and new["start_interval"] == "1s"
+
+
+def test_a_slow_healthcheck_does_not_get_a_task_replaced_on_swarm(tmp_path: Path) -> None:
+    # Compose's 5 s / 3 retries: on Swarm an unhealthy task is killed, and under load every check timed out.
+    found = to_stack_file(config(tmp_path), options()).document["services"]["pose-service"]["healthcheck"]
+    assert found == {"test": ["CMD", "true"], "interval": "10s", "start_interval": "1s", "timeout": "30s", "retries": 18}
+    assert swarm_healthcheck({"test": ["CMD", "true"], "timeout": "45s", "retries": 40, "interval": "1m0s"}, (1, 51)) == {
+        "test": ["CMD", "true"],
+        "timeout": "45s",
+        "retries": 40,
+        "interval": "1m0s",
+    }
+    assert swarm_healthcheck({"disable": True}, (1, 51)) == {"disable": True}
+    assert [seconds(d) for d in ("1m0s", "10s", "500ms", "1h2m3.5s")] == [60, 10, 0.5, 3723.5]
+    with pytest.raises(SnowstackError):
+        seconds("ten seconds")
 
 
 def test_a_writable_bind_mount_is_refused_with_the_fix(tmp_path: Path) -> None:

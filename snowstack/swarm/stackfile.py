@@ -12,6 +12,11 @@ What changes on the way, and why:
 - Secrets keep their files, under a content-hashed name (Swarm secrets are immutable: a changed password is a
   new secret, not a failed update). The build-only `ca` secret is not deployed.
 - A read-only bind mount of files (MongoDB's init scripts) becomes Swarm configs: a node has no checkout.
+- Healthchecks: on Swarm an unhealthy task is killed and replaced (Compose only reports it), so a check that is
+  merely slow on a loaded machine must not count as a dead service: a check may take SWARM_HEALTH_TIMEOUT_S and a
+  task is replaced only after failing for SWARM_UNHEALTHY_AFTER_S in a row. Seen with the compose values (5 s,
+  3-5 retries) under a load average of 50: every check timed out, and in four minutes Swarm replaced MongoDB twice
+  and the API nine times, and the job's reads failed with 500. A task still counts as running at its first pass.
 - Placement: MongoDB, and services sharing a named volume, run on the node labelled `snowboarding.data=true`
   (a local volume lives on one node; a scaled service's volumes are per-node caches and pin nothing).
   GPU services reserve the `NVIDIA-GPU` generic resource on nodes labelled `snowboarding.gpu=true`; in the CPU
@@ -21,6 +26,7 @@ What changes on the way, and why:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -34,6 +40,9 @@ DATA_LABEL = "snowboarding.data"
 GPU_LABEL = "snowboarding.gpu"
 GPU_RESOURCE = "NVIDIA-GPU"  # the kind nodes advertise: dockerd --node-generic-resource NVIDIA-GPU=<GPU UUID>
 HEALTH_START_INTERVAL_API = (1, 44)  # engines older than this reject (or ignore) healthcheck start_interval
+SWARM_HEALTH_TIMEOUT_S = 30.0  # the least time a healthcheck gets on Swarm
+SWARM_UNHEALTHY_AFTER_S = 180.0  # failing checks in a row for this long before Swarm replaces a task
+DOCKER_HEALTH_DEFAULTS = {"interval": 30.0, "timeout": 30.0, "retries": 3}  # Docker's, for keys a check leaves out
 BUILD_ONLY_SECRETS = frozenset({"ca"})
 # Compose keys Swarm has no equivalent for; they are reported, not silently lost.
 UNSUPPORTED = ("security_opt", "memswap_limit")
@@ -162,8 +171,8 @@ def _service(
             out[key] = service[key]
     if options.environment.get(name):
         out["environment"] = {**(out.get("environment") or {}), **options.environment[name]}
-    if "healthcheck" in out and options.engine_api < HEALTH_START_INTERVAL_API:
-        out["healthcheck"] = {k: v for k, v in out["healthcheck"].items() if k != "start_interval"}
+    if "healthcheck" in out:
+        out["healthcheck"] = swarm_healthcheck(out["healthcheck"], options.engine_api)
     out["networks"] = list(service.get("networks") or {})
     dropped = [key for key in UNSUPPORTED if service.get(key)]
     if dropped:
@@ -202,6 +211,36 @@ def _service(
         ]
     out["deploy"] = _deploy(name, service, options, volumes_used, shared)
     return out
+
+
+def swarm_healthcheck(check: Mapping[str, Any], engine_api: tuple[int, ...]) -> dict[str, Any]:
+    """A compose healthcheck made tolerant of a slow machine (module docstring: Healthchecks); `start_interval`
+    dropped for engines that lack it."""
+    result = {k: v for k, v in check.items() if k != "start_interval" or engine_api >= HEALTH_START_INTERVAL_API}
+    if result.get("disable") or list(result.get("test") or ["NONE"])[:1] == ["NONE"]:
+        return result
+    interval = seconds(result.get("interval") or DOCKER_HEALTH_DEFAULTS["interval"])
+    timeout = max(seconds(result.get("timeout") or DOCKER_HEALTH_DEFAULTS["timeout"]), SWARM_HEALTH_TIMEOUT_S)
+    retries = int(result.get("retries") or DOCKER_HEALTH_DEFAULTS["retries"])
+    result["timeout"] = go_duration(timeout)
+    result["retries"] = max(retries, math.ceil(SWARM_UNHEALTHY_AFTER_S / interval))
+    return result
+
+
+def seconds(duration: str | float) -> float:
+    """A Go duration as `compose config` prints it (`1m0s`, `10s`, `500ms`, `1h2m3.5s`) or a number -> seconds."""
+    if isinstance(duration, int | float):
+        return float(duration)
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)", duration)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != duration.strip():
+        raise SnowstackError(f"cannot read {duration!r} as a duration: write it like 10s or 1m30s")
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def go_duration(value: float) -> str:
+    """Seconds -> a duration the stack file takes (`30s`, `1.5s`)."""
+    return f"{value:g}s"
 
 
 def _bind_as_configs(name: str, volume: Mapping[str, Any], options: StackOptions, result: StackFile) -> list[dict[str, Any]]:
