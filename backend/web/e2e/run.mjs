@@ -36,5 +36,5 @@ if (!existsSync(firefox)) {
   console.error(`e2e: no Firefox at ${firefox}. Install Debian's package (apt-get install -y firefox-esr) or set FIREFOX_PATH.`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', 'e2e/app.e2e.test.mjs', 'e2e/confidence.e2e.test.mjs', 'e2e/accounts.e2e.test.mjs', 'e2e/queue.e2e.test.mjs', 'e2e/export.e2e.test.mjs', 'e2e/compare.e2e.test.mjs', 'e2e/uploads.e2e.test.mjs', 'e2e/a11y.e2e.test.mjs', 'e2e/firefox.e2e.test.mjs', 'e2e/queue.firefox.e2e.test.mjs'], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', 'e2e/app.e2e.test.mjs', 'e2e/confidence.e2e.test.mjs', 'e2e/accounts.e2e.test.mjs', 'e2e/queue.e2e.test.mjs', 'e2e/export.e2e.test.mjs', 'e2e/compare.e2e.test.mjs', 'e2e/player.e2e.test.mjs', 'e2e/uploads.e2e.test.mjs', 'e2e/a11y.e2e.test.mjs', 'e2e/firefox.e2e.test.mjs', 'e2e/queue.firefox.e2e.test.mjs'], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
