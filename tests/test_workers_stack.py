@@ -13,12 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from polling import wait_for
 from pymongo import MongoClient
 from pymongo.database import Database
 
@@ -88,16 +89,6 @@ def job(api: ApiClient, job_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
-
-
-def wait_for(what: str, condition: Callable[[], Any], timeout_s: float, every_s: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
-        time.sleep(every_s)
 
 
 def wait_done(api: ApiClient, job_id: str, timeout_s: float = 300) -> tuple[dict[str, Any], list[float]]:
@@ -192,8 +183,9 @@ def test_a_worker_killed_mid_job_costs_only_its_own_segment(
             "the killed worker's container to restart",
             lambda: project.engine.client.container.inspect(container.id).restart_count > restarts_before,
             60,
+            every_s=0.2,
         )
-        wait_for("two live workers again", lambda: len(live_workers(db)) == WORKERS, 120)
+        wait_for("two live workers again", lambda: len(live_workers(db)) == WORKERS, 120, every_s=0.2)
         assert time.monotonic() - killed_at >= LEASE_S * 0.5  # the segment waited for its lease, not for luck
     finally:
         delete(api, video_id)
@@ -210,7 +202,7 @@ def test_with_every_worker_stopped_jobs_wait_for_workers_and_finish_when_they_re
 ) -> None:
     video_id, job_id = upload(api, clips["two-segments"])
     try:
-        wait_for("the analysis to start", lambda: any(t["state"] == "running" for t in segments(db, job_id)) or None, 600, 0.2)
+        wait_for("the analysis to start", lambda: any(t["state"] == "running" for t in segments(db, job_id)) or None, 600, every_s=0.2)
         project.compose.stop([WORKER])  # SIGTERM: each hands its task back, no attempt spent
         stopped_at = time.monotonic()
         progress: list[float] = []
@@ -241,7 +233,7 @@ def test_deleting_a_video_mid_analysis_frees_the_workers_within_a_second(
 ) -> None:
     from bson import ObjectId
 
-    wait_for("two live workers", lambda: len(live_workers(db)) == WORKERS, 120)
+    wait_for("two live workers", lambda: len(live_workers(db)) == WORKERS, 120, every_s=0.2)
     video_id, job_id = upload(api, clips["two-segments"])
     busy = wait_for(
         "both workers on a segment",
@@ -256,7 +248,7 @@ def test_deleting_a_video_mid_analysis_frees_the_workers_within_a_second(
     with ThreadPoolExecutor(max_workers=1) as pool:
         deleting = pool.submit(delete, api, video_id)
         cancelled = wait_for(
-            "the tasks to be deleted", lambda: db.tasks.count_documents({"videoId": oid}) == 0 and time.monotonic(), 60, 0.02
+            "the tasks to be deleted", lambda: db.tasks.count_documents({"videoId": oid}) == 0 and time.monotonic(), 60, every_s=0.02
         )
         freed = wait_for(
             "the workers to drop the deleted video's segments",
