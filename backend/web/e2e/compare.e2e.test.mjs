@@ -207,6 +207,26 @@ describe('compare (issue 18, item 4)', () => {
     });
   }
 
+  test('a point the coach sets: line the frames up with the offset, then keep them together', async () => {
+    const { page, errors, close } = await newPage(1440, 900);
+    await openCompare(page);
+    await page.getByRole('radio', { name: 'Start' }).click();
+    // Both clips from their starts: the rider's frame 30 goes with the reference's frame 30.
+    await page.evaluate(() => { const v = document.querySelector('video'); v.currentTime = 30 / 24 + 1 / 96; });
+    await waitForFrames(page, 30, 30);
+    for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Reference one frame earlier' }).click();
+    await waitForFrames(page, 30, 25);
+    await page.getByRole('radio', { name: 'My point' }).click();
+    assert.equal(await page.getByTestId('sync-status').textContent(), `Synced on your point: you ${riderPose.frames[30].t.toFixed(2)} s ↔ reference ${refFrames[25].t.toFixed(2)} s · no offset`);
+    assert.equal(await page.getByTestId('offset').textContent(), 'no offset');
+    await waitForFrames(page, 30, 25);
+    // Ten frames on, the reference is ten frames on too.
+    await page.evaluate(() => { const v = document.querySelector('video'); v.currentTime = 40 / 24 + 1 / 96; });
+    await waitForFrames(page, 40, 35);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('the differences panel says, in words and numbers, what the fixture metrics give', async () => {
     const { page, errors, close } = await newPage(1440, 900);
     await openCompare(page);

@@ -166,8 +166,9 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
     setOutside(clamped.outside);
     if (!rv || !fv) return;
     fv.playbackRate = referenceRate(mapRef.current, rv.playbackRate);
-    if (clamped.outside && !rv.paused) fv.pause();
-    else if (!rv.paused && fv.paused) void fv.play().catch(() => undefined);
+    if (paused || clamped.outside) {
+      if (!fv.paused) fv.pause();
+    } else if (fv.paused) void fv.play().catch(() => undefined);
     const tolerance = paused ? 0.001 : 0.12;
     if (Math.abs(fv.currentTime - clamped.t) > tolerance) fv.currentTime = clamped.t;
   }, [drawGhostAt, fp, rp, refFps]);
@@ -187,6 +188,9 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
       // Paused: put the reference exactly on the frame that goes with the rider's frame on screen (the last one
       // the player drew; a paused video's currentTime can trail it), as playback allows some drift.
       follow(riderLast.current.t, riderLast.current.idx);
+      // And once more when the dust settles: a frame presented just after the pause, or a late play() of the
+      // reference, must not leave them a frame apart.
+      window.setTimeout(() => riderRef.current?.video?.paused && follow(riderLast.current.t, riderLast.current.idx), 150);
     }
   }, [follow]);
 
@@ -197,9 +201,11 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
   const choose = (c: SyncChoice) => {
     setChoice(c);
     if (c === 'manual') {
-      const rv = riderRef.current?.video;
+      // The point: the starts of the two frames on screen now (the coach lined them up, e.g. with the offset).
       const fv = refRef.current?.video;
-      if (rv && fv) setManual({ rider: rv.currentTime, reference: fv.currentTime });
+      const j = fv ? frameAtTime(fp.frames, fv.currentTime) : -1;
+      const i = riderLast.current.idx;
+      if (fv) setManual({ rider: i >= 0 ? rp.frames[i].t : riderLast.current.t, reference: j >= 0 ? fp.frames[j].t : fv.currentTime });
       setOffsetFrames(0);
       setOffsetMs(0);
       return;
