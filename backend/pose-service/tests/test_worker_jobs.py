@@ -346,6 +346,10 @@ def test_deleting_a_video_mid_ingest_stops_ffmpeg_within_a_second(
         wait_for(lambda: worker.current is None, 10, "the worker to drop the ingest", every=0.02)
         let_go_after = time.monotonic() - deleted
         assert let_go_after < 1.5, f"the worker went on for {let_go_after:.2f} s"
+        # The workers view shows it idle at once, and no heartbeat that read the old task writes its id back.
+        for _ in range(8):
+            assert one(db.workers.find_one({"_id": worker.queue.worker_id}))["taskId"] is None
+            time.sleep(0.1)
         assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in running), "ffmpeg still runs"
         assert db["media.files"].count_documents({"metadata.videoId": video_id}) == 0
         assert db["media.chunks"].count_documents({}) == db["media.chunks"].count_documents(

@@ -51,6 +51,9 @@ class Worker:
         self.current: Doc | None = None
         self.frames_per_second: float | None = None
         self._beat_thread = threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True)
+        # Held while the worker document's taskId is written with the task it names: a heartbeat that read the
+        # task just before the worker let go cannot write its id back after the worker wrote null.
+        self._beat_lock = threading.Lock()
         self._next_sweep = 0.0
 
     # ------------------------------------------------------------ lifecycle
@@ -129,11 +132,12 @@ class Worker:
         while not self.stopping.is_set():
             with contextlib.suppress(OSError):  # the health check reads its age; a read-only /tmp only costs that
                 alive.touch()
-            task = self.current
             try:
-                if task is not None and not self.queue.extend(task):
-                    self._lost_id = task["_id"]
-                self.queue.beat(task["_id"] if task else None, self.frames_per_second)
+                with self._beat_lock:
+                    task = self.current
+                    if task is not None and not self.queue.extend(task):
+                        self._lost_id = task["_id"]
+                    self.queue.beat(task["_id"] if task else None, self.frames_per_second)
                 if outage:
                     log.info("heartbeat: MongoDB reachable again")
                     outage = False
@@ -160,7 +164,10 @@ class Worker:
 
     def handle(self, task: Doc) -> str:
         """Run one claimed task to its end; returns the outcome word logged for it."""
-        self.current = task
+        with self._beat_lock:
+            self.current = task
+            with contextlib.suppress(PyMongoError):  # the workers view names the task now, not at the next beat
+                self.queue.beat(task["_id"], self.frames_per_second)
         started = time.perf_counter()
         where = f"{task['kind']}" + (
             f" [{task.get('frameStart')}, {task.get('frameEnd')})" if task["kind"] == "segment" else ""
@@ -201,10 +208,11 @@ class Worker:
             log.exception("task %s failed unexpectedly", task["_id"])
             outcome = f"{self._fail(task, 'internal', f'{type(exc).__name__}: {exc}')} (internal)"
         finally:
-            self.current = None
             # The workers view shows this worker idle now, not at its next heartbeat (which writes it otherwise).
-            with contextlib.suppress(PyMongoError):
-                self.queue.beat(None, self.frames_per_second)
+            with self._beat_lock:
+                self.current = None
+                with contextlib.suppress(PyMongoError):
+                    self.queue.beat(None, self.frames_per_second)
         log.info(
             "task %s %s job %s: %s in %.2f s%s",
             task["_id"],
