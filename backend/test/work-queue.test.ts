@@ -137,6 +137,7 @@ describe('work queue: the API side', () => {
     const partial = await h.http.get(`/api/videos/${a.videoId}/pose`);
     assert.equal(partial.status, 200);
     assert.equal(partial.body.partial, true);
+    assert.equal(partial.headers['cache-control'], 'no-store', 'a running analysis is read fresh every time');
     assert.deepEqual(partial.body.frames.map((f: { index: number }) => f.index), Array.from({ length: 100 }, (_, i) => 100 + i));
     const window = await h.http.get(`/api/videos/${a.videoId}/pose?from=3.5&to=4`);
     assert.ok(window.body.frames.every((f: { t: number }) => f.t >= 3.5 && f.t <= 4) && window.body.frames.length === 16);
@@ -148,6 +149,16 @@ describe('work queue: the API side', () => {
     assert.equal(done.body.partial, false);
     assert.equal(done.body.frames.length, 300);
     assert.equal(done.body.riderTrackId, 1);
+    // The web app's windows (issue 18/10): inclusive on both edges, cacheable once done; bad windows are refused.
+    const w1 = await h.http.get(`/api/videos/${a.videoId}/pose?from=5&to=10`);
+    const ts = w1.body.frames.map((f: { t: number }) => f.t);
+    assert.ok(ts.length > 100 && ts.every((t: number) => t >= 5 && t <= 10), `frames of 5-10 s only (${ts.length})`);
+    assert.ok(ts.includes(5), 'the frame on the edge is in the window');
+    assert.deepEqual(ts, [...ts].sort((x: number, y: number) => x - y));
+    assert.equal(w1.headers['cache-control'], 'private, max-age=86400');
+    const w0 = await h.http.get(`/api/videos/${a.videoId}/pose?from=0&to=5`);
+    assert.equal(w0.body.frames.length + ts.length - 1, 300, 'two windows cover the clip, their shared edge frame once');
+    assert.equal((await h.http.get(`/api/videos/${a.videoId}/pose?from=-1`)).status, 400);
     assert.equal((await jobJson(a.jobId)).partial, false);
   });
 

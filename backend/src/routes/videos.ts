@@ -197,6 +197,10 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
       .sort({ chunk: 1 })
       .toArray();
     const frames = chunks.flatMap((chunk) => chunk.frames.filter((f) => f.t >= from && f.t <= to));
+    // A finished analysis's frames never change (only a failed job is retried), so the web app's time windows are
+    // kept by the browser: a window dropped from its bounded cache and wanted again (a scrub back) costs no request.
+    // While the job runs, every read must be fresh.
+    res.set('Cache-Control', job.state === 'done' ? 'private, max-age=86400' : 'no-store');
     res.json({
       videoId: video._id.toHexString(),
       fps: video.fps,
