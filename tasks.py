@@ -15,7 +15,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from snowstack import doctor as doctor_
-from snowstack.cli import VerbTask, tunable, user_errors
+from snowstack.cli import VerbTask, require_extra, tunable, user_errors
 from snowstack.engine import Engine, buildkit_exports
 from snowstack.errors import SnowstackError, require_known
 from snowstack.report import Status, console, emit_checks, print_json
@@ -217,6 +217,8 @@ def bench_rebuild(
     """Time code change → rebuilt / healthy / served, dependency change, cached build, pose ready, base builds; exit 1 on any FAIL."""
     from snowstack.bench import BenchOptions, bench_changes, bench_stack, bench_table
 
+    if plot:
+        require_extra("matplotlib", "plot", "--plot")  # before the runs, not after them
     options = BenchOptions(runs=int(tunable(c, "bench.runs", runs, "--runs")), services=tuple(service or ()), only=tuple(only or ()))
     with console.status("bench") as status:
         outcome = bench_stack(options, plot=plot, progress=lambda text: status.update(text.replace("[", r"\[")))

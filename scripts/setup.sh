@@ -24,13 +24,19 @@ PY=${PYTHON:-python3}
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "setup: Python >= 3.11 is needed (found $("$PY" --version))" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.installed
-reqs=(pyproject.toml)
-[ -f backend/pose-service/requirements-dev.txt ] && reqs+=(backend/pose-service/requirements*.txt)
-if [ ! -f "$stamp" ] || [ -n "$(find "${reqs[@]}" -newer "$stamp" 2>/dev/null)" ]; then
-  say "installing Python dependencies into .venv"
-  args=(-e '.[dev]')
-  [ -f backend/pose-service/requirements-dev.txt ] && args+=(-r backend/pose-service/requirements-dev.txt)
-  .venv/bin/pip install -q "${args[@]}"
+# requirements.lock (scripts/lock.sh) holds every package of the venv, pinned with hashes: pip refuses any file
+# whose hash differs, whichever index or proxy served it.
+if [ ! -f "$stamp" ] || [ -n "$(find requirements.lock pyproject.toml -newer "$stamp" 2>/dev/null)" ]; then
+  say "installing Python dependencies into .venv (requirements.lock, hash-checked)"
+  .venv/bin/pip install -q --require-hashes -r requirements.lock
+  .venv/bin/pip install -q --no-deps -e .   # the automation itself, editable; its dependencies are the lock's
+  # A venv from before the one-OpenCV rule also holds opencv-python-headless. Both wheels own cv2/, so removing it
+  # takes files opencv-contrib-python needs: reinstall that one (hash-checked) after.
+  if .venv/bin/pip show -q opencv-python-headless 2>/dev/null; then
+    .venv/bin/pip uninstall -y -q opencv-python-headless
+    awk '/^opencv-contrib-python==/ {p = 1} p {print} p && !/\\$/ {exit}' requirements.lock >.venv/opencv.lock
+    .venv/bin/pip install -q --require-hashes --no-deps --force-reinstall -r .venv/opencv.lock
+  fi
   touch "$stamp"
 fi
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -34,6 +35,12 @@ def user_errors(body: F) -> F:
             raise Exit(code=130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_extra(module: str, extra: str, what: str) -> None:
+    """Stop before any work, in one line naming the extra to install, when an optional dependency is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise SnowstackError(f"{what} needs {module}, which is not installed: .venv/bin/pip install -e '.[{extra}]'")
 
 
 def tunable(c: Context, key: str, given: float, flag: str) -> float:

@@ -14,6 +14,7 @@ import pytest
 
 from snowstack import lint
 from snowstack.engine import Engine
+from snowstack.errors import SnowstackError
 from snowstack.report import Check, Status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
@@ -191,6 +192,24 @@ def compose_facts(services: dict[str, Any], raw: dict[str, Any] | None = None, *
         raw_config={"services": raw if raw is not None else services},
         **extra,
     )
+
+
+def test_heredocs_and_the_escape_directive_read_as_buildkit_reads_them() -> None:
+    """BuildKit's parser (the `dockerfile` package): what a heredoc installs counts; its `#` lines are shell, not
+    Dockerfile comments; `# escape=` makes the backtick the continuation character."""
+    heredoc = lint.parse_dockerfile("FROM debian:12\nRUN <<EOT\n# shell comment\napt-get install -y gcc make\nEOT\nCMD x\n")
+    [stage] = heredoc.stages
+    assert [(i.line, i.keyword) for i in stage.instructions] == [(2, "RUN"), (6, "CMD")]
+    assert lint.build_tools(stage) == [(2, "gcc"), (2, "make")]
+    assert heredoc.comments == ()
+    escaped = lint.parse_dockerfile("# escape=`\nFROM debian:12\nRUN apt-get install -y `\n    build-essential\n")
+    assert escaped.comments == ((1, "# escape=`"),)
+    assert lint.build_tools(escaped.stages[0]) == [(3, "build-essential")]
+
+
+def test_a_dockerfile_docker_cannot_parse_is_one_line_naming_it() -> None:
+    with pytest.raises(SnowstackError, match=r"^backend/Dockerfile: .*fix the Dockerfile until `docker build` parses it$"):
+        lint.parse_dockerfile("FROM debian:12\nRUN <<EOT\necho never closed\n", "backend/Dockerfile")
 
 
 def rows(facts: lint.ComposeFacts) -> dict[str, Check]:

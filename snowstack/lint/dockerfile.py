@@ -1,4 +1,4 @@
-"""The Dockerfile model: instructions, stages, FROM/ARG resolution and installed packages (pure)."""
+"""The Dockerfile model: instructions (BuildKit's parser), stages, FROM/ARG resolution and installed packages (pure)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ..errors import SnowstackError
 
 BUILD_TOOLS = re.compile(r"^(build-essential|build-base|gcc(-\d+)?|g\+\+(-\d+)?|make|cmake|clang(-\d+)?|cpp(-\d+)?|libc6?-dev)$")
 
@@ -40,38 +42,31 @@ class Dockerfile:
 
 
 def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
-    """A small parser: comments, global ARGs with defaults, stages with their instructions and line numbers."""
-    comments: list[tuple[int, str]] = []
+    """Comments, global ARGs with defaults, stages with their instructions and line numbers.
+
+    The instructions come from BuildKit's own parser (the `dockerfile` package): continuation lines, `# escape=`
+    and heredocs (`RUN <<EOT … EOT`) read exactly as `docker build` reads them. A heredoc's lines join the
+    instruction's value as `;`-separated commands, so the package rules see what a heredoc installs."""
+    import dockerfile as buildkit
+
+    try:
+        commands = buildkit.parse_string(text)
+    except buildkit.GoParseError as error:
+        raise SnowstackError(f"{path}: {error}: fix the Dockerfile until `docker build` parses it") from None
     instructions: list[Instruction] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        stripped = lines[index].strip()
-        if not stripped:
-            index += 1
-            continue
-        if stripped.startswith("#"):
-            comments.append((index + 1, stripped))
-            index += 1
-            continue
-        start = index
-        parts = [stripped]
-        # Docker joins `\`-continued lines and drops comment and empty lines inside them.
-        while parts[-1].endswith("\\") and index + 1 < len(lines):
-            parts[-1] = parts[-1][:-1].rstrip()
-            index += 1
-            following = lines[index].strip()
-            if following.startswith("#"):
-                comments.append((index + 1, following))
-                parts.append("\\")
-            elif following:
-                parts.append(following)
-            else:
-                parts.append("\\")
-        joined = " ".join(part for part in parts if part and part != "\\").rstrip("\\").strip()
-        keyword, _, value = joined.partition(" ")
-        instructions.append(Instruction(line=start + 1, keyword=keyword.upper(), value=value.strip()))
-        index += 1
+    in_heredoc: set[int] = set()
+    for command in commands:
+        original = command.original.split(None, 1)
+        value = original[1] if len(original) > 1 else ""
+        if command.heredocs:
+            in_heredoc.update(range(command.start_line + 1, command.end_line + 1))
+            value = " ; ".join(line.strip() for line in value.splitlines() if line.strip())
+        instructions.append(Instruction(line=command.start_line, keyword=command.cmd.upper(), value=" ".join(value.split())))
+    comments = [
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip().startswith("#") and number not in in_heredoc
+    ]
 
     global_args: dict[str, str | None] = {}
     stages: list[Stage] = []
