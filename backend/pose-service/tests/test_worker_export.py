@@ -30,7 +30,7 @@ from pose_service.config import Config
 from pose_service.runtime import PoseRuntime
 from pose_service.worker import export as export_module
 from pose_service.worker.context import WorkerContext
-from pose_service.worker.export import JOINT_COLOR, draw_skeleton, joint_confidence, mean_fps
+from pose_service.worker.export import JOINT_COLOR, PoseCursor, draw_skeleton, joint_confidence, mean_fps
 from pose_service.worker.loop import Worker
 from pose_service.worker.queue import TaskQueue, queued_task, utcnow
 from pose_service.worker.settings import WorkerSettings
@@ -148,6 +148,22 @@ def test_confidence_styling_paints_seen_joints_solid_unsure_faded_and_hidden_not
     small = np.zeros((100, 160, 3), dtype=np.uint8)
     draw_skeleton(small, kps, 0.5, 0.5)
     assert tuple(small[50, 30]) == JOINT_COLOR
+
+
+def test_pose_cursor_reads_chunks_in_order_and_skips_frames_without_pose() -> None:
+    chunks = [{"frames": [{"index": i} for i in range(c * 3, c * 3 + 3) if i != 4]} for c in range(3)]
+    read: list[int] = []
+
+    def source() -> Iterator[dict[str, Any]]:
+        for n, c in enumerate(chunks):
+            read.append(n)
+            yield c
+
+    cursor = PoseCursor(source())
+    assert cursor.at(0) == {"index": 0} and read == [0]
+    assert cursor.at(4) is None and read == [0, 1]  # frame 4 has no pose
+    assert cursor.at(5) == {"index": 5} and cursor.at(8) == {"index": 8} and read == [0, 1, 2]
+    assert cursor.at(20) is None
 
 
 def test_mean_fps_gives_the_clip_its_duration() -> None:

@@ -122,7 +122,8 @@ export function exportsRouter(deps: AppDeps): Router {
     const metrics = (await readMetrics(c, video._id)) as MetricsJson | undefined;
     if (metrics === undefined) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
     // The video's frame number of each analysed frame (the metrics hold their times only), in series order.
-    const chunks = await c.frames.find({ videoId: video._id }, { projection: { warmup: 0 } }).sort({ chunk: 1 }).toArray();
+    // Only the frame numbers travel: a 30-minute clip's pose is hundreds of MB, its frame numbers a few hundred KB.
+    const chunks = await c.frames.find({ videoId: video._id }, { projection: { chunk: 1, 'frames.index': 1 } }).sort({ chunk: 1 }).toArray();
     const indices = chunks.flatMap((ch) => ch.frames.map((f) => f.index));
     const frames = metrics.series.t.map((_, i) => indices[i] ?? null);
     return { metrics, frames };

@@ -183,12 +183,25 @@ class ExportRecord:
         self.update({"state": "failed", "errorKind": kind, "errorDetail": detail, "finishedAt": now})
 
 
-def _pose_frames(ctx: WorkerContext, video_id: ObjectId) -> dict[int, Doc]:
-    frames: dict[int, Doc] = {}
-    for chunk in ctx.db["pose_frames"].find({"videoId": video_id}, {"warmup": 0}).sort("chunk", 1):
-        for f in chunk["frames"]:
-            frames[int(f["index"])] = f
-    return frames
+class PoseCursor:
+    """The stored pose frame of each video frame, read chunk by chunk as the render advances (frame numbers only
+    grow): one 100-frame chunk in memory, however long the clip."""
+
+    def __init__(self, chunks: Iterator[Doc]):
+        self._chunks = chunks
+        self._frames: dict[int, Doc] = {}
+        self._last = -1  # the highest frame number read so far
+        self._done = False
+
+    def at(self, index: int) -> Doc | None:
+        while not self._done and index > self._last:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._done = True
+                break
+            self._frames = {int(f["index"]): f for f in chunk["frames"]}
+            self._last = max(self._frames, default=self._last)
+        return self._frames.get(index)
 
 
 def _min_score(ctx: WorkerContext, video_id: ObjectId) -> float:
@@ -230,7 +243,7 @@ def _render(ctx: WorkerContext, task: Doc, video: Doc, record: ExportRecord, sho
         record.fail("not_ready", detail)
         raise InputError("no_frames", detail, permanent=True)
     started = time.perf_counter()
-    poses = _pose_frames(ctx, video["_id"])
+    poses = PoseCursor(ctx.db["pose_frames"].find({"videoId": video["_id"]}, {"warmup": 0}).sort("chunk", 1))
     min_score = _min_score(ctx, video["_id"])
     rider = video.get("riderTrackId")
     display_w = video.get("width")
@@ -256,7 +269,7 @@ def _render(ctx: WorkerContext, task: Doc, video: Doc, record: ExportRecord, sho
                 if should_stop():
                     raise Stopped()
                 rgb = np.ascontiguousarray(frame.rgb)
-                person = rider_of(poses.get(frame.index), rider)
+                person = rider_of(poses.at(frame.index), rider)
                 if person is not None:
                     draw_skeleton(rgb, person["keypoints"], scale, min_score)
                     drawn += 1
