@@ -373,6 +373,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
         style={{ ['--ratio' as string]: String(ratio), aspectRatio: String(ratio) }}
         data-ratio={ratio.toFixed(4)}
         data-zoom={view.zoom.toFixed(3)}
+        role="group"
         tabIndex={0}
         aria-label={`${label} video. Space plays or pauses, arrow keys step one frame, F fullscreen, + and − zoom, 0 resets the zoom, [ and ] set a loop, L loops.`}
         onPointerDown={onPointerDown}
