@@ -27,6 +27,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from pose_service.config import Config
+from pose_service.probe import probe_video
 from pose_service.runtime import PoseRuntime
 from pose_service.worker import export as export_module
 from pose_service.worker.context import WorkerContext
@@ -240,6 +241,34 @@ def test_export_renders_the_clip_with_the_skeleton_where_the_pose_frames_say(
         f"\nexport of {FRAMES} frames 640x480: {result['renderFps']} frames/s in the worker "
         f"({result['renderS']} s render, {wall:.2f} s request to done), load average {load:.1f}"
     )
+
+
+def test_a_variable_frame_rate_clip_keeps_its_own_frame_times(
+    mongo: MongoServer, db: Database, runtime: PoseRuntime, clip: Path, tmp_path: Path
+) -> None:
+    # The 640×480 clip's first 60 frames with a 0.3 s gap after frame 30 (a phone's dropped frames), timing kept.
+    vfr = tmp_path / "vfr.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-frames:v", "60", "-vf", "setpts='(N/30+gte(N\\,30)*0.3)/TB'",
+         "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(vfr)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    with running_worker(mongo, db, runtime):
+        video_id = analysed_video(db, vfr)
+        export_id = submit_export(db, video_id)
+        wait_for(lambda: one(db.exports.find_one({"_id": export_id}))["state"] in ("done", "failed"), 300, "the export")
+    export = one(db.exports.find_one({"_id": export_id}))
+    assert export["state"] == "done", export.get("errorDetail")
+    video = one(db.videos.find_one({"_id": video_id}))
+    rendition, mp4 = tmp_path / "rendition.mp4", tmp_path / "export.mp4"
+    MediaStore(db).download(video["rendition"]["fileId"], rendition)
+    MediaStore(db).download(export["fileId"], mp4)
+    want, got = probe_video(str(rendition)), probe_video(str(mp4))
+    assert want.frame_rate_mode == got.frame_rate_mode == "vfr"
+    assert got.frame_count == want.frame_count == 60
+    assert np.allclose(got.frame_times, want.frame_times, atol=1e-4), "every frame at the clip's own time"
+    assert got.duration_s == pytest.approx(want.duration_s, abs=1e-3)
+    assert int(ffprobe(mp4)["streams"][0]["nb_read_frames"]) == 60
 
 
 def test_deleting_the_video_stops_the_export_within_a_second_and_leaves_no_file(

@@ -7,8 +7,9 @@ module keeps the export record itself: state, framesDone / framesTotal, progress
 Frames come from the rendition (display orientation, the original's exact frames), are decoded with PyAV, get the
 skeleton painted with OpenCV in the web overlay's confidence styling (pose/skeleton.ts: solid at or above
 summary.joint_score_min, faded and dashed from half of it, not drawn below), and are piped as raw RGB into the
-image's ffmpeg (libx264, yuv420p, +faststart). ffmpeg reads them at the clip's mean frame rate: frame count and
-duration are the clip's; a variable-frame-rate clip's individual frame times are evened out.
+image's ffmpeg (libx264, yuv420p, +faststart). ffmpeg reads them at the clip's mean frame rate (frame count and
+duration are the clip's); a variable-frame-rate clip is encoded without B-frames and its packets then get the
+rendition's own frame times (retime), so it plays with the clip's timing.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 from bson import ObjectId
@@ -149,14 +152,41 @@ def draw_skeleton(rgb: np.ndarray, keypoints: Sequence[Doc], scale: float, min_s
     return {c: conf.count(c) for c in ("seen", "unsure", "hidden")}
 
 
-def encode_command(ffmpeg: str, width: int, height: int, fps: float, out: Path, threads: int) -> list[str]:
-    """ffmpeg reading raw RGB frames on stdin at the clip's mean rate, writing H.264 High / yuv420p (pure)."""
+def encode_command(ffmpeg: str, width: int, height: int, fps: float, out: Path, threads: int,
+                   b_frames: bool = True) -> list[str]:  # fmt: skip
+    """ffmpeg reading raw RGB frames on stdin at the clip's mean rate, writing H.264 High / yuv420p (pure).
+
+    Without B-frames the packets come in presentation order, so `retime` can give each its source frame's time.
+    """
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", f"{fps:.6f}", "-i", "pipe:0",
         "-an", "-c:v", "libx264", "-preset", EXPORT_PRESET, "-crf", str(EXPORT_CRF), "-profile:v", "high",
+        *([] if b_frames else ["-bf", "0"]),
         "-pix_fmt", "yuv420p", "-threads", str(threads), "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
+
+
+def retime(src: Path, dst: Path, pts: Sequence[int], time_base: Fraction, last_duration: int) -> int:
+    """Copy the encoded packets (no B-frames: decode order is presentation order) into an MP4 where packet k has the
+    source's presentation time pts[k] (from 0): a variable-frame-rate clip keeps its own frame times. Returns the
+    number of packets written."""
+    written = 0
+    with av.open(str(src)) as inp:
+        ist = inp.streams.video[0]
+        with av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            ost = out.add_stream_from_template(ist)
+            for packet in inp.demux(ist):
+                if packet.dts is None or written >= len(pts):
+                    continue
+                k = written
+                packet.pts = packet.dts = pts[k] - pts[0]
+                packet.duration = pts[k + 1] - pts[k] if k + 1 < len(pts) else last_duration
+                packet.time_base = time_base
+                packet.stream = ost
+                out.mux(packet)
+                written += 1
+    return written
 
 
 def mean_fps(times: Sequence[float], count: int, fallback: float) -> float:
@@ -258,8 +288,11 @@ def _render(ctx: WorkerContext, task: Doc, video: Doc, record: ExportRecord, sho
         if not record.update({"state": "running", "framesTotal": total, "framesDone": 0, "progress": 0.0,
                               "startedAt": utcnow(), "workerId": ctx.queue.worker_id}):  # fmt: skip
             raise Stopped()
+        # A variable-frame-rate clip is encoded without B-frames and then given its own frame times (retime).
+        vfr = probe.frame_rate_mode == "vfr"
+        encoded = Path(tmp) / "encoded.mp4"
         out = Path(tmp) / "export.mp4"
-        cmd = encode_command(ffmpeg, width, height, fps, out, ctx.settings.pose.rendition_threads)
+        cmd = encode_command(ffmpeg, width, height, fps, encoded, ctx.settings.pose.rendition_threads, b_frames=not vfr)
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         done, drawn = 0, 0
@@ -291,13 +324,18 @@ def _render(ctx: WorkerContext, task: Doc, video: Doc, record: ExportRecord, sho
             with contextlib.suppress(OSError):
                 proc.stdin.close()
         err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-        if rc != 0 or not out.exists():
+        if rc != 0 or not encoded.exists():
             last = (err.splitlines() or ["no message"])[-1][:300]
             record.fail("internal", f"ffmpeg could not encode the export: {last}")
             raise InputError("internal", f"ffmpeg exited {rc}: {last}", permanent=True)
         if done == 0:
             record.fail("no_frames", "no frame of the rendition could be decoded")
             raise InputError("no_frames", "no frame decoded", permanent=True)
+        if vfr and done == total:
+            step = round((probe.duration_s - probe.frame_times[-1]) / float(probe.time_base))
+            retime(encoded, out, probe.pts, probe.time_base, max(1, step))
+        else:
+            encoded.replace(out)
         render_s = time.perf_counter() - started
         if should_stop():
             raise Stopped()
