@@ -176,6 +176,8 @@ try {
         }, from);
         await page.waitForTimeout(1500); // the windows around the new position arrive
         const requestsBefore = [...seen.values()].filter((r) => /\/pose/.test(r.url)).length;
+        await cdp.send('Performance.enable');
+        const cpu0 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
         const q0 = await page.evaluate(() => { const q = document.querySelector('video').getVideoPlaybackQuality(); return { total: q.totalVideoFrames, dropped: q.droppedVideoFrames }; });
         await page.evaluate(() => {
           Object.assign(window.__perf, { intervals: [], draws: 0, bare: 0, longTasks: 0, sampling: true });
@@ -190,6 +192,10 @@ try {
           const q = v.getVideoPlaybackQuality();
           return { intervals: p.intervals, draws: p.draws, bare: p.bare, longTasks: p.longTasks, t: v.currentTime, total: q.totalVideoFrames, dropped: q.droppedVideoFrames };
         });
+        const cpu1 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
+        // Main-thread time the page spent per second of playback (script; style + layout; all tasks): what the app
+        // costs, less sensitive to the machine's load than frame intervals are.
+        const perS = (k) => r1(((cpu1[k] - cpu0[k]) * 1000) / ((cpu1.Timestamp - cpu0.Timestamp) || 1));
         const iv = s.intervals;
         const span = iv.reduce((a, x) => a + x, 0);
         report.playback.push({
@@ -199,6 +205,7 @@ try {
           over20ms: `${iv.filter((x) => x > 20).length}/${iv.length}`,
           overlayDraws: s.draws, videoFramesPresented: s.total - q0.total, videoFramesDropped: s.dropped - q0.dropped,
           drawsWithoutSkeleton: s.bare, longTasks: s.longTasks,
+          mainThreadMsPerS: { script: perS('ScriptDuration'), styleLayout: r1(perS('RecalcStyleDuration') + perS('LayoutDuration')), tasks: perS('TaskDuration') },
           poseRequestsDuringPlayback: [...seen.values()].filter((r) => /\/pose/.test(r.url)).length - requestsBefore,
         });
       }
@@ -215,7 +222,7 @@ else {
     console.log(`${id}: first skeleton ${l.firstSkeletonMs} ms · ${l.bytesBeforeVideo} B before the video (JS ${l.js} B, metrics ${l.metrics} B) · pose ${l.pose.bytes} B in ${l.pose.requests.length} request(s): ${l.pose.requests.join(' ')}`);
   }
   for (const p of report.playback) {
-    console.log(`play ${p.from}→${p.to} s: ${p.rafFps} fps (rAF p50 ${p.rafMs.p50} / p95 ${p.rafMs.p95} / p99 ${p.rafMs.p99} / max ${p.rafMs.max} ms, ${p.over20ms} over 20 ms) · overlay draws ${p.overlayDraws} for ${p.videoFramesPresented} frames presented (${p.videoFramesDropped} dropped) · ${p.drawsWithoutSkeleton} without skeleton · ${p.longTasks} long tasks · ${p.poseRequestsDuringPlayback} pose requests`);
+    console.log(`play ${p.from}→${p.to} s: ${p.rafFps} fps (rAF p50 ${p.rafMs.p50} / p95 ${p.rafMs.p95} / p99 ${p.rafMs.p99} / max ${p.rafMs.max} ms, ${p.over20ms} over 20 ms) · overlay draws ${p.overlayDraws} for ${p.videoFramesPresented} frames presented (${p.videoFramesDropped} dropped) · ${p.drawsWithoutSkeleton} without skeleton · ${p.longTasks} long tasks · ${p.poseRequestsDuringPlayback} pose requests · main thread per s: script ${p.mainThreadMsPerS.script} ms, style+layout ${p.mainThreadMsPerS.styleLayout} ms, all tasks ${p.mainThreadMsPerS.tasks} ms`);
   }
   console.log(`load average at start: ${report.loadavg.join(' ')}`);
 }

@@ -18,6 +18,7 @@ import { useSession } from '../session/SessionContext';
 import { LiveAnalysis } from './LiveAnalysis';
 import { useDrawings } from '../drawing/useDrawings';
 import { useAnalysis } from './useAnalysis';
+import { useFrameFollow } from './useFrameFollow';
 import { usePoseWindow } from './usePoseWindow';
 import { ExportMenu } from '../export/ExportMenu';
 
@@ -175,15 +176,14 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
   const pose = whole ?? windowed.pose;
   const onTime = windowed.onTime;
   const player = useRef<PosePlayerHandle>(null);
-  const [cursor, setCursor] = useState(0);
-  const [frameIdx, setFrameIdx] = useState(-1);
+  // The charts, the 3D pose and the frame line follow the player at most 15 times a second while it plays.
+  const { cursor, frameIdx, report } = useFrameFollow();
   const [showSkeleton, setShowSkeleton] = useState(true);
   const specs = useMemo(() => chartSpecs(metrics), [metrics]);
   const onFrame = useCallback((t: number, idx: number) => {
     onTime(t);
-    setCursor(t);
-    setFrameIdx(idx);
-  }, [onTime]);
+    report(t, idx);
+  }, [onTime, report]);
   const seek = useCallback((t: number) => player.current?.seek(t), []);
   const person = frameIdx >= 0 && pose ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
   const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
