@@ -10,7 +10,7 @@ def _bind() -> str:
         return os.environ["POSE_BIND"]
     port = os.environ.get("PORT", "")
     if not port.isdigit():
-        raise SystemExit(f"gunicorn.conf.py: PORT={port!r} is not a port number: set PORT (the image sets it) or POSE_BIND")
+        raise SystemExit(f"gunicorn.conf.py: PORT={port!r} is not a port: set PORT (as the image does) or POSE_BIND")
     return f"0.0.0.0:{port}"
 
 
