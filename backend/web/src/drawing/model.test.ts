@@ -36,10 +36,13 @@ describe('selection and frames', () => {
     expect(hitTest([line, over], { x: 20, y: 6 }, 4)).toBeNull();
     expect(hitTest([line], { x: 104, y: 0 }, 4)?.id).toBe('l');
   });
-  it('shows a drawing on its own frame only', () => {
+  it('shows a drawing while its own frame is on screen, and only then', () => {
     const ds = [line, { ...over, t: 1 + 1 / 24 }];
-    expect(drawingsAt(ds, 1.01, 24).map((d) => d.id)).toEqual(['l']);
-    expect(drawingsAt(ds, 1 + 1 / 24 - 0.01, 24).map((d) => d.id)).toEqual(['o']);
+    expect(drawingsAt(ds, 1, 24).map((d) => d.id)).toEqual(['l']);
+    expect(drawingsAt(ds, 0.999, 24).map((d) => d.id)).toEqual(['l']); // reported a hair early
+    expect(drawingsAt(ds, 1 + 1 / 24 - 0.005, 24).map((d) => d.id)).toEqual(['l']); // late in frame 1's time
+    expect(drawingsAt(ds, 1 + 1 / 24 + 0.01, 24).map((d) => d.id)).toEqual(['o']);
+    expect(drawingsAt(ds, 0.99, 24)).toEqual([]);
     expect(drawingsAt(ds, 1.5, 24)).toEqual([]);
   });
 });

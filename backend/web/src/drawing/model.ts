@@ -55,12 +55,14 @@ export function hitTest(drawings: readonly Drawing[], p: Point, tolerance: numbe
 }
 
 /**
- * The drawings shown on the frame at media time t: those drawn on that same frame, i.e. within half a frame
- * interval of t (a frame's presented time and the time it was drawn at differ by less than that).
+ * The drawings shown at media time t: those drawn on the frame on screen then. A drawing's `t` is its frame's own
+ * time, and a frame is on screen from its time until the next frame's (1/fps later), less the 2 ms by which browsers
+ * may report a frame's time early (as frameAtTime in pose/skeleton.ts).
  */
 export function drawingsAt(drawings: readonly Drawing[], t: number, fps: number): Drawing[] {
-  const half = 0.5 / (fps > 0 ? fps : 30);
-  return drawings.filter((d) => Math.abs(d.t - t) < half);
+  const frame = 1 / (fps > 0 ? fps : 30);
+  const early = 0.002;
+  return drawings.filter((d) => d.t - early <= t && t < d.t + frame - early);
 }
 
 /** A new, unique-enough id for a drawing (the API takes 1–40 of [A-Za-z0-9_-]). */
