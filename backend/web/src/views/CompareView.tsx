@@ -267,10 +267,10 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
         </div>
         <div className="compare-sync-row" role="group" aria-label="Reference offset">
           <span className="seg-label small">Reference offset</span>
-          <button type="button" className="btn btn-sm" onClick={() => nudge(-1, 0)} aria-label="Reference one frame earlier">−1 frame</button>
-          <button type="button" className="btn btn-sm" onClick={() => nudge(1, 0)} aria-label="Reference one frame later">+1 frame</button>
-          <button type="button" className="btn btn-sm" onClick={() => nudge(0, -MS_STEP)} aria-label={`Reference ${MS_STEP} ms earlier`}>−{MS_STEP} ms</button>
-          <button type="button" className="btn btn-sm" onClick={() => nudge(0, MS_STEP)} aria-label={`Reference ${MS_STEP} ms later`}>+{MS_STEP} ms</button>
+          <button type="button" className="btn btn-sm" onClick={() => nudge(-1, 0)} aria-label="−1 frame: reference one frame earlier">−1 frame</button>
+          <button type="button" className="btn btn-sm" onClick={() => nudge(1, 0)} aria-label="+1 frame: reference one frame later">+1 frame</button>
+          <button type="button" className="btn btn-sm" onClick={() => nudge(0, -MS_STEP)} aria-label={`−${MS_STEP} ms: reference ${MS_STEP} ms earlier`}>−{MS_STEP} ms</button>
+          <button type="button" className="btn btn-sm" onClick={() => nudge(0, MS_STEP)} aria-label={`+${MS_STEP} ms: reference ${MS_STEP} ms later`}>+{MS_STEP} ms</button>
           <button type="button" className="btn btn-sm" onClick={() => { setOffsetFrames(0); setOffsetMs(0); }} disabled={offsetFrames === 0 && offsetMs === 0}>Reset</button>
           <span className="small" data-testid="offset" data-offset-ms={Math.round(offsetS * 1000)}>{describeOffset(offsetFrames, offsetMs, refFps)}</span>
         </div>
