@@ -356,7 +356,7 @@ def bench_analysis(workers: int | None = None, progress: Callable[[str], None] =
     from pymongo import MongoClient
 
     from ..apiclient import sign_in_as_admin
-    from ..workflows import compose_stack
+    from ..compose import compose_stack
     from .history import git_commit, host_facts
 
     project = compose_stack()

@@ -340,10 +340,10 @@ def verify_target(project: ComposeStack, deployment: Deployment) -> Any:
         mongo_host=mongo.hostname or "127.0.0.1",
         mongo_port=mongo.port or 27017,
         invoke=invoke_command(project.project),
+        roles={name: service.roles for name, service in project.stack.services.items()},
     )
 
 
-        roles={name: service.roles for name, service in project.stack.services.items()},
 def run_verify(*, deadline: float, only: list[str] | None, as_json: bool) -> list[Any]:
     """`invoke verify --swarm`: the same functional checks against the recorded Swarm deployment."""
     from ..report import Status, emit_checks
