@@ -234,6 +234,14 @@ class Engine:
             return None
         return dict(inspected.config.labels or {})
 
+    def image_has_healthcheck(self, image: str) -> bool:
+        """Whether a local image declares a HEALTHCHECK (False when it is not there)."""
+        try:
+            health = self.client.image.inspect(image).config.healthcheck
+        except DockerException:
+            return False
+        return bool(health and health.test)
+
     def image_size(self, image: str) -> int | None:
         try:
             return int(self.client.image.inspect(image).size or 0)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from ..engine import Engine
+from ..errors import EngineError
 from ..report import Check, Status
 from ..stack import Stack, load_stack
 from .compose_rules import ComposeFacts, check_compose
@@ -89,9 +88,6 @@ def gather_compose(
 ) -> ComposeFacts:
     """Parse the compose file with compose itself (interpolated and not); `contexts`: built service -> its folder;
     `variables`: what invoke passes from stack.toml (ports, health paths, base images)."""
-    from python_on_whales import DockerException
-    from python_on_whales.utils import run
-
     shown = shown_path(path, root)
     shown_contexts = {name: shown_path(folder, root) for name, folder in contexts.items()}
     if not path.is_file():
@@ -102,13 +98,12 @@ def gather_compose(
     with tempfile.TemporaryDirectory(prefix="snowstack-lint-") as folder:
         stack_env = Path(folder) / "stack.env"
         stack_env.write_text("".join(f"{key}={value}\n" for key, value in (variables or {}).items()))
-        client = Engine(compose_files=[path], env_files=[*([example] if example.is_file() else []), stack_env]).client
+        engine = Engine(compose_files=[path], env_files=[*([example] if example.is_file() else []), stack_env])
         try:
-            config: dict[str, Any] = client.compose.config(return_json=True)
-            raw = json.loads(str(run([*client.client_config.docker_compose_cmd, "config", "--no-interpolate", "--format", "json"])))
-        except DockerException as error:
-            stderr = str(getattr(error, "stderr", "") or error).strip().splitlines()
-            return ComposeFacts(shown, exists=True, raw_text=raw_text, error=stderr[-1] if stderr else "failed", contexts=shown_contexts)
+            config = engine.project.config_json()
+            raw = engine.project.config_json(interpolate=False)
+        except EngineError as error:
+            return ComposeFacts(shown, exists=True, raw_text=raw_text, error=str(error).splitlines()[-1], contexts=shown_contexts)
     healthchecks: dict[str, bool] = {}
     for name, service in (config.get("services") or {}).items():
         build = service.get("build")
@@ -117,11 +112,7 @@ def gather_compose(
             dockerfile = dockerfiles.get(os.path.normpath(os.path.join(build["context"], build.get("dockerfile", "Dockerfile"))))
             healthchecks[name] = dockerfile is not None and _defines_healthcheck(dockerfile, build.get("target"))
         elif service.get("image"):
-            try:
-                inspected = client.image.inspect(service["image"])
-                healthchecks[name] = bool(inspected.config.healthcheck and inspected.config.healthcheck.test)
-            except DockerException:
-                healthchecks[name] = False
+            healthchecks[name] = engine.image_has_healthcheck(service["image"])
     return ComposeFacts(
         shown,
         True,
