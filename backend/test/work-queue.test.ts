@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MongoClient, ObjectId } from 'mongodb';
 import type { Collections } from '../src/db.js';
-import { claimSegment, failJob, finishJob, finishSegment, ingest, registerWorker } from './support/asWorker.js';
+import { claimSegment, EMPTY_SUMMARY, failJob, finishJob, finishSegment, ingest, registerWorker } from './support/asWorker.js';
 import { minimalMp4 } from './support/fixtures.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -171,7 +171,7 @@ describe('work queue: the API side', () => {
     const col = (k: number) => Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : k * 1000 + i / 3));
     const metrics = {
       series: { t: Array.from({ length: n }, (_, i) => i / 30), ...Object.fromEntries(keys.map((k, j) => [k, col(j)])), smoothed: Object.fromEntries(keys.map((k, j) => [k, col(j + 10)])) },
-      summary: { max_rotation_deg: 540, frames_analysed: n, airborne_segments: [{ start_s: 1, end_s: 1.5 }] },
+      summary: { ...EMPTY_SUMMARY, max_rotation_deg: 540, frames_analysed: n, airborne_segments: [{ start_s: 1, end_s: 1.5 }] },
     };
     await finishJob(c, a.jobId, metrics);
     assert.equal(await c.metricSeries.countDocuments({ videoId: a.videoId }), 3);
@@ -186,8 +186,11 @@ describe('work queue: the API side', () => {
 
     // The shape written before the split: one document with the whole JSON.
     await c.metricSeries.deleteMany({ videoId: a.videoId });
-    await c.metrics.replaceOne({ _id: a.videoId }, { metrics: { series: { t: [0, 0.1] }, summary: { old: true } } });
-    assert.deepEqual((await h.http.get(`/api/videos/${a.videoId}/metrics`)).body, { series: { t: [0, 0.1] }, summary: { old: true } });
+    // (A summary from before issue 18: no frames_seen, joint_score_min or unavailable; the contract allows that.)
+    const { frames_seen: _seen, joint_score_min: _min, unavailable: _why, ...before18 } = EMPTY_SUMMARY;
+    const old = { series: { t: [0, 0.1], smoothed: {} }, summary: { ...before18, frames_analysed: 2 } };
+    await c.metrics.replaceOne({ _id: a.videoId }, { metrics: old });
+    assert.deepEqual((await h.http.get(`/api/videos/${a.videoId}/metrics`)).body, old);
   });
 
   it('retries a failed job from the kept upload: attempts reset, a new ingest task, results of the failed run gone', async () => {

@@ -15,6 +15,7 @@ import { drawingsCollection } from './drawings.js';
 import { receiveUpload } from '../upload/receive.js';
 import { cancelTasks, retryJob } from '../jobs/queue.js';
 import { readMetrics } from '../jobs/metrics.js';
+import { servedConforms } from '../contracts.js';
 import { exportsCollection } from './exports.js';
 import { contentDisposition, MIME, parseRange, sendStored } from '../media/http.js';
 
@@ -200,17 +201,20 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
     // A finished analysis's frames never change (only a failed job is retried), so the web app's time windows are
     // kept by the browser: a window dropped from its bounded cache and wanted again (a scrub back) costs no request.
     // While the job runs, every read must be fresh.
-    res.set('Cache-Control', job.state === 'done' ? 'private, max-age=86400' : 'no-store');
-    res.json({
+    const body = {
       videoId: video._id.toHexString(),
-      fps: video.fps,
-      width: video.width,
-      height: video.height,
-      riderTrackId: video.riderTrackId,
+      fps: video.fps ?? null,
+      width: video.width ?? null,
+      height: video.height ?? null,
+      riderTrackId: video.riderTrackId ?? null,
       /** True while the job runs: only finished segments are included, and track ids are final once it is done. */
       partial: job.state !== 'done',
       frames,
-    });
+    };
+    // The frames are the workers' documents: held to the contract (docs/schemas/api-pose.schema.json) as served.
+    servedConforms('api-pose', body, `the stored pose frames of video ${video._id.toHexString()}`);
+    res.set('Cache-Control', job.state === 'done' ? 'private, max-age=86400' : 'no-store');
+    res.json(body);
   });
 
   router.get('/:id/metrics', async (req, res) => {
@@ -218,7 +222,7 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
     await requireDone(video);
     const metrics = await readMetrics(c, video._id);
     if (metrics === undefined) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
-    res.json(metrics);
+    res.json(servedConforms('metrics', metrics, `the stored metrics of video ${video._id.toHexString()}`));
   });
 
   // Rename: owner only (a coach gets 403 read_only), CSRF-checked like every write by the session gate.

