@@ -153,7 +153,7 @@ describe('player for phone clips (issue 18)', () => {
     assert.ok(Math.abs(pic2.left - pic1.left + 60) < 2 && Math.abs(pic2.top - pic1.top + 30) < 2, 'panned by the drag');
     assert.equal(await page.evaluate(() => document.querySelector('video').paused), true, 'a drag is not a tap');
     // Reset, then the keyboard: + zooms, 0 resets.
-    await page.getByRole('button', { name: /^Reset zoom/ }).click();
+    await page.getByRole('button', { name: 'Reset zoom', exact: true }).click();
     assert.equal(await page.locator('.player-stage').getAttribute('data-zoom'), '1.000');
     await page.locator('.player-stage').focus();
     await page.keyboard.press('+');
@@ -190,12 +190,12 @@ describe('player for phone clips (issue 18)', () => {
     await page.getByRole('button', { name: 'Previous frame' }).click();
     await waitFrame(page, 30);
     // Loop from frame 30 (1.25 s) to frame 42 (1.75 s).
-    await page.getByRole('button', { name: 'Set loop start at this frame' }).click();
+    await page.getByRole('button', { name: 'Loop start', exact: true }).click();
     for (let i = 0; i < 12; i++) {
       await page.getByRole('button', { name: 'Next frame' }).click();
       await waitFrame(page, 31 + i);
     }
-    await page.getByRole('button', { name: 'Set loop end at this frame' }).click();
+    await page.getByRole('button', { name: 'Loop end', exact: true }).click();
     const toggle = page.getByTestId('loop-toggle');
     assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
     assert.match(await toggle.textContent(), /^Loop 0:01\.[23]–0:01\.[78]$/);

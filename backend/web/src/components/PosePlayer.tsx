@@ -511,11 +511,11 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
               </select>
             </label>
             <span className="control-group" role="group" aria-label="Loop">
-              <button type="button" className="btn btn-sm" onClick={setLoopStart} aria-label="Set loop start at this frame" title="Loop from this frame ([)">
-                [A
+              <button type="button" className="btn btn-sm" onClick={setLoopStart} title="Loop from this frame ([)">
+                Loop start
               </button>
-              <button type="button" className="btn btn-sm" onClick={setLoopEnd} aria-label="Set loop end at this frame" title="Loop to this frame (])">
-                B]
+              <button type="button" className="btn btn-sm" onClick={setLoopEnd} title="Loop to this frame (])">
+                Loop end
               </button>
               <button type="button" className="btn btn-sm" onClick={toggleLoop} aria-pressed={!!loop?.on} data-testid="loop-toggle" title="Loop (L)">
                 Loop{loop ? ` ${formatClock(loop.a)}–${formatClock(loop.b)}` : ''}
@@ -525,9 +525,12 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
               <button type="button" className="btn btn-icon" onClick={() => zoomBy(0.8)} aria-label="Zoom out" title="Zoom out (−)" disabled={!zoomed}>
                 −
               </button>
-              <button type="button" className="btn btn-sm" onClick={resetZoom} aria-label={`Reset zoom (now ${view.zoom.toFixed(1)}×)`} title="Reset zoom (0)" disabled={!zoomed}>
-                {view.zoom.toFixed(1)}×
+              <button type="button" className="btn btn-sm" onClick={resetZoom} title="Reset zoom (0)" disabled={!zoomed}>
+                Reset zoom
               </button>
+              <span className="zoom-level small" data-testid="zoom-level">
+                {view.zoom.toFixed(1)}×
+              </span>
               <button type="button" className="btn btn-icon" onClick={() => zoomBy(1.25)} aria-label="Zoom in" title="Zoom in (+; or pinch, or the mouse wheel)">
                 +
               </button>
