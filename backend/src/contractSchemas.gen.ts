@@ -18,7 +18,7 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
     "properties": {
       "videoId": {
         "type": "string",
-        "pattern": "^[0-9a-f]{24}$"
+        "minLength": 1
       },
       "fps": {
         "type": [
@@ -135,11 +135,11 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
     "properties": {
       "id": {
         "type": "string",
-        "pattern": "^[0-9a-f]{24}$"
+        "minLength": 1
       },
       "videoId": {
         "type": "string",
-        "pattern": "^[0-9a-f]{24}$"
+        "minLength": 1
       },
       "state": {
         "$ref": "#/$defs/state"
@@ -899,7 +899,7 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
     "properties": {
       "id": {
         "type": "string",
-        "pattern": "^[0-9a-f]{24}$"
+        "minLength": 1
       },
       "owner": {
         "oneOf": [
