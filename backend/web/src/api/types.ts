@@ -1,4 +1,5 @@
 // Shapes from docs/contracts.md (the one source of truth for these).
+import type * as Contract from './contract.gen';
 
 export const KEYPOINT_NAMES = [
   'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
@@ -19,7 +20,7 @@ export interface Person {
   keypoints_3d: Keypoint3D[] | null;
 }
 
-export interface PoseFrame { index: number; t: number; persons: Person[] }
+export interface PoseFrame extends Omit<Contract.PoseFrame, 'persons'> { persons: Person[] }
 
 export interface PoseResponse {
   videoId: string;
@@ -38,7 +39,7 @@ export const SERIES_KEYS = [
 ] as const;
 export type SeriesKey = (typeof SERIES_KEYS)[number];
 
-export interface AirborneSegment { start_s: number; end_s: number }
+export type AirborneSegment = Contract.AirborneSegment;
 
 export interface MetricsSummary {
   max_rotation_deg: number | null;
@@ -69,7 +70,7 @@ export interface Metrics {
   summary: MetricsSummary;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed';
+export type JobState = Contract.JobState;
 /** Where a job is (issue 14): making the rendition, analysing segments, joining the results. */
 export type JobStage = 'ingest' | 'analysis' | 'finish';
 
@@ -133,7 +134,7 @@ export interface Video {
   owner?: { id: string; username: string } | null;
 }
 
-export interface SpriteLayout { columns: number; rows: number; tileWidth: number; tileHeight: number; times: number[] }
+export type SpriteLayout = Contract.SpriteLayout;
 
 export interface VideoProbe {
   codec: string | null;
@@ -152,3 +153,14 @@ export interface VideoProbe {
 export interface VideoPage { items: Video[]; page: number; limit: number; total: number }
 
 export interface ApiErrorBody { error: string; detail?: string }
+
+// Issue 17/5: the hand-kept names above must equal the contract's (docs/schemas, generated into contract.gen.ts);
+// a schema change that misses them fails `tsc`. Types the app builds loosely (keypoint names as plain strings in
+// tests) stay hand-written; the rest are aliases of the generated ones.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const CONTRACT_NAME_CHECKS: [
+  Same<KeypointName, Contract.KeypointName>,
+  Same<JobStage | null, Contract.Job['stage']>,
+  Same<Role, Contract.Video['role']>,
+  Same<JobState, Contract.Video['status']>,
+] = [true, true, true, true];
