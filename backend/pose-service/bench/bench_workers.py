@@ -117,7 +117,8 @@ def run(mongo: MongoServer, clip: Path, workers: int, logs: Path) -> dict[str, A
 
         def ended() -> bool:
             # As bench-analysis does through /pose: the first stored frame with a person, polled every 0.05 s.
-            if not first_skeleton and db.pose_frames.find_one({"videoId": video_id, "frames.persons.0": {"$exists": 1}}):
+            with_person = {"videoId": video_id, "frames.persons.0": {"$exists": 1}}
+            if not first_skeleton and db.pose_frames.find_one(with_person):
                 first_skeleton.append(time.perf_counter() - submitted)
             return (db.jobs.find_one({"_id": job_id}) or {}).get("state") in ("done", "failed")
 
