@@ -7,7 +7,6 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 /** The contract's Job; the queue fields (position, ETA, waiting, running segments) come from `queue`. */
 export function toJob(job: JobDoc, queue: QueueSnapshot = emptySnapshot()) {
   const q = queueFields(job, queue);
-  const segmentsDone = job.segmentsDone ?? 0;
   return {
     id: job._id.toHexString(),
     videoId: job.videoId.toHexString(),
@@ -20,8 +19,8 @@ export function toJob(job: JobDoc, queue: QueueSnapshot = emptySnapshot()) {
     waiting: q.waiting,
     queuePosition: q.queuePosition,
     etaS: q.etaS,
-    /** Pose frames of finished segments are readable (GET …/pose) before the job is done. */
-    partial: job.state !== 'done' && segmentsDone > 0,
+    /** Analysed frames are readable (GET …/pose) before the job is done: a segment stores its block every 25 frames. */
+    partial: job.state !== 'done' && (job.framesDone ?? 0) > 0,
     attempts: job.attempts,
     error: riderError(job),
     errorDetail: job.errorDetail ?? null,

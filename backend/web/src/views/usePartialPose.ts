@@ -23,8 +23,9 @@ export function usePartialPose(video: Video, job: Job | null | undefined): Parti
   const frames = useRef<PoseFrame[]>([]);
   const inFlight = useRef(false);
   const again = useRef(false);
-  const active = !!job && job.state !== 'done' && job.state !== 'failed' && (job.partial === true || (job.segments?.done ?? 0) > 0);
-  const trigger = `${job?.id}:${job?.segments?.done ?? 0}:${job?.partial ? 1 : 0}`;
+  const active = !!job && job.state !== 'done' && job.state !== 'failed' && (job.partial === true || (job.framesDone ?? 0) > 0);
+  // Workers store a segment's block every 25 analysed frames and count them in framesDone: each step asks again.
+  const trigger = `${job?.id}:${job?.framesDone ?? 0}:${job?.partial ? 1 : 0}`;
   const duration = durationOf(video);
   const fps = fpsOf(video);
 
@@ -70,7 +71,7 @@ export function usePartialPose(video: Video, job: Job | null | undefined): Parti
       }
     };
     void round();
-    // A new round when another segment finished (the trigger), not on every frame count.
+    // A new round when more frames were stored (the trigger); a round already in flight runs once more.
   }, [active, trigger]);
 
   const isAnalysed = useMemo(() => analysedAt(pose?.frames ?? [], duration, fps), [pose, duration, fps]);
