@@ -114,6 +114,26 @@ def test_video_upload_tracks_the_person_across_frames(client: FlaskClient, camer
     assert body["timing"]["frames_per_second"] > 0
 
 
+SAMPLE_CLIP = Path(__file__).resolve().parents[2] / "web" / "public" / "sample" / "sample-run.mp4"
+
+
+def test_the_web_apps_sample_clip_is_analysed_for_real(client: FlaskClient) -> None:
+    """The clip the empty library offers ("Try the sample clip") must give a first-time user a skeleton: a person in
+    nearly every frame, one track, and the metrics that need only the torso."""
+    with open(SAMPLE_CLIP, "rb") as fh:
+        resp = client.post("/v1/pose/video", data={"video": (fh, "sample-run.mp4")})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert (body["video"]["width"], body["video"]["height"], body["video"]["frame_count"]) == (480, 480, 72)
+    frames = body["frames"]
+    seen = [f for f in frames if f["persons"]]
+    assert len(seen) >= 0.9 * len(frames), f"a person in {len(seen)} of {len(frames)} frames"
+    assert {p["track_id"] for f in seen for p in f["persons"]} == {body["rider_track_id"]}
+    summary = body["metrics"]["summary"]
+    assert summary["frames_with_rider"] >= 0.9 * len(frames)
+    assert summary["max_rotation_deg"] is not None and "max_rotation_deg" not in summary["unavailable"]
+
+
 def test_video_by_path_with_window_and_max_frames(client: FlaskClient, camera_video: Path) -> None:
     resp = client.post(
         "/v1/pose/video", json={"path": str(camera_video), "start_s": 0.5, "end_s": 1.2, "max_frames": 5}
