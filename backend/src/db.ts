@@ -25,6 +25,8 @@ export interface VideoDoc {
   height: number | null;
   frameCount: number | null;
   riderTrackId: number | null;
+  /** The spin's size in degrees (|summary.max_rotation_deg|), written by the finish; null when unavailable. The library sorts on it. */
+  maxRotationDeg?: number | null;
   /** What ffprobe (at upload) and then the pose service's /v1/probe (at ingest) found; absent on videos from before probing. */
   probe?: VideoProbe | null;
   /** Before GridFS: the folder of the local derived files (migration reads it; new videos never have it). */
@@ -256,6 +258,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.videos.createIndex({ createdAt: -1, _id: -1 }),
     c.videos.createIndex({ role: 1, status: 1, createdAt: -1 }),
     c.videos.createIndex({ status: 1, createdAt: -1 }),
+    c.videos.createIndex({ maxRotationDeg: -1, createdAt: -1, _id: -1 }),
     // Queue positions: queued and running jobs by age.
     c.jobs.createIndex({ state: 1, createdAt: 1 }),
     c.jobs.createIndex({ videoId: 1 }),

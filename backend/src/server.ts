@@ -9,6 +9,7 @@ import { httpPoseClient, type PoseClient } from './jobs/poseClient.js';
 import { enqueueOrphanJobs } from './jobs/queue.js';
 import { QueueView } from './jobs/queueView.js';
 import { JobWatch } from './jobs/watch.js';
+import { backfillRotationSortKey } from './jobs/metrics.js';
 import { migrateLocalMedia } from './media/migrate.js';
 import { MediaStore } from './media/store.js';
 import { log } from './log.js';
@@ -47,6 +48,8 @@ export async function startApi(config: Config, opts: { pose?: PoseClient; logger
   await ensureAuthIndexes(auth, db.collections.videos);
   await ensureFirstAdmin(auth, config.auth, logger);
   await adoptOwnerlessVideos(auth, db.collections.videos, config.auth, logger);
+  const keyed = await backfillRotationSortKey(db.collections);
+  if (keyed) logger(`${keyed} analysed video(s) got their rotation sort key from their stored metrics`);
   const reconcile = () =>
     reconcileUploads(db.collections, media, config.uploadDir, config.orphanGraceMs, logger)
       .then(() => enqueueOrphanJobs(db.collections, ORPHAN_JOB_AGE_MS))

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
+import { backfillRotationSortKey } from '../src/jobs/metrics.js';
 import request from 'supertest';
 import { minimalMp4 } from './support/fixtures.js';
 import { startHarness, type Client, type Harness } from './support/harness.js';
@@ -112,10 +113,10 @@ describe('library: rename, search, sort, pages', () => {
     assert.deepEqual(titles(await alice.get('/api/videos?sort=date')), byDate);
     const byDuration = titles(await alice.get('/api/videos?sort=duration&q=%20'));
     assert.deepEqual(byDuration.slice(0, 4), ['backside boardslide (a.k.a. BS)', 'Backside 360 kicker', 'Method grab', 'Frontside 180']);
-    const bad = await alice.get('/api/videos?sort=rotation');
+    const bad = await alice.get('/api/videos?sort=title');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid_query');
-    assert.match(bad.body.detail, /date, duration/);
+    assert.match(bad.body.detail, /date, duration, rotation/);
   });
 
   it('pages through the sorted, searched list without gaps or repeats', async () => {
@@ -152,7 +153,7 @@ describe('library: rename, search, sort, pages', () => {
       assert.equal(res.status, 200, res.text);
       return { res, ms: performance.now() - start };
     };
-    const cases = ['/api/videos?limit=24&page=1', '/api/videos?limit=24&page=41', '/api/videos?sort=duration&limit=24&page=20', '/api/videos?q=KICKER&limit=24&page=4'];
+    const cases = ['/api/videos?limit=24&page=1', '/api/videos?limit=24&page=41', '/api/videos?sort=duration&limit=24&page=20', '/api/videos?sort=rotation&limit=24&page=30', '/api/videos?q=KICKER&limit=24&page=4'];
     const times: Record<string, number> = {};
     for (const path of cases) {
       const { res, ms } = await timed(path);
@@ -169,5 +170,19 @@ describe('library: rename, search, sort, pages', () => {
     assert.equal(deep.length, 16, '1000 = 41 full pages of 24 and 16 on page 42');
     assert.equal(deep.at(-1).title, 'Run 0 kicker', 'the oldest last');
     console.log(`# 1,000 videos, one cold request each (ms): ${JSON.stringify(times)}`);
+  });
+  it('sorts by the biggest spin either way; videos analysed before the sort key get it from their metrics; unmeasured last', async () => {
+    const c = h.api.db.collections;
+    const spins: [string, number | null][] = [['Frontside 180', 180.4], ['Backside 360 kicker', -362], ['Method grab', null]];
+    for (const [title, spin] of spins) {
+      const _id = new ObjectId(ids[title]);
+      await c.videos.updateOne({ _id }, { $set: { status: 'done' } });
+      await c.metrics.replaceOne({ _id }, { summary: { max_rotation_deg: spin } }, { upsert: true });
+    }
+    assert.equal(await backfillRotationSortKey(c), 3 + 1000, "alice's three, and carol's thousand (no metrics: null)");
+    assert.equal(await backfillRotationSortKey(c), 0, 'done once');
+    assert.equal((await c.videos.findOne({ _id: new ObjectId(ids['Backside 360 kicker']) }))?.maxRotationDeg, 362);
+    const byRotation = titles(await alice.get('/api/videos?sort=rotation'));
+    assert.deepEqual(byRotation, ['Backside 360 kicker', 'Frontside 180', 'IMG_0042.MOV', 'Method grab', 'backside boardslide (a.k.a. BS)']);
   });
 });

@@ -186,6 +186,8 @@ def test_segmented_analysis_equals_the_single_pass(
     assert video["rendition"]["fileId"] == files["rendition"]["_id"]
     assert video["sprite"]["layout"]["columns"] >= 1
     assert video["timing"]["poseS"] > 0
+    spin = reference["metrics"]["summary"]["max_rotation_deg"]
+    assert video["maxRotationDeg"] == pytest.approx(abs(spin), abs=0.11), "the library's rotation sort key"
 
 
 def test_the_join_on_real_mediapipe_output_keeps_one_rider_without_the_single_person_shortcut(

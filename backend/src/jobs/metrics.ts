@@ -31,3 +31,24 @@ export async function readMetrics(c: Collections, videoId: ObjectId): Promise<un
   }
   return { series: { t, ...series, smoothed }, summary: doc.summary ?? null };
 }
+
+/** The library's rotation sort key from a summary: the spin's size in degrees, null when not measured. */
+export function rotationSortKey(summary: unknown): number | null {
+  const value = (summary as { max_rotation_deg?: unknown } | null | undefined)?.max_rotation_deg;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.abs(value) : null;
+}
+
+/**
+ * Videos analysed before the finish wrote `maxRotationDeg` get it from their stored summary (once: afterwards every
+ * done video has the field, null included). Returns how many were set.
+ */
+export async function backfillRotationSortKey(c: Collections): Promise<number> {
+  let count = 0;
+  for await (const video of c.videos.find({ status: 'done', maxRotationDeg: { $exists: false } }, { projection: { _id: 1 } })) {
+    const doc = await c.metrics.findOne({ _id: video._id });
+    const summary = doc?.summary ?? (doc?.metrics as { summary?: unknown } | undefined)?.summary;
+    await c.videos.updateOne({ _id: video._id, maxRotationDeg: { $exists: false } }, { $set: { maxRotationDeg: rotationSortKey(summary) } });
+    count += 1;
+  }
+  return count;
+}

@@ -28,7 +28,12 @@ const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed'];
  * Library orders. Max rotation is not one of them: it lives in the separate `metrics` summary, so sorting on it
  * needs a join per page that the list's indexes cannot serve; date and duration are fields of the video itself.
  */
-const SORTS = { date: { createdAt: -1, _id: -1 }, duration: { durationS: -1, createdAt: -1, _id: -1 } } as const;
+const SORTS = {
+  date: { createdAt: -1, _id: -1 },
+  duration: { durationS: -1, createdAt: -1, _id: -1 },
+  // The biggest spin first; videos without a measured rotation (none yet, or unavailable) come last.
+  rotation: { maxRotationDeg: -1, createdAt: -1, _id: -1 },
+} as const;
 type Sort = keyof typeof SORTS;
 const TITLE_MAX = 120;
 const parseJson = express.json({ limit: '4kb', type: () => true });

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { ObjectId } from 'mongodb';
 import type { Collections, PoseFrame } from '../../src/db.js';
+import { rotationSortKey } from '../../src/jobs/metrics.js';
 import type { MediaStore } from '../../src/media/store.js';
 
 /*
@@ -110,7 +111,7 @@ export async function finishJob(c: Collections, jobId: ObjectId, metrics: { seri
   }
   const summary = { ...EMPTY_SUMMARY, ...(metrics.summary as object) };
   await c.metrics.replaceOne({ _id: job.videoId }, { summary, seriesKeys: keys, frames: t.length, seriesChunks: count }, { upsert: true });
-  await c.videos.updateOne({ _id: job.videoId }, { $set: { riderTrackId: 1, status: 'done' } });
+  await c.videos.updateOne({ _id: job.videoId }, { $set: { riderTrackId: 1, status: 'done', maxRotationDeg: rotationSortKey(summary) } });
   await c.jobs.updateOne({ _id: jobId }, { $set: { state: 'done', stage: null, progress: 1, finishedAt: new Date(), updatedAt: new Date() } });
 }
 

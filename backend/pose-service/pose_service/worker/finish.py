@@ -95,7 +95,10 @@ def run_finish(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
     if not ctx.queue.still_ours(task):
         return {"abandoned": True}
     ctx.db["videos"].update_one(
-        {"_id": task["videoId"]}, {"$set": {"riderTrackId": rider, "timing": timing, "status": "done"}}
+        {"_id": task["videoId"]},
+        # maxRotationDeg (the spin's size, either way; null when unavailable): the library sorts on it without
+        # reading the metrics of every video.
+        {"$set": {"riderTrackId": rider, "timing": timing, "status": "done", "maxRotationDeg": _spin(metrics)}},
     )
     ctx.db["jobs"].update_one(
         {"_id": task["jobId"]},
@@ -114,3 +117,8 @@ def run_finish(ctx: WorkerContext, task: Doc, should_stop: Callable[[], bool]) -
         },
     )
     return {"riderTrackId": rider, "frames": len(joined), "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _spin(metrics: dict[str, Any]) -> float | None:
+    value = metrics["summary"].get("max_rotation_deg")
+    return None if value is None else abs(float(value))

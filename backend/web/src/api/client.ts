@@ -38,7 +38,7 @@ export async function request<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 /** Library orders the API offers (no rotation sort: see docs/contracts.md). */
-export type LibrarySort = 'date' | 'duration';
+export type LibrarySort = 'date' | 'duration' | 'rotation';
 export interface ListQuery { page?: number; limit?: number; role?: Role | ''; status?: JobState | ''; owner?: string | ''; q?: string; sort?: LibrarySort }
 
 export function listVideos(q: ListQuery = {}): Promise<VideoPage> {

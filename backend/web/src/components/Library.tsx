@@ -421,6 +421,7 @@ export function Library({ refreshKey }: { refreshKey: number }) {
           <select value={sort} onChange={(e) => setSort(e.target.value as LibrarySort)} aria-label="Sort by">
             <option value="date">Newest first</option>
             <option value="duration">Longest first</option>
+            <option value="rotation">Biggest spin first</option>
           </select>
         </label>
       </div>
