@@ -3,7 +3,10 @@
 // the 120 s: 2,880 frames, its metrics' series likewise). The clip's /pose honours from/to as the API does (docs/contracts.md), so the app may
 // fetch it whole or by window; what it does is what is measured.
 //   1. first load: bytes transferred before the video (encoded, CDP), per kind, and time to first skeleton on
-//      screen (navigation start → the overlay canvas reports drawn joints), for the 3 s and the 120 s clip;
+//      screen (navigation start → the overlay canvas reports drawn joints), for the 3 s and the 120 s clip.
+//      "Before the video" is every request (but the video's own) SENT before the first skeleton was on screen;
+//      what the app asks for after it (the 3D view's three.js, the export menu) is reported apart as deferred,
+//      and the sum of both (all until the network is idle) too;
 //   2. playback of the 120 s clip at 1× across window edges (from 8 s and from 58 s, 12 s each): animation-frame
 //      intervals (p50/p95/p99, share over 20 ms, fps), overlay draws vs frames presented, presented frames with
 //      no skeleton drawn, long tasks, and the /pose requests made.
@@ -150,21 +153,28 @@ try {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     const seen = new Map();
-    cdp.on('Network.responseReceived', (e) => seen.set(e.requestId, { url: e.response.url, type: e.type, bytes: 0 }));
+    const sentAt = new Map();
+    cdp.on('Network.requestWillBeSent', (e) => { if (!sentAt.has(e.requestId)) sentAt.set(e.requestId, e.wallTime * 1000); });
+    cdp.on('Network.responseReceived', (e) => seen.set(e.requestId, { url: e.response.url, type: e.type, bytes: 0, sentAt: sentAt.get(e.requestId) ?? 0 }));
     cdp.on('Network.loadingFinished', (e) => { const r = seen.get(e.requestId); if (r) r.bytes = e.encodedDataLength; });
     await page.goto(`${servers.base}/#/videos/${id}`);
     await page.waitForFunction(() => window.__perf.firstSkeletonMs !== null, null, { timeout: 30000 });
     await page.waitForLoadState('networkidle');
     const firstSkeletonMs = await page.evaluate(() => window.__perf.firstSkeletonMs);
+    const firstSkeletonWall = await page.evaluate(() => performance.timeOrigin + window.__perf.firstSkeletonMs);
     const rows = [...seen.values()].map((r) => ({ ...r, path: new URL(r.url).pathname + new URL(r.url).search }));
-    const before = rows.filter((r) => !(r.type === 'Media' || /\/stream$/.test(new URL(r.url).pathname)));
+    const notVideo = rows.filter((r) => !(r.type === 'Media' || /\/stream$/.test(new URL(r.url).pathname)));
+    const before = notVideo.filter((r) => r.sentAt <= firstSkeletonWall);
+    const deferred = notVideo.filter((r) => r.sentAt > firstSkeletonWall);
     const pose = rows.filter((r) => /\/pose/.test(r.path));
     report.load[id] = {
       firstSkeletonMs: r1(firstSkeletonMs),
       bytesBeforeVideo: before.reduce((a, r) => a + r.bytes, 0),
       js: before.filter((r) => /\.js$/.test(r.path)).reduce((a, r) => a + r.bytes, 0),
+      deferred: { bytes: deferred.reduce((a, r) => a + r.bytes, 0), paths: deferred.map((r) => r.path) },
+      untilIdle: notVideo.reduce((a, r) => a + r.bytes, 0),
       pose: { requests: pose.map((r) => r.path.replace(/^.*\/pose/, '/pose')), bytes: pose.reduce((a, r) => a + r.bytes, 0) },
-      metrics: before.filter((r) => /\/metrics$/.test(r.path)).reduce((a, r) => a + r.bytes, 0),
+      metrics: before.filter((r) => /\/metrics(\?|$)/.test(r.path)).reduce((a, r) => a + r.bytes, 0),
     };
     if (id === 'v-long') {
       for (const from of [8, 58]) {
@@ -219,7 +229,7 @@ try {
 if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 1));
 else {
   for (const [id, l] of Object.entries(report.load)) {
-    console.log(`${id}: first skeleton ${l.firstSkeletonMs} ms · ${l.bytesBeforeVideo} B before the video (JS ${l.js} B, metrics ${l.metrics} B) · pose ${l.pose.bytes} B in ${l.pose.requests.length} request(s): ${l.pose.requests.join(' ')}`);
+    console.log(`${id}: first skeleton ${l.firstSkeletonMs} ms · ${l.bytesBeforeVideo} B before the video (JS ${l.js} B, metrics ${l.metrics} B) · deferred after it ${l.deferred.bytes} B (${l.deferred.paths.join(' ')}; ${l.untilIdle} B in all until idle) · pose ${l.pose.bytes} B in ${l.pose.requests.length} request(s): ${l.pose.requests.join(' ')}`);
   }
   for (const p of report.playback) {
     console.log(`play ${p.from}→${p.to} s: ${p.rafFps} fps (rAF p50 ${p.rafMs.p50} / p95 ${p.rafMs.p95} / p99 ${p.rafMs.p99} / max ${p.rafMs.max} ms, ${p.over20ms} over 20 ms) · overlay draws ${p.overlayDraws} for ${p.videoFramesPresented} frames presented (${p.videoFramesDropped} dropped) · ${p.drawsWithoutSkeleton} without skeleton · ${p.longTasks} long tasks · ${p.poseRequestsDuringPlayback} pose requests · main thread per s: script ${p.mainThreadMsPerS.script} ms, style+layout ${p.mainThreadMsPerS.styleLayout} ms, all tasks ${p.mainThreadMsPerS.tasks} ms`);

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { listVideos, originalUrl, streamUrl } from '../api/client';
 import { apiUrl } from '../config';
 import type { Metrics, PoseResponse, SeriesKey, SummaryKey, Video } from '../api/types';
@@ -20,9 +20,30 @@ import { useDrawings } from '../drawing/useDrawings';
 import { useAnalysis } from './useAnalysis';
 import { useFrameFollow } from './useFrameFollow';
 import { usePoseWindow } from './usePoseWindow';
-import { ExportMenu } from '../export/ExportMenu';
 
+// Neither is needed for the first skeleton (issue 18/10): their code (three.js is most of the app's weight) is
+// fetched once the player has drawn its first pose frame, after what the first paint needs.
 const Skeleton3D = lazy(() => import('../components/Skeleton3D'));
+const ExportMenu = lazy(() => import('../export/ExportMenu').then((m) => ({ default: m.ExportMenu })));
+/** When the player draws no pose frame (no pose, an error), the deferred parts still come after this long. */
+const DEFER_AT_MOST_MS = 2500;
+
+/** True once the player has drawn its first pose frame (or DEFER_AT_MOST_MS passed): what may load after first paint. */
+function useAfterFirstFrame() {
+  const [after, setAfter] = useState(false);
+  const seen = useRef(false);
+  useEffect(() => {
+    const id = window.setTimeout(() => setAfter(true), DEFER_AT_MOST_MS);
+    return () => window.clearTimeout(id);
+  }, []);
+  const onFrameIdx = useCallback((idx: number) => {
+    if (idx >= 0 && !seen.current) {
+      seen.current = true;
+      setAfter(true);
+    }
+  }, []);
+  return [after, onFrameIdx] as const;
+}
 
 const pick = (m: Metrics, key: SeriesKey) => m.series.smoothed?.[key] ?? m.series[key] ?? [];
 
@@ -178,12 +199,14 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
   const player = useRef<PosePlayerHandle>(null);
   // The charts, the 3D pose and the frame line follow the player at most 15 times a second while it plays.
   const { cursor, frameIdx, report } = useFrameFollow();
+  const [afterFirstFrame, firstFrameSeen] = useAfterFirstFrame();
   const [showSkeleton, setShowSkeleton] = useState(true);
   const specs = useMemo(() => chartSpecs(metrics), [metrics]);
   const onFrame = useCallback((t: number, idx: number) => {
     onTime(t);
     report(t, idx);
-  }, [onTime, report]);
+    firstFrameSeen(idx);
+  }, [onTime, report, firstFrameSeen]);
   const seek = useCallback((t: number) => player.current?.seek(t), []);
   const person = frameIdx >= 0 && pose ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
   const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
@@ -213,14 +236,22 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? (pose?.frames[frameIdx]?.index ?? '—') : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
           </div>
-          {!media && pose && <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />}
+          {!media && pose && afterFirstFrame && (
+            <Suspense fallback={null}>
+              <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />
+            </Suspense>
+          )}
         </div>
         <aside className="analysis-side">
           <div className="panel view3d-panel">
             <div className="panel-title small-title">3D pose · drag to orbit</div>
-            <Suspense fallback={<LoadingState label="Loading 3D view…" />}>
-              <Skeleton3D keypoints={person?.keypoints_3d ?? null} scores={scores} minScore={metrics.summary.joint_score_min} />
-            </Suspense>
+            {afterFirstFrame ? (
+              <Suspense fallback={<LoadingState label="Loading 3D view…" />}>
+                <Skeleton3D keypoints={person?.keypoints_3d ?? null} scores={scores} minScore={metrics.summary.joint_score_min} />
+              </Suspense>
+            ) : (
+              <LoadingState label="Loading 3D view…" />
+            )}
           </div>
           <SummaryCards summary={metrics.summary} />
         </aside>
