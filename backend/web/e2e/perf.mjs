@@ -130,6 +130,11 @@ function probe() {
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+  // The draw itself, seen as it sets the canvas's joints (a microtask after it, before anything React renders in
+  // answer): the split of requests into before/after the first skeleton does not depend on which rAF ran first.
+  new MutationObserver(() => {
+    if (perf.firstSkeletonMs === null && document.querySelector('[data-testid="skeleton-canvas"]')?.dataset.joints) perf.firstSkeletonMs = performance.now();
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-joints'] });
   try {
     new PerformanceObserver((l) => { if (perf.sampling) perf.longTasks += l.getEntries().length; }).observe({ type: 'longtask', buffered: false });
   } catch { /* no long-task timing in this browser */ }
