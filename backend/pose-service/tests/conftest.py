@@ -8,9 +8,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +32,12 @@ from pymongo.database import Database  # noqa: E402
 
 from pose_service.app import create_app  # noqa: E402
 from pose_service.config import Config  # noqa: E402
+from pose_service.runtime import PoseRuntime  # noqa: E402
+from pose_service.worker.context import WorkerContext  # noqa: E402
+from pose_service.worker.loop import Worker  # noqa: E402
+from pose_service.worker.queue import TaskQueue  # noqa: E402
+from pose_service.worker.settings import WorkerSettings  # noqa: E402
+from pose_service.worker.store import MediaStore  # noqa: E402
 
 
 def person_photos() -> dict[str, np.ndarray]:
@@ -147,3 +156,35 @@ def db(mongo: MongoServer) -> Iterator[Database]:
     yield client[name]
     client.drop_database(name)
     client.close()
+
+
+# The pose workers' tests: one model per module, and a worker running in a thread on the test database.
+POSE_CONFIG = Config(backend="mediapipe")
+
+
+@pytest.fixture(scope="module")
+def runtime() -> PoseRuntime:
+    rt = PoseRuntime(POSE_CONFIG)
+    rt.start(background=False)
+    assert rt.ready, rt.detail
+    return rt
+
+
+@contextlib.contextmanager
+def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime, **overrides: Any) -> Iterator[Worker]:
+    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, **{"pose": POSE_CONFIG, **overrides})
+    client: MongoClient = MongoClient(mongo.uri, **settings.client_options())
+    wdb = client[db.name]
+    assert runtime.backend is not None
+    workdir = Path(tempfile.mkdtemp(prefix="worker-test-"))
+    worker = Worker(WorkerContext(wdb, TaskQueue(wdb, settings), MediaStore(wdb), runtime.backend, settings, workdir))
+    thread = threading.Thread(target=worker.run, name="worker")
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(60)
+        client.close()
+        assert not thread.is_alive(), "the worker did not stop"
+        assert not workdir.exists(), "the worker's temp folder is removed on exit"

@@ -14,14 +14,14 @@ from typing import Any
 import cv2
 import pytest
 from bson import ObjectId
-from conftest import person_photos, write_pan_zoom_video
+from conftest import person_photos, running_worker, write_pan_zoom_video
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from mongo_server import MongoServer, submit_video
 from pymongo.database import Database
 from referencing import Registry, Resource
-from test_worker_jobs import POSE_CONFIG, running_worker, wait_job_end
+from test_worker_jobs import wait_job_end
 
 from pose_service.runtime import PoseRuntime
 
@@ -144,14 +144,6 @@ def test_the_schemas_reject_a_broken_answer(client: FlaskClient) -> None:
             conforms("pose-image.schema.json", {**body, "persons": [broken]})
     with pytest.raises(ValidationError):
         validator("summary.schema.json").validate({"max_rotation_deg": None})
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PoseRuntime:
-    rt = PoseRuntime(POSE_CONFIG)
-    rt.start(background=False)
-    assert rt.ready, rt.detail
-    return rt
 
 
 def test_worker_written_documents(mongo: MongoServer, db: Database, runtime: PoseRuntime, tmp_path: Path) -> None:

@@ -5,12 +5,9 @@ stops the render within a second and leaves no file."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,32 +18,18 @@ import cv2
 import numpy as np
 import pytest
 from bson import ObjectId
-from conftest import person_photos, write_pan_zoom_video
+from conftest import person_photos, running_worker, write_pan_zoom_video
 from mongo_server import MongoServer, one, submit_video, wait_for
-from pymongo import MongoClient
 from pymongo.database import Database
 
-from pose_service.config import Config
 from pose_service.probe import probe_video
 from pose_service.runtime import PoseRuntime
 from pose_service.worker import export as export_module
-from pose_service.worker.context import WorkerContext
 from pose_service.worker.export import JOINT_COLOR, PoseCursor, draw_skeleton, joint_confidence, mean_fps
-from pose_service.worker.loop import Worker
-from pose_service.worker.queue import TaskQueue, queued_task, utcnow
-from pose_service.worker.settings import WorkerSettings
+from pose_service.worker.queue import queued_task, utcnow
 from pose_service.worker.store import MediaStore
 
-POSE_CONFIG = Config(backend="mediapipe")
 FRAMES = 90
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PoseRuntime:
-    rt = PoseRuntime(POSE_CONFIG)
-    rt.start(background=False)
-    assert rt.ready, rt.detail
-    return rt
 
 
 @pytest.fixture(scope="module")
@@ -56,25 +39,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
     canvas[:, 80:560] = photo
     return write_pan_zoom_video(tmp_path_factory.mktemp("clips") / "export-640x480.mp4", canvas, FRAMES)
-
-
-@contextlib.contextmanager
-def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime) -> Iterator[Worker]:
-    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, pose=POSE_CONFIG)
-    client: MongoClient = MongoClient(mongo.uri, **settings.client_options())
-    wdb = client[db.name]
-    assert runtime.backend is not None
-    workdir = Path(tempfile.mkdtemp(prefix="worker-export-test-"))
-    worker = Worker(WorkerContext(wdb, TaskQueue(wdb, settings), MediaStore(wdb), runtime.backend, settings, workdir))
-    thread = threading.Thread(target=worker.run, name="worker")
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(60)
-        client.close()
-        assert not thread.is_alive(), "the worker did not stop"
 
 
 def analysed_video(db: Database, clip: Path) -> ObjectId:

@@ -4,47 +4,32 @@ upload fails as 'undecodable' after its attempts, and deleting a job's tasks sto
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from bson import ObjectId
-from conftest import person_photos, write_pan_zoom_video
+from conftest import POSE_CONFIG, person_photos, running_worker, write_pan_zoom_video
 from mongo_server import MongoServer, one, submit_video, wait_for
-from pymongo import MongoClient
 from pymongo.database import Database
 
-from pose_service.config import Config
 from pose_service.pipeline import analyse_video
 from pose_service.runtime import PoseRuntime
 from pose_service.tracking import BlockPoses, join_blocks
 from pose_service.validation import parse_sampling
 from pose_service.worker import finish as finish_module
 from pose_service.worker.context import WorkerContext
-from pose_service.worker.loop import RUNNERS, Worker
+from pose_service.worker.loop import RUNNERS
 from pose_service.worker.queue import TaskQueue
 from pose_service.worker.results import frames_from_json, join_metrics
 from pose_service.worker.settings import WorkerSettings
 from pose_service.worker.store import MediaStore
-
-POSE_CONFIG = Config(backend="mediapipe")
-
-
-@pytest.fixture(scope="module")
-def runtime() -> PoseRuntime:
-    rt = PoseRuntime(POSE_CONFIG)
-    rt.start(background=False)
-    assert rt.ready, rt.detail
-    return rt
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +42,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference(runtime: PoseRuntime, clip: Path) -> dict[str, Any]:
     """The single pass: POST /v1/pose/video's body for the clip."""
     return analyse_video(runtime, str(clip), parse_sampling({}, POSE_CONFIG.max_frames_limit), 1280)
-
-
-@contextlib.contextmanager
-def running_worker(mongo: MongoServer, db: Database, runtime: PoseRuntime, **overrides: Any) -> Iterator[Worker]:
-    settings = WorkerSettings(mongodb_uri=mongo.uri, database=db.name, **{"pose": POSE_CONFIG, **overrides})
-    client: MongoClient = MongoClient(mongo.uri, **settings.client_options())
-    wdb = client[db.name]
-    assert runtime.backend is not None
-    workdir = Path(tempfile.mkdtemp(prefix="worker-test-"))
-    worker = Worker(WorkerContext(wdb, TaskQueue(wdb, settings), MediaStore(wdb), runtime.backend, settings, workdir))
-    thread = threading.Thread(target=worker.run, name="worker")
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(60)
-        client.close()
-        assert not thread.is_alive(), "the worker did not stop"
-        assert not workdir.exists(), "the worker's temp folder is removed on exit"
 
 
 def job_of(db: Database, job_id: ObjectId) -> dict[str, Any]:
