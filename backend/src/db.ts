@@ -125,7 +125,8 @@ export interface JobDoc {
   workerId?: string | null;
 }
 
-export type TaskKind = 'ingest' | 'segment' | 'finish';
+/** `export` renders a skeleton MP4 (routes/exports.ts); its jobId is the export's own id, not an analysis job's. */
+export type TaskKind = 'ingest' | 'segment' | 'finish' | 'export';
 
 /** One unit of work a pose worker claims (docs/contracts.md); the API inserts ingest tasks and deletes tasks. */
 export interface TaskDoc {

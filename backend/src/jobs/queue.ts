@@ -1,21 +1,24 @@
 import { ObjectId } from 'mongodb';
-import type { Collections, JobDoc, TaskDoc } from '../db.js';
+import type { Collections, JobDoc, TaskDoc, TaskKind } from '../db.js';
 
 /*
  * The API's side of the work queue (docs/contracts.md, issue 14): it creates a job with its ingest task, cancels a
  * video's tasks, and retries a failed job. Pose workers claim the tasks and own every other transition.
  */
 
-/** A queued ingest task for a job; priority is the job's createdAt, so jobs are served first come, first served. */
-export function ingestTask(job: Pick<JobDoc, '_id' | 'videoId' | 'createdAt'>, now = new Date()): TaskDoc {
+/**
+ * A new queued task (docs/contracts.md "tasks"); every task the API creates has this shape. `jobId` is the job it
+ * works for (an export's own id for kind `export`); `priority` orders the claim, first come, first served.
+ */
+export function queuedTask(kind: TaskKind, owner: { jobId: ObjectId; videoId: ObjectId }, priority: Date, now = new Date()): TaskDoc {
   return {
     _id: new ObjectId(),
-    jobId: job._id,
-    videoId: job.videoId,
-    kind: 'ingest',
+    jobId: owner.jobId,
+    videoId: owner.videoId,
+    kind,
     seq: 0,
     state: 'queued',
-    priority: job.createdAt,
+    priority,
     attempts: 0,
     lost: 0,
     runAfter: now,
@@ -29,6 +32,11 @@ export function ingestTask(job: Pick<JobDoc, '_id' | 'videoId' | 'createdAt'>, n
     updatedAt: now,
     finishedAt: null,
   };
+}
+
+/** A queued ingest task for a job; priority is the job's createdAt, so jobs are served first come, first served. */
+export function ingestTask(job: Pick<JobDoc, '_id' | 'videoId' | 'createdAt'>, now = new Date()): TaskDoc {
+  return queuedTask('ingest', { jobId: job._id, videoId: job.videoId }, job.createdAt, now);
 }
 
 /** The fields of a job waiting for its ingest (a new one, or a failed one being retried). */

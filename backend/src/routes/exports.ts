@@ -8,6 +8,7 @@ import { oneOf, readQuery } from '../query.js';
 import { loadVideoFor } from '../auth/access.js';
 import { userOf } from '../auth/gate.js';
 import { readMetrics } from '../jobs/metrics.js';
+import { queuedTask } from '../jobs/queue.js';
 import { WORKER_LIVE_MS } from '../jobs/queueView.js';
 import { contentDisposition, sendStored } from '../media/http.js';
 import { downloadBase, framesCsv, metricsDocument, summaryCsv, type MetricsJson } from '../export/metricsFiles.js';
@@ -54,29 +55,9 @@ const KINDS = ['mp4'] as const;
 const TABLES = ['frames', 'summary'] as const;
 const parseJson = express.json({ limit: '1kb', type: () => true });
 
-/** The export task: a queue task (docs/contracts.md "tasks") of kind `export`, FIFO with analysis jobs by time. */
-export function exportTask(exp: Pick<ExportDoc, '_id' | 'videoId'>, now = new Date()): Omit<TaskDoc, 'kind'> & { kind: 'export' } {
-  return {
-    _id: new ObjectId(),
-    jobId: exp._id,
-    videoId: exp.videoId,
-    kind: 'export',
-    seq: 0,
-    state: 'queued',
-    priority: now,
-    attempts: 0,
-    lost: 0,
-    runAfter: now,
-    workerId: null,
-    leaseUntil: null,
-    heartbeatAt: null,
-    errorKind: null,
-    errorDetail: null,
-    result: null,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-  };
+/** The export task: a queue task of kind `export`, FIFO with analysis jobs by time. */
+export function exportTask(exp: Pick<ExportDoc, '_id' | 'videoId'>, now = new Date()): TaskDoc {
+  return queuedTask('export', { jobId: exp._id, videoId: exp.videoId }, now, now);
 }
 
 /** The export's JSON (docs/contracts.md "Exports"). */
@@ -200,7 +181,7 @@ export function exportsRouter(deps: AppDeps): Router {
           };
           // The record first, then its task: a worker never claims a task without its record.
           await exportsColl.insertOne(exp);
-          await c.tasks.insertOne(exportTask(exp, now) as unknown as TaskDoc);
+          await c.tasks.insertOne(exportTask(exp, now));
         }
         const location = `/api/videos/${video._id.toHexString()}/exports/${exp._id.toHexString()}`;
         res.status(202).location(location).json(toExport(exp, await liveWorkers()));
