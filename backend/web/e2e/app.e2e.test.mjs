@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
+import { launchChromium, pageFactory, seekAndWait, shot, waitForPlayer } from './chromiumPage.mjs';
 import { checkOverlayAtThreeTimes } from './overlayCheck.mjs';
 import { root, shots, useSuite } from './servers.mjs';
 
@@ -19,15 +19,6 @@ useSuite(launchChromium, (s) => {
   ({ fixture, base, apiBase, browser } = s);
   newPage = pageFactory(browser, base); // signed in as ana (the fixture videos' owner) unless told otherwise
 });
-
-async function seekAndWait(page, t) {
-  await page.evaluate((t) => new Promise((resolve) => {
-    const v = document.querySelector('video');
-    v.pause();
-    v.addEventListener('seeked', () => requestAnimationFrame(() => resolve()), { once: true });
-    v.currentTime = t;
-  }), t);
-}
 
 describe('library and upload', () => {
   test('library lists every fixture video with its role, duration and status chip', async () => {

@@ -65,3 +65,13 @@ export async function waitForPlayer(page, nth = 0) {
     return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
   }, nth, { timeout: 15000 });
 }
+
+/** Pause the (first) video, seek to t and wait until the frame there is presented and the overlay has drawn it. */
+export async function seekAndWait(page, t) {
+  await page.evaluate((t) => new Promise((resolve) => {
+    const v = document.querySelector('video');
+    v.pause();
+    v.addEventListener('seeked', () => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), { once: true });
+    v.currentTime = t;
+  }), t);
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
+import { launchChromium, pageFactory, seekAndWait, shot, waitForPlayer } from './chromiumPage.mjs';
 import { overlayAt } from './overlayCheck.mjs';
 import { root, useSuite } from './servers.mjs';
 
@@ -20,15 +20,6 @@ useSuite(launchChromium, (s) => {
 });
 
 const waist = JSON.parse(readFileSync(path.join(root, 'e2e/fixtures/pose-v-waist.json'), 'utf8'));
-
-async function seekAndWait(page, t) {
-  await page.evaluate((t) => new Promise((resolve) => {
-    const v = document.querySelector('video');
-    v.pause();
-    v.addEventListener('seeked', () => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), { once: true });
-    v.currentTime = t;
-  }), t);
-}
 
 describe('confidence (issue 18)', () => {
   for (const [width, height] of [[1280, 800], [390, 844]]) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { launchChromium, pageFactory, shot, waitForPlayer } from './chromiumPage.mjs';
+import { launchChromium, pageFactory, seekAndWait, shot, waitForPlayer } from './chromiumPage.mjs';
 import { root, useSuite } from './servers.mjs';
 
 let browser;
@@ -28,15 +28,6 @@ async function download(page, click) {
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), click()]);
   const file = await d.path();
   return { name: d.suggestedFilename(), bytes: readFileSync(file) };
-}
-
-async function seekAndWait(page, t) {
-  await page.evaluate((t) => new Promise((resolve) => {
-    const v = document.querySelector('video');
-    v.pause();
-    v.addEventListener('seeked', () => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), { once: true });
-    v.currentTime = t;
-  }), t);
 }
 
 /** In the page: the PNG's pixels (RGBA) at the given points, and its size, decoded by the browser. */

@@ -5,7 +5,7 @@
 // and the 3D view's reset and joint labels.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, pageFactory, shot } from './chromiumPage.mjs';
+import { launchChromium, pageFactory, seekAndWait, shot } from './chromiumPage.mjs';
 import { portraitPose } from './fixturePlayer.mjs';
 import { overlayAt, TORSO } from './overlayCheck.mjs';
 import { root, startServers } from './servers.mjs';
@@ -41,15 +41,6 @@ const waitForPlayer = (page) => page.waitForFunction(() => {
   const c = document.querySelector('[data-testid="skeleton-canvas"]');
   return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
 }, null, { timeout: 45000 });
-
-async function seekAndWait(page, t) {
-  await page.evaluate((t) => new Promise((resolve) => {
-    const v = document.querySelector('video');
-    v.pause();
-    v.addEventListener('seeked', () => requestAnimationFrame(() => requestAnimationFrame(() => resolve())), { once: true });
-    v.currentTime = t;
-  }), t);
-}
 
 const frameIndex = (page) => page.getByTestId('skeleton-canvas').getAttribute('data-frame-index').then(Number);
 const waitFrame = (page, i) => page.waitForFunction((i) => document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex === String(i), i);
