@@ -54,24 +54,31 @@ describe('confidence (issue 18)', () => {
     const calls: { op: string; alpha: number; dash: number }[] = [];
     let alpha = 1;
     let dash: number[] = [];
-    const stack: number[] = [];
+    let composite = 'source-over';
+    const stack: [number, string][] = [];
     const ctx = {
       set globalAlpha(v: number) { alpha = v; },
       get globalAlpha() { return alpha; },
-      save: () => stack.push(alpha),
-      restore: () => { alpha = stack.pop() ?? 1; dash = []; },
+      set globalCompositeOperation(v: string) { composite = v; },
+      get globalCompositeOperation() { return composite; },
+      save: () => stack.push([alpha, composite]),
+      restore: () => { [alpha, composite] = stack.pop() ?? [1, 'source-over']; dash = []; },
       setLineDash: (d: number[]) => { dash = d; },
       beginPath() {}, moveTo() {}, lineTo() {}, arc() {},
       stroke: () => calls.push({ op: 'stroke', alpha, dash: dash.length }),
-      fill: () => calls.push({ op: 'fill', alpha, dash: dash.length }),
+      // A fill that erases (destination-out) paints nothing: recorded apart from the painting ones.
+      fill: () => calls.push({ op: composite === 'destination-out' ? 'erase' : 'fill', alpha, dash: dash.length }),
     } as unknown as CanvasRenderingContext2D;
     const fit = fitContain(100, 100, 100, 100);
     // Torso seen, legs guessed (a waist-up clip): shoulders 5 6, hips 11 12 solid; knees/ankles 13-16 unsure.
     const kps = Array.from({ length: 17 }, (_, i) => ({ name: String(i), x: i * 5, y: i * 5, score: i >= 13 ? 0.3 : 0.9 }));
     const counts = drawSkeleton(ctx, projectKeypoints(kps, fit), 3);
     expect(counts).toEqual({ seen: 13, unsure: 4, hidden: 0 });
-    const solid = calls.filter((c) => c.alpha === 1);
-    const faded = calls.filter((c) => c.alpha < 1);
+    // Each unsure dot first clears the faded limbs under it (no layers adding up to nearly solid there).
+    expect(calls.filter((c) => c.op === 'erase')).toHaveLength(4);
+    const painted = calls.filter((c) => c.op !== 'erase');
+    const solid = painted.filter((c) => c.alpha === 1);
+    const faded = painted.filter((c) => c.alpha < 1);
     // 4 leg limbs faded and dashed + 4 see-through knee/ankle dots; 12 solid limbs (halo + colour) + 13 dots.
     expect(faded.filter((c) => c.op === 'stroke' && c.dash > 0)).toHaveLength(4);
     expect(faded.filter((c) => c.op === 'fill')).toHaveLength(4);
