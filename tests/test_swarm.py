@@ -323,3 +323,28 @@ def test_deploy_to_an_engine_outside_any_swarm_fails_in_one_line_and_changes_not
     assert result.returncode == 1
     assert "is not part of a Swarm" in result.stderr and "--host" in result.stderr, result.stderr
     assert engine.swarm_state() == before == "inactive"
+
+
+def test_a_new_swarm_keeps_one_set_of_cached_image_volumes_and_spares_one_in_use(
+    engine: Engine, project: ComposeStack, local_swarm: swarm_nodes.LocalSwarm
+) -> None:
+    """Each checkout names its Swarm after its own suite project, and its cached volumes hold image layers (GBs):
+    creating a Swarm drops the other names' caches, except one that a running container still mounts."""
+    prefix = f"{swarm_name()}-prune-test"
+    stale, busy, own = f"{prefix}-stale", f"{prefix}-busy", f"{prefix}-own"
+    label = {swarm_nodes.LABEL: prefix}
+    for volume, owner in ((stale, "another-checkout"), (busy, "a-running-swarm"), (own, swarm_name())):
+        engine.create_volume(volume, {swarm_nodes.CACHE_LABEL: owner, **label})
+    _, registry_image = swarm_nodes.images(project.stack)
+    holder = f"{prefix}-holder"
+    try:
+        engine.run_detached(registry_image, holder, volumes=[(busy, "/var/lib/registry")], labels=label)
+        removed = swarm_nodes.drop_other_caches(engine, swarm_name())
+        assert stale in removed and busy not in removed and own not in removed, removed
+        assert not any(volume.startswith(f"{swarm_name()}-node") for volume in removed), removed  # this run's cache stays
+        left = set(engine.volumes_labelled(f"{swarm_nodes.LABEL}={prefix}"))
+        assert left == {busy, own}, left
+    finally:
+        engine.remove_container(holder)
+        for volume in (stale, busy, own):
+            engine.remove_volume(volume)

@@ -85,9 +85,30 @@ def volume_labels(swarm: LocalSwarm) -> dict[str, str]:
     return {CACHE_LABEL: swarm.name} if swarm.cache else {LABEL: swarm.name}
 
 
+def drop_other_caches(engine: Engine, name: str) -> list[str]:
+    """Remove the kept image volumes of every other local Swarm name that no container uses; what was removed.
+
+    A name is per checkout (the suite's project), so each clone would otherwise leave its own set of several GB on a
+    reused machine. A cache a running Swarm still mounts cannot be removed, and is skipped."""
+    removed = []
+    own = set(engine.volumes_labelled(f"{CACHE_LABEL}={name}"))
+    for volume in engine.volumes_labelled(CACHE_LABEL):
+        if volume in own:
+            continue
+        try:
+            engine.remove_volume(volume)
+        except EngineError:
+            continue  # in use by another run's node or registry
+        removed.append(volume)
+    return removed
+
+
 def create(engine: Engine, stack: Stack, name: str, *, nodes: int = 1, cache: bool = False) -> LocalSwarm:
-    """Network, registry and `nodes` engines; the first inits the Swarm, the others join it as workers."""
+    """Network, registry and `nodes` engines; the first inits the Swarm, the others join it as workers. With `cache`,
+    other names' unused caches go first: one set of kept image volumes per engine, not one per checkout."""
     node_image, registry_image = images(stack)
+    if cache:
+        drop_other_caches(engine, name)
     labels = {LABEL: name}
     swarm = LocalSwarm(name, cache=cache)
     engine.create_network(swarm.network, labels)
