@@ -2,6 +2,22 @@
 export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://snowboarding.example/schemas/api-metrics-summary.schema.json",
+    "title": "ApiMetricsSummary",
+    "description": "GET /api/videos/:id/metrics?series=0 (and /api/shared/:token/metrics?series=0): the summary alone, without the time series, so the analysis view shows its tiles and the player before the series of a long clip arrive.",
+    "type": "object",
+    "required": [
+      "summary"
+    ],
+    "properties": {
+      "summary": {
+        "$ref": "summary.schema.json"
+      }
+    },
+    "additionalProperties": false
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://snowboarding.example/schemas/api-pose.schema.json",
     "title": "VideoPose",
     "description": "The API's GET /api/videos/:id/pose: the workers' frames in a time window; partial (riderTrackId null, track ids provisional) while the job runs.",

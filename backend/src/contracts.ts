@@ -13,7 +13,7 @@ const BASE = 'https://snowboarding.example/schemas/';
 
 /** The contract shapes by schema file name (docs/schemas/<name>.schema.json). */
 export type ContractName =
-  | 'api-pose' | 'metrics' | 'video' | 'job' | 'error' | 'frame' | 'person' | 'summary'
+  | 'api-pose' | 'api-metrics-summary' | 'metrics' | 'video' | 'job' | 'error' | 'frame' | 'person' | 'summary'
   | 'pose-health' | 'pose-ready' | 'pose-image' | 'pose-video'
   | 'worker-pose-frames' | 'worker-metrics' | 'worker-metric-series';
 

@@ -32,6 +32,22 @@ export async function readMetrics(c: Collections, videoId: ObjectId): Promise<un
   return { series: { t, ...series, smoothed }, summary: doc.summary ?? null };
 }
 
+/**
+ * The summary alone (`GET …/metrics?series=0`): one small document read, no series chunks, so the analysis view can
+ * show its tiles and the player before a long clip's series (about 125 KB for 2 minutes) arrive. Undefined exactly
+ * when readMetrics is (nothing stored, or a series chunk still missing), so the two answers never disagree on 409.
+ */
+export async function readMetricsSummary(c: Collections, videoId: ObjectId): Promise<{ summary: unknown } | undefined> {
+  const doc = await c.metrics.findOne({ _id: videoId });
+  if (!doc) return undefined;
+  if (doc.metrics !== undefined && doc.seriesChunks === undefined) {
+    return { summary: (doc.metrics as { summary?: unknown }).summary ?? null }; // the old single document
+  }
+  const stored = await c.metricSeries.countDocuments({ videoId });
+  if (stored !== (doc.seriesChunks ?? 0)) return undefined;
+  return { summary: doc.summary ?? null };
+}
+
 /** The library's rotation sort key from a summary: the spin's size in degrees, null when not measured. */
 export function rotationSortKey(summary: unknown): number | null {
   const value = (summary as { max_rotation_deg?: unknown } | null | undefined)?.max_rotation_deg;

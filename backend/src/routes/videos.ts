@@ -14,7 +14,7 @@ import { authCollections } from '../auth/store.js';
 import { drawingsCollection } from './drawings.js';
 import { receiveUpload } from '../upload/receive.js';
 import { cancelTasks, retryJob } from '../jobs/queue.js';
-import { readMetrics } from '../jobs/metrics.js';
+import { readMetrics, readMetricsSummary } from '../jobs/metrics.js';
 import { servedConforms } from '../contracts.js';
 import { exportsCollection } from './exports.js';
 import { contentDisposition, MIME, parseRange, sendStored } from '../media/http.js';
@@ -222,12 +222,23 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
     res.json(body);
   });
 
+  // `?series=0`: the summary alone (docs/schemas/api-metrics-summary.schema.json), so the analysis view shows the
+  // player and its tiles before a long clip's series; `series=1` or none: the whole Metrics as ever.
   router.get('/:id/metrics', async (req, res) => {
+    const q = readQuery(req.query, ['series'] as const);
+    const withSeries = (oneOf('series', q.series, ['0', '1'] as const) ?? '1') === '1';
     const video = await loadVideo(req);
     await requireDone(video);
+    const what = `the stored metrics of video ${video._id.toHexString()}`;
+    if (!withSeries) {
+      const summary = await readMetricsSummary(c, video._id);
+      if (summary === undefined) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
+      res.json(servedConforms('api-metrics-summary', summary, what));
+      return;
+    }
     const metrics = await readMetrics(c, video._id);
     if (metrics === undefined) throw new HttpError(409, 'not_ready', 'the metrics are not stored yet');
-    res.json(servedConforms('metrics', metrics, `the stored metrics of video ${video._id.toHexString()}`));
+    res.json(servedConforms('metrics', metrics, what));
   });
 
   // Rename: owner only (a coach gets 403 read_only), CSRF-checked like every write by the session gate.

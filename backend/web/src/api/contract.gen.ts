@@ -39,6 +39,60 @@ export type IsoTime = string | null;
 export type SeriesValues = (number | null)[];
 
 /**
+ * GET /api/videos/:id/metrics?series=0 (and /api/shared/:token/metrics?series=0): the summary alone, without the time series, so the analysis view shows its tiles and the player before the series of a long clip arrive.
+ *
+ * This interface was referenced by `Contracts`'s JSON-Schema
+ * via the `definition` "api-metrics-summary".
+ */
+export interface ApiMetricsSummary {
+  summary: MetricsSummary;
+}
+/**
+ * The rider's summary values; a value the pose cannot support is null and unavailable[key] says why. Metrics stored before issue 18 lack frames_seen, joint_score_min and unavailable.
+ *
+ * This interface was referenced by `Contracts`'s JSON-Schema
+ * via the `definition` "summary".
+ */
+export interface MetricsSummary {
+  max_rotation_deg: number | null;
+  rotation_direction: 'clockwise' | 'counterclockwise' | null;
+  airtime_s: number | null;
+  airborne_segments: AirborneSegment[];
+  stance: 'regular' | 'goofy' | null;
+  min_knee_angle_deg: number | null;
+  frames_analysed: number;
+  frames_with_rider: number;
+  frames_seen?: FramesSeen;
+  joint_score_min?: number;
+  unavailable?: Unavailable;
+}
+/**
+ * This interface was referenced by `MetricsSummary`'s JSON-Schema
+ * via the `definition` "segment".
+ */
+export interface AirborneSegment {
+  start_s: number;
+  end_s: number;
+}
+/**
+ * This interface was referenced by `MetricsSummary`'s JSON-Schema
+ * via the `definition` "framesSeen".
+ */
+export interface FramesSeen {
+  torso: number;
+  legs: number;
+  feet: number;
+}
+/**
+ * Why a summary value is null, in words for the rider; {} when all were measured.
+ *
+ * This interface was referenced by `MetricsSummary`'s JSON-Schema
+ * via the `definition` "unavailable".
+ */
+export interface Unavailable {
+  [k: string]: string;
+}
+/**
  * The API's GET /api/videos/:id/pose: the workers' frames in a time window; partial (riderTrackId null, track ids provisional) while the job runs.
  *
  * This interface was referenced by `Contracts`'s JSON-Schema
@@ -194,51 +248,6 @@ export interface NamedSeries {
   hip_height?: SeriesValues;
   cumulative_rotation?: SeriesValues;
   [k: string]: SeriesValues | undefined;
-}
-/**
- * The rider's summary values; a value the pose cannot support is null and unavailable[key] says why. Metrics stored before issue 18 lack frames_seen, joint_score_min and unavailable.
- *
- * This interface was referenced by `Contracts`'s JSON-Schema
- * via the `definition` "summary".
- */
-export interface MetricsSummary {
-  max_rotation_deg: number | null;
-  rotation_direction: 'clockwise' | 'counterclockwise' | null;
-  airtime_s: number | null;
-  airborne_segments: AirborneSegment[];
-  stance: 'regular' | 'goofy' | null;
-  min_knee_angle_deg: number | null;
-  frames_analysed: number;
-  frames_with_rider: number;
-  frames_seen?: FramesSeen;
-  joint_score_min?: number;
-  unavailable?: Unavailable;
-}
-/**
- * This interface was referenced by `MetricsSummary`'s JSON-Schema
- * via the `definition` "segment".
- */
-export interface AirborneSegment {
-  start_s: number;
-  end_s: number;
-}
-/**
- * This interface was referenced by `MetricsSummary`'s JSON-Schema
- * via the `definition` "framesSeen".
- */
-export interface FramesSeen {
-  torso: number;
-  legs: number;
-  feet: number;
-}
-/**
- * Why a summary value is null, in words for the rider; {} when all were measured.
- *
- * This interface was referenced by `MetricsSummary`'s JSON-Schema
- * via the `definition` "unavailable".
- */
-export interface Unavailable {
-  [k: string]: string;
 }
 /**
  * The pose service's GET /health (always 200).
