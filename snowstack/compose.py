@@ -452,8 +452,8 @@ class ComposeStack:
             project = ComposeStack(self.stack, profile, self.project, env=self.compose_environment)
             for name in self.stack.built_services():
                 image = project.image(name)
-                if self.engine.image_exists(image):
-                    self.engine.remove_image(image)
+                if self.engine.images.exists(image):
+                    self.engine.images.remove(image)
                     removed.append(image)
         return removed
 

@@ -1,8 +1,10 @@
 """The one place that talks to Docker: python-on-whales, buildx for builds, compose v2 for compose.
 
-One object per CLI noun: `Engine` (the engine: images, containers, networks, volumes, Swarm) and
-`ComposeCommands` (`docker compose` bound to one project: build, up, down, restart, ps, logs, port, watch).
-No other module starts a `docker` process.
+One object per CLI noun: `Engine` (the engine: containers, networks, volumes, Swarm), its `images`
+(`ImageCommands` in engine_images.py: build, inspect, import, history, push, remove) and its `project`
+(`ComposeCommands`: `docker compose` bound to one project: build, up, down, restart, ps, logs, port, watch).
+No module outside engine.py and engine_images.py starts a `docker` process; engine_failures.py turns their
+failures into EngineErrors.
 
 Every child process gets its environment from the engine object it was started through (BuildKit on:
 `DOCKER_BUILDKIT=1`, `COMPOSE_DOCKER_CLI_BUILD=1`, plus what the caller passed as `env`), never from writes to
@@ -19,8 +21,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,11 +33,12 @@ from python_on_whales.components.compose.cli_wrapper import ComposeCLI
 from python_on_whales.components.compose.models import ComposeConfig
 from python_on_whales.utils import run
 
+from .engine_failures import LOG_TAIL_LINES, docker_stderr, engine_errors, explain_docker_failure, failing_step
+from .engine_images import ImageCommands
 from .errors import EngineError
 
 BUILDKIT_ENV = {"DOCKER_BUILDKIT": "1", "COMPOSE_DOCKER_CLI_BUILD": "1"}
 COMPOSE_MIN_BUILDX = (0, 17, 0)  # Compose >= 2.40 refuses to build with an older buildx
-LOG_TAIL_LINES = 30
 
 
 def buildkit_exports() -> list[str]:
@@ -56,21 +58,6 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
 
 def format_version(version: tuple[int, ...] | None) -> str:
     return ".".join(map(str, version)) if version else "-"
-
-
-def explain_docker_failure(stderr: str) -> str:
-    """One actionable line for the engine errors people hit first."""
-    text = stderr.strip()
-    if "permission denied" in text and "docker.sock" in text:
-        return "permission denied on the Docker socket: add yourself to the 'docker' group (then log in again) or run as root"
-    if "Cannot connect to the Docker daemon" in text or "Is the docker daemon running" in text:
-        return "the Docker engine is not reachable: start it (on Debian as root: scripts/install-engine.sh), or set DOCKER_HOST"
-    if "'compose' is not a docker command" in text or "unknown command: docker compose" in text:
-        return "the Docker Compose v2 plugin is missing: install docker-compose-plugin (the v1 'docker-compose' binary is not supported)"
-    if "'buildx' is not a docker command" in text or "unknown command: docker buildx" in text:
-        return "the buildx plugin is missing: install docker-buildx-plugin"
-    last = text.splitlines()[-1] if text else "no output"
-    return f"docker failed: {last}"
 
 
 @dataclass(frozen=True)
@@ -146,13 +133,6 @@ class SwarmTask:
     container_id: str
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    image: str
-    seconds: float
-    log: list[str]
-
-
 def client_call(env: Mapping[str, str]) -> list[str]:
     """How every docker command of one engine object starts: `env K=V… docker`.
 
@@ -163,7 +143,7 @@ def client_call(env: Mapping[str, str]) -> list[str]:
 
 
 class Engine:
-    """A Docker engine, optionally bound to one compose project (see `project`)."""
+    """A Docker engine (its images: `images`), optionally bound to one compose project (see `project`)."""
 
     def __init__(
         self,
@@ -187,6 +167,7 @@ class Engine:
             compose_project_directory=project_directory,
             client_call=client_call(self.env),
         )
+        self.images = ImageCommands(self.client)
         self.project = ComposeCommands(self)
 
     # --- facts --------------------------------------------------------------------------------------
@@ -197,7 +178,7 @@ class Engine:
         except DockerException as error:
             return EngineFacts(
                 reachable=False,
-                error=explain_docker_failure(_stderr(error)),
+                error=explain_docker_failure(docker_stderr(error)),
                 compose_v1_binary=compose_v1,
                 compose_version=self._plugin_version(["compose", "version", "--short"]),
                 buildx_version=self._plugin_version(["buildx", "version"]),
@@ -224,108 +205,6 @@ class Engine:
             return parse_version(str(run([*self.client.client_config.docker_cmd, *args])))
         except (DockerException, FileNotFoundError):
             return None
-
-    # --- images -------------------------------------------------------------------------------------
-    def image_labels(self, image: str) -> dict[str, str] | None:
-        """The labels of a local image, or None when it does not exist."""
-        try:
-            inspected = self.client.image.inspect(image)
-        except DockerException:
-            return None
-        return dict(inspected.config.labels or {})
-
-    def image_has_healthcheck(self, image: str) -> bool:
-        """Whether a local image declares a HEALTHCHECK (False when it is not there)."""
-        try:
-            health = self.client.image.inspect(image).config.healthcheck
-        except DockerException:
-            return False
-        return bool(health and health.test)
-
-    def image_size(self, image: str) -> int | None:
-        try:
-            return int(self.client.image.inspect(image).size or 0)
-        except DockerException:
-            return None
-
-    def image_exists(self, image: str) -> bool:
-        return bool(self.client.image.exists(image))
-
-    def remove_image(self, image: str) -> None:
-        with engine_errors(f"removing image {image}"):
-            if self.client.image.exists(image):
-                self.client.image.remove(image, force=True)
-
-    def build(
-        self,
-        context: Path,
-        tag: str,
-        *,
-        build_args: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
-        secrets: Iterable[str] = (),
-        no_cache: bool = False,
-        target: str | None = None,
-        file: Path | None = None,
-        on_line: Callable[[str], None] | None = None,
-    ) -> BuildResult:
-        """`docker buildx build --load`: streams plain progress lines to `on_line`, keeps the tail for errors."""
-        tail: deque[str] = deque(maxlen=400)
-        started = time.perf_counter()
-        try:
-            stream: Iterator[str] = self.client.buildx.build(
-                context,
-                tags=[tag],
-                build_args=dict(build_args or {}),
-                labels=dict(labels or {}),
-                secrets=list(secrets),
-                cache=not no_cache,
-                target=target,
-                file=file,
-                load=True,
-                progress="plain",
-                provenance=False,
-                stream_logs=True,
-            )  # type: ignore[assignment]
-            for raw in stream:
-                line = raw.rstrip("\n")
-                tail.append(line)
-                if on_line:
-                    on_line(line)
-        except DockerException as error:
-            lines = [*tail, *_stderr(error).splitlines()]
-            raise EngineError(
-                f"building {tag} from {context} failed: {_failing_step(lines)}",
-                log_tail=lines[-LOG_TAIL_LINES:],
-            ) from None
-        return BuildResult(image=tag, seconds=time.perf_counter() - started, log=list(tail))
-
-    def image_id(self, image: str) -> str | None:
-        try:
-            return str(self.client.image.inspect(image).id)
-        except DockerException:
-            return None
-
-    def import_tarball(self, tar_stream_command: Sequence[str], tag: str, changes: Sequence[str] = ()) -> None:
-        """`<command> | docker import - TAG`: turns a root filesystem into an image."""
-        producer = subprocess.Popen(list(tar_stream_command), stdout=subprocess.PIPE)
-        change_args = [arg for change in changes for arg in ("--change", change)]
-        importer = subprocess.run(
-            [*self.client.client_config.docker_cmd, "import", *change_args, "-", tag],
-            stdin=producer.stdout,
-            capture_output=True,
-            text=True,
-        )
-        if producer.stdout:
-            producer.stdout.close()
-        if producer.wait() != 0 or importer.returncode != 0:
-            raise EngineError(f"docker import of {tag} failed: {importer.stderr.strip() or 'tar failed'}")
-
-    def image_history(self, image: str) -> list[str]:
-        """The command that made each layer of an image (`docker image history --no-trunc`), newest first."""
-        with engine_errors(f"image history {image}"):
-            text = str(run([*self.client.client_config.docker_cmd, "image", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image]))
-        return text.splitlines()
 
     # --- running containers -------------------------------------------------------------------------
     def container_facts(self, container: str) -> ContainerFacts:
@@ -405,16 +284,6 @@ class Engine:
     def compose_config(self) -> dict[str, Any]:
         return self.project.config_json()
 
-    # --- registry -----------------------------------------------------------------------------------
-    def push(self, image: str, as_name: str) -> None:
-        """Tag a local image as `as_name` (HOST:PORT/...) and push it there; the extra tag is removed again."""
-        with engine_errors(f"pushing {image} as {as_name}"):
-            self.client.image.tag(image, as_name)
-            try:
-                self.client.image.push(as_name, quiet=True)
-            finally:
-                self.client.image.remove(as_name, prune=False)
-
     # --- Swarm (on the engine this object talks to: see `host`) ---------------------------------------
     def swarm_state(self) -> str:
         """`inactive`, `active`, `pending`…: this engine's Swarm membership."""
@@ -484,8 +353,8 @@ class Engine:
             try:
                 return self._stack_tasks(name)
             except DockerException as error:
-                if "No such object" not in _stderr(error):
-                    raise EngineError(f"stack ps {name}: {explain_docker_failure(_stderr(error))}") from None
+                if "No such object" not in docker_stderr(error):
+                    raise EngineError(f"stack ps {name}: {explain_docker_failure(docker_stderr(error))}") from None
         raise EngineError(f"stack ps {name}: its tasks kept changing while being listed")
 
     def _stack_tasks(self, name: str) -> list[SwarmTask]:
@@ -523,8 +392,8 @@ class Engine:
                 containers = [str(c.name) for c in self.client.container.list(all=True, filters=[("label", label)])]
                 return networks + containers
             except DockerException as error:
-                if "not found" not in _stderr(error) and "No such" not in _stderr(error):
-                    raise EngineError(f"stack leftovers {name}: {explain_docker_failure(_stderr(error))}") from None
+                if "not found" not in docker_stderr(error) and "No such" not in docker_stderr(error):
+                    raise EngineError(f"stack leftovers {name}: {explain_docker_failure(docker_stderr(error))}") from None
         raise EngineError(f"stack leftovers {name}: its networks and containers kept changing while being listed")
 
     # --- containers, volumes, networks (the local Swarm nodes and registry) ----------------------------
@@ -690,7 +559,7 @@ class ComposeCommands:
         lines = (result.stdout + "\n" + result.stderr).splitlines()
         if result.returncode != 0:
             errors = result.stderr.splitlines()
-            reason = _failing_step(errors or lines)
+            reason = failing_step(errors or lines)
             raise EngineError(f"compose build {' '.join(services)} failed: {reason}", log_tail=errors[-LOG_TAIL_LINES:])
         return ComposeBuild(seconds, lines)
 
@@ -757,8 +626,8 @@ class ComposeCommands:
         try:
             _, port = self.cli.port(service, private_port)
         except DockerException as error:
-            if "Cannot connect to the Docker daemon" in _stderr(error) or "permission denied" in _stderr(error):
-                raise EngineError(f"compose port {service}: {explain_docker_failure(_stderr(error))}") from None
+            if "Cannot connect to the Docker daemon" in docker_stderr(error) or "permission denied" in docker_stderr(error):
+                raise EngineError(f"compose port {service}: {explain_docker_failure(docker_stderr(error))}") from None
             return None  # no container, or the port is not published
         return int(port) if port else None
 
@@ -767,7 +636,7 @@ class ComposeCommands:
         try:
             output = self.cli.execute(service, list(command), tty=False, user=user)
         except DockerException as error:
-            if error.return_code in (125, 126, 127) and "No such container" in _stderr(error):
+            if error.return_code in (125, 126, 127) and "No such container" in docker_stderr(error):
                 raise EngineError(f"compose exec {service}: the service has no running container") from None
             return ExecResult(error.return_code, f"{error.stdout or ''}{error.stderr or ''}")
         return ExecResult(0, str(output or ""))
@@ -844,38 +713,6 @@ def _key_value(path: Path) -> dict[str, int]:
         return {}
     pairs = (line.split() for line in path.read_text().splitlines())
     return {pair[0]: int(pair[1]) for pair in pairs if len(pair) == 2 and pair[1].isdigit()}
-
-
-@contextmanager
-def engine_errors(action: str) -> Iterator[None]:
-    """Turn python-on-whales failures into one-line EngineErrors."""
-    try:
-        yield
-    except DockerException as error:
-        stderr = _stderr(error)
-        raise EngineError(f"{action}: {explain_docker_failure(stderr)}", log_tail=stderr.splitlines()[-LOG_TAIL_LINES:]) from None
-
-
-def _stderr(error: DockerException) -> str:
-    return str(getattr(error, "stderr", "") or error)
-
-
-def _failing_step(lines: Sequence[str]) -> str:
-    lines = [part for line in lines for part in _error_message(line).splitlines() if part.strip()]
-    for line in reversed(lines):
-        if "ERROR:" in line or "failed to solve" in line:
-            return line.split("ERROR:", 1)[-1].strip()[:300]
-    return lines[-1][:300] if lines else "no output"
-
-
-def _error_message(line: str) -> str:
-    """Compose's JSON progress reports a failure as `{"error": true, "message": "..."}`: the message; else the line."""
-    if line.startswith('{"error"'):
-        try:
-            return str(json.loads(line).get("message", line))
-        except ValueError:
-            return line
-    return line
 
 
 def _cdi_devices(info: Any) -> list[str]:

@@ -165,7 +165,7 @@ class Bootstrapper:
         image = self.stack.offline_root_image
         started = time.perf_counter()
         wanted = hashlib.sha256(f"{self.stack.offline_suite} minbase".encode()).hexdigest()
-        reason = build_reason(self.engine.image_labels(image), wanted, self.force)
+        reason = build_reason(self.engine.images.labels(image), wanted, self.force)
         if reason is None:
             return self._record("debian-root", image, "stand-in", "up to date", "unchanged", started, wanted)
         if shutil.which("debootstrap") is None:
@@ -181,7 +181,7 @@ class Bootstrapper:
             if result.returncode != 0:
                 tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
                 raise SnowstackError(f"debootstrap of {self.stack.offline_suite} failed: {' | '.join(tail)}")
-            self.engine.import_tarball(
+            self.engine.images.import_tarball(
                 ["tar", "-C", root, "-c", "."],
                 image,
                 changes=[f"LABEL {HASH_LABEL}={wanted}", f"LABEL {SOURCE_LABEL}=debootstrap", 'CMD ["bash"]'],
@@ -190,17 +190,17 @@ class Bootstrapper:
 
     def build(self, spec: BuildSpec) -> BuildRecord:
         started = time.perf_counter()
-        parent_id = self.engine.image_id(spec.parent_image) if spec.parent_image else None
+        parent_id = self.engine.images.id(spec.parent_image) if spec.parent_image else None
         if spec.parent_image and parent_id is None:
             raise SnowstackError(f"{spec.name} builds on {spec.parent_image}, which does not exist: build it first with `invoke bootstrap`")
         if not (spec.context / "Dockerfile").is_file():
             raise SnowstackError(f"{spec.name}: no Dockerfile in {spec.context}")
         wanted = context_hash(spec.context, spec.build_args, parent_id)
-        reason = build_reason(self.engine.image_labels(spec.image), wanted, self.force)
+        reason = build_reason(self.engine.images.labels(spec.image), wanted, self.force)
         if reason is None:
             return self._record(spec.name, spec.image, spec.kind, "up to date", "unchanged", started, wanted)
         try:
-            self.engine.build(
+            self.engine.images.build(
                 spec.context,
                 spec.image,
                 build_args=spec.build_args,
@@ -226,7 +226,7 @@ class Bootstrapper:
             outcome=outcome,
             reason=reason,
             seconds=round(time.perf_counter() - started, 2),
-            size_bytes=self.engine.image_size(image) if outcome != "failed" else None,
+            size_bytes=self.engine.images.size(image) if outcome != "failed" else None,
             context_hash=digest[:12],
             at=datetime.now(UTC).isoformat(timespec="seconds"),
         )

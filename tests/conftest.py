@@ -58,7 +58,7 @@ def fixture_stack(tmp_path: Path, engine: Engine) -> Iterator[Stack]:
     stack = load_stack(root / "stack.toml")
     yield stack
     for image in [*(b.image for b in stack.base_images.values()), *(f"{fixture_name()}/{s}:test" for s in stack.services)]:
-        engine.remove_image(image)
+        engine.images.remove(image)
 
 
 def fixture_name() -> str:

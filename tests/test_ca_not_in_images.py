@@ -83,7 +83,7 @@ def test_no_layer_of_any_bootstrapped_image_holds_the_host_ca(engine: Engine) ->
     bundle = Path(found[1]).read_bytes()
     markers = custom_ca_markers()
     images = [b.image for b in stack.base_images.values()] + [u.offline for u in stack.upstream.values() if u.offline]
-    present = [image for image in images if engine.image_exists(image)]
+    present = [image for image in images if engine.images.exists(image)]
     assert len(present) >= 4, present
     leaks = {image: hits for image in present if (hits := layer_files_containing(engine, image, markers, bundle))}
     assert leaks == {}

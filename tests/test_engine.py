@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from snowstack.engine import BUILDKIT_ENV, Engine, buildkit_exports, client_call, explain_docker_failure, parse_version
+from snowstack.engine import BUILDKIT_ENV, Engine, buildkit_exports, client_call, parse_version
+from snowstack.engine_failures import explain_docker_failure, failing_step
 
 
 @pytest.mark.parametrize(
@@ -52,11 +53,9 @@ def test_building_engine_objects_never_writes_os_environ() -> None:
     assert call[0].endswith("env") and "CA_BUNDLE=/tmp/ca.pem" in call and "DOCKER_BUILDKIT=1" in call
 
 
-def test_a_failed_compose_build_in_json_progress_is_named_by_its_failing_step() -> None:
-    from snowstack.engine import _failing_step
-
+def test_a_failed_compose_build_in_json_progress_is_named_by_itsfailing_step() -> None:
     # What `docker compose --progress json build` prints last when a RUN fails (captured from Compose 2.40).
     message = 'Dockerfile:7\n\n--------------------\n\n   7 | >>> RUN echo "front breaks" && exit 4\n\n--------------------\n\n'
     message += 'failed to solve: process "/bin/sh -c echo \\"front breaks\\" && exit 4" did not complete successfully: exit code: 4\n'
     line = json.dumps({"error": True, "message": message})
-    assert _failing_step(["not json", line]).endswith("did not complete successfully: exit code: 4")
+    assert failing_step(["not json", line]).endswith("did not complete successfully: exit code: 4")

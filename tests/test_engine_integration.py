@@ -14,7 +14,7 @@ import requests
 
 from snowstack.engine import Engine
 from snowstack.errors import EngineError
-from snowstack.images import Bootstrapper, base_image_specs, read_history
+from snowstack.images import HASH_LABEL, Bootstrapper, base_image_specs, read_history
 from snowstack.stack import Stack
 
 pytestmark = pytest.mark.engine
@@ -47,15 +47,41 @@ def test_a_failed_build_names_the_step_keeps_the_log_tail_and_tags_nothing(fixtu
     build_all(fixture_stack, engine)
     dockerfile = fixture_stack.base_images["base-b"].context / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + 'RUN echo "about to fail" && exit 3\n')
-    engine.remove_image(fixture_stack.base_images["base-b"].image)
+    engine.images.remove(fixture_stack.base_images["base-b"].image)
     builder = bootstrapper(fixture_stack, engine)
     with pytest.raises(EngineError) as error:
         builder.build(base_image_specs(fixture_stack, ["base-b"], offline=False, gpu=False)[1])
     assert "exit code: 3" in str(error.value)
     assert any("about to fail" in line for line in error.value.log_tail)
     assert len(error.value.log_tail) <= 30
-    assert not engine.image_exists(fixture_stack.base_images["base-b"].image)
+    assert not engine.images.exists(fixture_stack.base_images["base-b"].image)
     assert read_history(fixture_stack)[-1].outcome == "failed"
+
+
+def test_the_image_noun_reports_what_an_image_is_made_of_and_imports_a_root_filesystem(
+    fixture_stack: Stack, engine: Engine, tmp_path: Path
+) -> None:
+    build_all(fixture_stack, engine)
+    images, built = engine.images, fixture_stack.base_images["base-b"].image
+    assert images.exists(built) and (images.id(built) or "").startswith("sha256:")
+    assert HASH_LABEL in (images.labels(built) or {}) and (images.size(built) or 0) > 0
+    assert any("mkdir -p /www" in step for step in images.history(built))
+    assert not images.has_healthcheck(built)  # the services add theirs
+
+    imported = built.replace("/base-b:", "/imported:")  # in the fixture's own namespace, like every image it makes
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "hello.txt").write_text("hi\n")
+    try:
+        images.import_tarball(["tar", "-C", str(tmp_path / "root"), "-c", "."], imported, changes=["LABEL made.by=import"])
+        assert images.labels(imported) == {"made.by": "import"}
+    finally:
+        images.remove(imported)
+    assert not images.exists(imported) and images.id(imported) is None and images.labels(imported) is None
+    images.remove(imported)  # absent is fine
+
+    # Another engine object's noun runs on that object's host: an unreachable one is one actionable line.
+    with pytest.raises(EngineError, match="removing image x: the Docker engine is not reachable"):
+        Engine(host="tcp://127.0.0.1:9").images.remove("x")
 
 
 def test_the_ca_secret_is_used_by_the_build_but_lands_in_no_layer(fixture_stack: Stack, engine: Engine, tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_no_secret_is_in_any_container_environment_label_or_image(project: Compo
     secrets = {variable: env[variable] for variable in SECRET_FILES.values()}
     assert all(len(value) >= 16 for value in secrets.values())
     for name, container in containers(project).items():
-        exposed = [*container.env, *(f"{k}={v}" for k, v in container.labels.items()), *project.engine.image_history(container.image)]
+        exposed = [*container.env, *(f"{k}={v}" for k, v in container.labels.items()), *project.engine.images.history(container.image)]
         leaks = [variable for variable, value in secrets.items() if any(value in item for item in exposed)]
         assert not leaks, f"{name} shows {leaks} in its environment, labels or image history"
     # The services read them as files, each only the ones it needs.

@@ -56,7 +56,7 @@ def stack(engine: object) -> Iterator[Any]:
     images = [project.image(name) for name, service in project.stack.services.items() if service.built]
     invoke("down", "--volumes")
     for image in images:  # this checkout's test tag only: the user's images and the shared build cache stay
-        project.engine.remove_image(image)
+        project.engine.images.remove(image)
 
 
 def test_up_from_nothing_brings_every_service_healthy(stack: None) -> None:
@@ -82,9 +82,9 @@ def test_a_second_up_rebuilds_nothing(stack: None) -> None:
     project = compose_stack()
     images = {name: project.image(name) for name in ("pose-service", "backend-api", "frontend")}
     assert all(image.endswith(f":{project.project.name}") for image in images.values()), images
-    before = {name: project.engine.image_id(image) for name, image in images.items()}
+    before = {name: project.engine.images.id(image) for name, image in images.items()}
     result = invoke_json("up", "--skip-lint")
-    after = {name: project.engine.image_id(image) for name, image in images.items()}
+    after = {name: project.engine.images.id(image) for name, image in images.items()}
     assert after == before
     assert all(s["health"] == "healthy" for s in result["services"])
 

@@ -101,7 +101,7 @@ def bench_code_change(project: BenchTarget, service: Service, options: BenchOpti
         if healthy:
             project.compose.up([service.name], timeout_s=options.up_timeout, dependencies=False)
         if one_stage is not None:
-            project.compose.engine.remove_image(one_stage_tag)
+            project.compose.engine.images.remove(one_stage_tag)
     rows = [measured_row("code_change_rebuild", service.name, rebuild_s, targets, problems, detail)]
     if healthy:
         observed = f"{service.health} 200 polled from the host" if service.health else "Docker's healthcheck"

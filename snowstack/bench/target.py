@@ -75,4 +75,5 @@ class BenchTarget:
         ]
         if service.context is None:
             raise EngineError(f"{service.name} has no build context")
-        return self.compose.engine.build(service.context, tag, build_args=build.get("args") or {}, secrets=secrets, file=dockerfile).seconds
+        images = self.compose.engine.images
+        return images.build(service.context, tag, build_args=build.get("args") or {}, secrets=secrets, file=dockerfile).seconds

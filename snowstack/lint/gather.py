@@ -112,7 +112,7 @@ def gather_compose(
             dockerfile = dockerfiles.get(os.path.normpath(os.path.join(build["context"], build.get("dockerfile", "Dockerfile"))))
             healthchecks[name] = dockerfile is not None and _defines_healthcheck(dockerfile, build.get("target"))
         elif service.get("image"):
-            healthchecks[name] = engine.image_has_healthcheck(service["image"])
+            healthchecks[name] = engine.images.has_healthcheck(service["image"])
     return ComposeFacts(
         shown,
         True,

@@ -144,10 +144,10 @@ def push_images(project: ComposeStack, stack_file: StackFile, push_registry: str
     """Push every image the stack uses: tagged for `push_registry` (how this host reaches the registry), which the
     nodes reach as `registry` (the address in the stack file); usually the same."""
     for local, remote in stack_file.images.items():
-        if not project.engine.image_exists(local):
+        if not project.engine.images.exists(local):
             raise SnowstackError(f"image {local} does not exist here: run `invoke up` (or bootstrap) first")
         on_line(f"push {local} -> {remote}")
-        project.engine.push(local, remote.replace(registry, push_registry, 1))
+        project.engine.images.push(local, remote.replace(registry, push_registry, 1))
 
 
 def progress_of(tasks: Sequence[SwarmTask], replicas: Mapping[str, int | None], nodes: int) -> list[ServiceProgress]:
