@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from snowstack.bench.analysis import GOALS, AnalysisOutcome, AnalysisRow, Goal, Verdict, analysis_record, analysis_table, make_clip, p95
+from snowstack.bench.analysis import (
+    GOALS,
+    AnalysisOutcome,
+    AnalysisRow,
+    Goal,
+    Verdict,
+    analysis_record,
+    analysis_table,
+    make_clip,
+    p95,
+    sse_events,
+)
 from snowstack.report import console
 
 
@@ -76,3 +87,28 @@ def test_bench_clips_are_640x480_h264_at_30_fps_of_the_asked_length(tmp_path: Pa
     )
     stream = json.loads(probe.stdout)["streams"][0]
     assert (stream["codec_name"], stream["width"], stream["height"], int(stream["nb_read_frames"])) == ("h264", 640, 480, 60)
+
+
+def test_job_events_are_read_as_the_api_writes_them() -> None:
+    # backend/src/routes/jobs.ts: `retry:` first, keep-alive comments, `event: job` / `event: deleted` with JSON data.
+    stream = [
+        "retry: 2000",
+        "",
+        "event: job",
+        'data: {"id": "j1", "state": "queued"}',
+        "",
+        ": keep-alive",
+        "",
+        "event: job",
+        'data: {"id": "j1",',
+        'data: "state": "done"}',
+        "",
+        "event: deleted",
+        'data: {"id": "j1"}',
+        "",
+    ]
+    assert list(sse_events(stream)) == [
+        ("job", {"id": "j1", "state": "queued"}),
+        ("job", {"id": "j1", "state": "done"}),
+        ("deleted", {"id": "j1"}),
+    ]

@@ -57,6 +57,10 @@ def test_plan_keeps_every_live_worker_busy_within_the_length_bounds() -> None:
     assert plan_segments(1800, 30.0, 1).length == 300
     assert plan_segments(1800, 30.0, 2).length == 300
     assert len(covers(plan_segments(1800, 30.0, 2))) == 6
+    # About three segments per worker, so one that started late (it ran the ingest's rendition) catches up:
+    # 20 s on 2 workers is 6 one-block segments, not 2 of 3 blocks; on 1 worker, 3 of 2 blocks.
+    assert covers(plan_segments(600, 30.0, 2)) == [(i * 100, i * 100 + 100) for i in range(6)]
+    assert covers(plan_segments(600, 30.0, 1)) == [(0, 200), (200, 400), (400, 600)]
     # 9 s with 3 workers: one block each, although a block (3.3 s) is the shortest allowed.
     assert covers(plan_segments(270, 30.0, 3)) == [(0, 100), (100, 200), (200, 270)]
     # More workers than blocks: one block per segment, never less.
