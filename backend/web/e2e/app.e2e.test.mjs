@@ -382,6 +382,37 @@ describe('analysis view', () => {
     await close();
   });
 
+  test('video first: the summary alone comes with the video, the charts\' series only after the first skeleton', async () => {
+    const { page, context, errors, close } = await newPage();
+    await context.addInitScript(() => {
+      window.__firstSkeletonAt = null;
+      new MutationObserver(() => {
+        if (window.__firstSkeletonAt === null && document.querySelector('[data-testid="skeleton-canvas"]')?.dataset.joints) window.__firstSkeletonAt = performance.now();
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-joints'] });
+    });
+    await page.goto(`${base}/#/videos/v-rider`);
+    await waitForPlayer(page);
+    await page.waitForSelector('[data-testid="chart"]');
+    const seen = await page.evaluate(() => ({
+      skeletonAt: window.__firstSkeletonAt,
+      requests: performance.getEntriesByType('resource').filter((e) => /\/api\/videos\/v-rider\/(metrics|stream)/.test(e.name))
+        .map((e) => ({ path: new URL(e.name).pathname + new URL(e.name).search, at: e.startTime })),
+    }));
+    const summary = seen.requests.filter((r) => r.path === '/api/videos/v-rider/metrics?series=0');
+    const whole = seen.requests.filter((r) => r.path === '/api/videos/v-rider/metrics');
+    assert.equal(summary.length, 1, JSON.stringify(seen.requests));
+    assert.equal(whole.length, 1, `the series are read once: ${JSON.stringify(seen.requests)}`);
+    assert.ok(seen.skeletonAt !== null, 'the overlay drew');
+    assert.ok(whole[0].at >= seen.skeletonAt, `series asked at ${whole[0].at} ms, before the first skeleton at ${seen.skeletonAt} ms`);
+    assert.ok(summary[0].at < seen.skeletonAt, 'the summary comes before the first skeleton');
+    // The tiles came from the summary alone; the charts from the series.
+    assert.match(await page.textContent('[data-testid="summary"]'), /540°/);
+    assert.equal(await page.locator('[data-testid="chart"]').count(), 4);
+    assert.equal(await page.getByText('Loading charts…').count(), 0);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('clicking a chart seeks the video to that time', async () => {
     const { page, close } = await newPage();
     await page.goto(`${base}/#/videos/v-rider`);

@@ -74,7 +74,7 @@ describe('the e2e API double answers what docs/schemas describes', () => {
     const bad = {};
     let served = 0;
     for (const id of ['v-rider', 'v-ref', 'v-waist', 'v-ref-early', 'v-portrait']) {
-      for (const [route, schema] of [['pose', 'api-pose'], ['metrics', 'metrics']]) {
+      for (const [route, schema] of [['pose', 'api-pose'], ['metrics', 'metrics'], ['metrics?series=0', 'api-metrics-summary']]) {
         const res = await get(`/api/videos/${id}/${route}`);
         expect(res.status, `${id}/${route}`).toBe(200);
         served++;
@@ -82,12 +82,12 @@ describe('the e2e API double answers what docs/schemas describes', () => {
         if (why) bad[`${id}/${route}`] = why;
       }
     }
-    expect(served).toBe(10);
+    expect(served).toBe(15);
     expect(bad).toEqual({});
   });
 
   it('error bodies', async () => {
-    for (const p of ['/api/videos/nope', '/api/videos/v-failed/pose', '/api/nothing']) {
+    for (const p of ['/api/videos/nope', '/api/videos/v-failed/pose', '/api/nothing', '/api/videos/v-rider/metrics?series=2', '/api/videos/v-rider/metrics?from=0']) {
       const res = await get(p);
       expect(res.status, p).toBeGreaterThanOrEqual(400);
       expect(violations('error', res.body), p).toBeNull();

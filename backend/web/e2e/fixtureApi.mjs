@@ -345,8 +345,22 @@ export function createFixtureApi() {
     return false;
   }
 
+  /**
+   * A done video's /metrics as the API answers it (docs/contracts.md): `?series=0` the summary alone, `series=1` or none
+   * the whole recording, any other value or parameter 400 invalid_query.
+   */
+  function metrics(res, url, v) {
+    const keys = [...url.searchParams.keys()];
+    const series = url.searchParams.getAll('series');
+    if (keys.some((k) => k !== 'series')) return fail(res, 400, 'invalid_query', `unknown query parameter \`${keys.find((k) => k !== 'series')}\`; allowed: series`);
+    if (series.length > 1) return fail(res, 400, 'invalid_query', 'query parameter `series` must be given once, as a plain value');
+    if (series.length && !['', '0', '1'].includes(series[0])) return fail(res, 400, 'invalid_query', '`series` must be one of 0, 1');
+    const whole = read(`metrics-${fixtureOf(v)}.json`);
+    return json(res, 200, series[0] === '0' ? { summary: whole.summary } : whole);
+  }
+
   /** GET /api/shared/:token[/stream|poster|sprite|pose|metrics]: public, read-only, one analysis. */
-  function shared(req, res, t, what) {
+  function shared(req, res, url, t, what) {
     const id = accounts.sharedVideoId(t);
     const v = id && find(id);
     if (!v || req.method !== 'GET') return fail(res, 404, 'not_found', 'This share link does not exist or was revoked.');
@@ -358,6 +372,7 @@ export function createFixtureApi() {
       return createReadStream((what === 'poster' ? posters : sprites)[v._file]).pipe(res);
     }
     if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
+    if (what === 'metrics') return metrics(res, url, v);
     return json(res, 200, read(`${what}-${fixtureOf(v)}.json`));
   }
 
@@ -438,6 +453,7 @@ export function createFixtureApi() {
         return json(res, r.status, r.body);
       }
       if (v.status !== 'done') return fail(res, 409, 'not_ready', 'The analysis of this video is not finished.');
+      if (m[2] === '/metrics') return metrics(res, url, v);
       return json(res, 200, read(`${m[2].slice(1)}-${fixtureOf(v)}.json`));
     }
     if ((m = /^\/api\/jobs\/([^/]+)(\/events)?$/.exec(p))) {
@@ -461,7 +477,7 @@ export function createFixtureApi() {
     log.push(`${req.method} ${p}`);
     if (control(req, res, p)) return;
     let m;
-    if ((m = /^\/api\/shared\/([^/]+)(?:\/(stream|poster|sprite|pose|metrics))?$/.exec(p))) return shared(req, res, m[1], m[2]);
+    if ((m = /^\/api\/shared\/([^/]+)(?:\/(stream|poster|sprite|pose|metrics))?$/.exec(p))) return shared(req, res, url, m[1], m[2]);
     const helpers = { json, fail };
     if (cutRefusedPatches && req.method === 'PATCH' && p.startsWith('/api/uploads/') && !accounts.signedIn(req)) {
       cutRefusedPatches = false;

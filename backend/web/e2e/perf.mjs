@@ -85,7 +85,8 @@ function longClipFront(apiBase) {
         probe: { ...v.probe, durationS: DURATION, frameCount: FRAMES.length },
       }));
     }
-    if (m[1] === '/metrics') return forward(req, res, '/api/videos/v-rider/metrics', tileMetrics);
+    // `?series=0` (the summary alone, what the analysis page reads first) passes through; the whole metrics are tiled.
+    if (m[1] === '/metrics') return forward(req, res, `/api/videos/v-rider/metrics${url.search}`, (body) => (body.series ? tileMetrics(body) : body));
     if (m[1] === '/pose') {
       const from = Number(url.searchParams.get('from') ?? 0);
       const to = url.searchParams.has('to') ? Number(url.searchParams.get('to')) : Infinity;

@@ -1,7 +1,7 @@
 import { apiUrl } from '../config';
 import { toApiError } from './errors';
 import { csrfHeaders, loadSession, sessionLost, type User } from './session';
-import type { Job, Metrics, PoseResponse, Role, Video, VideoPage, JobState } from './types';
+import type { Job, Metrics, MetricsSummary, PoseResponse, Role, Video, VideoPage, JobState } from './types';
 
 async function send(path: string, init?: RequestInit): Promise<Response> {
   try {
@@ -56,6 +56,9 @@ export function listVideos(q: ListQuery = {}): Promise<VideoPage> {
 export const getVideo = (id: string) => request<Video>(`/api/videos/${encodeURIComponent(id)}`);
 export const getPose = (id: string) => request<PoseResponse>(`/api/videos/${encodeURIComponent(id)}/pose`);
 export const getMetrics = (id: string) => request<Metrics>(`/api/videos/${encodeURIComponent(id)}/metrics`);
+/** The summary alone (`?series=0`): a few hundred bytes, where a 2-minute clip's whole metrics are about 125 KB. */
+export const getMetricsSummary = (id: string) =>
+  request<{ summary: MetricsSummary }>(`/api/videos/${encodeURIComponent(id)}/metrics?series=0`).then((r) => r.summary);
 export const getJob = (id: string) => request<Job>(`/api/jobs/${encodeURIComponent(id)}`);
 /** `keepalive` lets a delete that was waiting out its undo delay still go when the page is being left. */
 export const deleteVideo = (id: string, opts: { keepalive?: boolean } = {}) =>

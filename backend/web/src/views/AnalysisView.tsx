@@ -1,7 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { listVideos, originalUrl, streamUrl } from '../api/client';
+import { getMetrics, listVideos, originalUrl, streamUrl } from '../api/client';
 import { apiUrl } from '../config';
-import type { Metrics, PoseResponse, SeriesKey, SummaryKey, Video } from '../api/types';
+import type { Metrics, MetricsSummary, PoseResponse, SeriesKey, SummaryKey, Video } from '../api/types';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { RetryButton } from '../components/RetryButton';
 import { ShareDialog } from '../components/ShareDialog';
@@ -191,8 +191,21 @@ function ReferencePicker({ riderId }: { riderId: string }) {
 /** Where the player reads the clip and its scrub sprite; the share page passes its /api/shared/<token>/... URLs. */
 export interface AnalysisMedia { stream: string; sprite: string | null }
 
-/** `pose` null: the pose is read by time window as the player advances (usePoseWindow); the share page passes it whole. */
-export function Analysed({ video, pose: whole, metrics, media }: { video: Video; pose: PoseResponse | null; metrics: Metrics; media?: AnalysisMedia }) {
+/**
+ * The charts' series: `given` when the caller has the whole metrics already (the share page), else read once `when`
+ * is true (the player drew its first skeleton): a 2-minute clip's series are about 125 KB, and the video comes first.
+ * Data null: not asked for yet, or in flight.
+ */
+function useSeries(videoId: string, given: Metrics | null, when: boolean) {
+  const ask = !!given || when; // given: nothing to wait for (and no second load when `when` turns)
+  return useAsync<Metrics | null>(async () => given ?? (ask ? getMetrics(videoId) : null), [videoId, given, ask]);
+}
+
+/**
+ * `pose` null: the pose is read by time window as the player advances (usePoseWindow); the share page passes it whole.
+ * `metrics` null: only the summary is here (`?series=0`); the series are read after the first skeleton (useSeries).
+ */
+export function Analysed({ video, pose: whole, summary, metrics: given, media }: { video: Video; pose: PoseResponse | null; summary: MetricsSummary; metrics: Metrics | null; media?: AnalysisMedia }) {
   const windowed = usePoseWindow(video, { enabled: !whole });
   const pose = whole ?? windowed.pose;
   const onTime = windowed.onTime;
@@ -201,7 +214,9 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
   const { cursor, frameIdx, report } = useFrameFollow();
   const [afterFirstFrame, firstFrameSeen] = useAfterFirstFrame();
   const [showSkeleton, setShowSkeleton] = useState(true);
-  const specs = useMemo(() => chartSpecs(metrics), [metrics]);
+  const [series, reloadSeries] = useSeries(video.id, given, afterFirstFrame);
+  const metrics = series.status === 'ready' ? series.data : null;
+  const specs = useMemo(() => (metrics ? chartSpecs(metrics) : []), [metrics]);
   const onFrame = useCallback((t: number, idx: number) => {
     onTime(t);
     report(t, idx);
@@ -229,14 +244,14 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
             showSkeleton={showSkeleton}
             onToggleSkeleton={setShowSkeleton}
             displaySize={{ width: video.width, height: video.height }}
-            jointScoreMin={metrics.summary.joint_score_min}
+            jointScoreMin={summary.joint_score_min}
             drawing={media ? undefined : drawing}
             sprite={video.spriteLayout && (media ? media.sprite : video.spriteUrl) ? { url: media?.sprite ?? apiUrl(video.spriteUrl!), layout: video.spriteLayout } : null}
           />
           <div className="frame-info muted small" aria-live="off">
             Frame {frameIdx >= 0 ? (pose?.frames[frameIdx]?.index ?? '—') : '—'} · {cursor.toFixed(2)} s{!person && frameIdx >= 0 ? ' · rider not found in this frame' : ''}
           </div>
-          {!media && pose && afterFirstFrame && (
+          {!media && pose && metrics && afterFirstFrame && (
             <Suspense fallback={null}>
               <ExportMenu video={video} pose={pose} metrics={metrics} player={player} />
             </Suspense>
@@ -247,17 +262,21 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
             <div className="panel-title small-title">3D pose · drag to orbit</div>
             {afterFirstFrame ? (
               <Suspense fallback={<LoadingState label="Loading 3D view…" />}>
-                <Skeleton3D keypoints={person?.keypoints_3d ?? null} scores={scores} minScore={metrics.summary.joint_score_min} />
+                <Skeleton3D keypoints={person?.keypoints_3d ?? null} scores={scores} minScore={summary.joint_score_min} />
               </Suspense>
             ) : (
               <LoadingState label="Loading 3D view…" />
             )}
           </div>
-          <SummaryCards summary={metrics.summary} />
+          <SummaryCards summary={summary} />
         </aside>
       </div>
-      <section className="charts" aria-label="Metrics over time">
-        {metrics.series.t.length === 0 ? (
+      <section className="charts" aria-label="Metrics over time" aria-busy={!metrics && series.status !== 'error'}>
+        {series.status === 'error' ? (
+          <ErrorState message={series.error} onRetry={reloadSeries} />
+        ) : !metrics ? (
+          <LoadingState label="Loading charts…" />
+        ) : metrics.series.t.length === 0 ? (
           <EmptyState title="No metrics">The analysis produced no frames with a rider.</EmptyState>
         ) : (
           specs.map((s) => (
@@ -270,7 +289,7 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
               emptyReason={s.emptyReason}
               t={metrics.series.t}
               lines={s.lines}
-              segments={metrics.summary.airborne_segments}
+              segments={summary.airborne_segments}
               cursor={cursor}
               onSeek={seek}
               keyStep={1 / fps}
@@ -283,7 +302,7 @@ export function Analysed({ video, pose: whole, metrics, media }: { video: Video;
 }
 
 export function AnalysisView({ id }: { id: string }) {
-  const [state, reload] = useAnalysis(id, { withPose: false });
+  const [state, reload] = useAnalysis(id, { withPose: false, summaryOnly: true });
   const session = useSession();
   if (state.status === 'loading') return <LoadingState label="Loading analysis…" />;
   if (state.status === 'error') {
@@ -312,8 +331,8 @@ export function AnalysisView({ id }: { id: string }) {
         {session && video.status === 'done' && mayChange(video.owner, session.session.user) && <ShareDialog videoId={video.id} />}
       </VideoHeader>
       <VideoDetails video={video} />
-      {video.status === 'done' && a.metrics ? (
-        <Analysed video={video} pose={null} metrics={a.metrics} />
+      {video.status === 'done' && a.summary ? (
+        <Analysed video={video} pose={null} summary={a.summary} metrics={a.metrics} />
       ) : video.status === 'failed' ? (
         <div className="failed-analysis">
           <ErrorState message={video.job?.error ?? 'The analysis failed.'} detail={video.job?.errorDetail} />

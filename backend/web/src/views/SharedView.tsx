@@ -75,6 +75,7 @@ export function SharedView({ token }: { token: string }) {
               <Analysed
                 video={state.data.video}
                 pose={state.data.pose}
+                summary={state.data.metrics.summary}
                 metrics={state.data.metrics}
                 media={{ stream: media.stream, sprite: state.data.video.spriteUrl ? media.sprite : null }}
               />
