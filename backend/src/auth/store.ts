@@ -15,6 +15,8 @@ export interface UserDoc {
   riders: ObjectId[];
   createdAt: Date;
   passwordChangedAt: Date;
+  /** Set only while a request demotes or removes this admin (adminExit.ts); never returned. */
+  adminExit?: { token: string; at: Date };
 }
 
 export interface SessionDoc {

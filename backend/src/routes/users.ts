@@ -4,13 +4,12 @@ import type { AppDeps } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { readQuery } from '../query.js';
+import { leaveAdminRole } from '../auth/adminExit.js';
 import { requireAdmin, userOf } from '../auth/gate.js';
 import { generatePassword, hashPassword, requireAcceptablePassword } from '../auth/passwords.js';
 import { USER_ROLES, authCollections, isDuplicateKey, type UserDoc, type UserRole } from '../auth/store.js';
 import { requireUsername, toUserJson } from '../auth/users.js';
 import { jsonBody, noStore } from './session.js';
-
-const lastAdmin = () => new HttpError(409, 'last_admin', 'this is the last admin account; make another admin first');
 
 /** Account management (docs/contracts.md, "Accounts, sessions and sharing"): admins only. */
 export function usersRouter(deps: AppDeps): Router {
@@ -42,10 +41,6 @@ export function usersRouter(deps: AppDeps): Router {
     return user;
   }
 
-  async function isLastAdmin(user: UserDoc): Promise<boolean> {
-    return user.role === 'admin' && (await c.users.countDocuments({ role: 'admin' })) <= 1;
-  }
-
   router.get('/', async (_req, res) => {
     const users = await c.users.find({}).sort({ username: 1 }).toArray();
     res.json({ items: await Promise.all(users.map((u) => toUserJson(c.users, u))) });
@@ -75,10 +70,11 @@ export function usersRouter(deps: AppDeps): Router {
     const unknown = Object.keys(body).find((k) => k !== 'role' && k !== 'riders');
     if (unknown) throw badRequest('invalid_field', `unknown field \`${unknown}\`; send role and/or riders`);
     const role = body.role === undefined ? user.role : requireRole(body.role);
-    if (role !== 'admin' && (await isLastAdmin(user))) throw lastAdmin();
     if (body.riders !== undefined && role !== 'coach') throw badRequest('invalid_field', 'only a coach has `riders`');
     const riders = role !== 'coach' ? [] : body.riders === undefined ? user.riders : await requireRiders(body.riders);
-    await c.users.updateOne({ _id: user._id }, { $set: { role, riders } });
+    const write = () => c.users.updateOne({ _id: user._id }, { $set: { role, riders } });
+    // Demoting an admin: only while another admin stays, also against a concurrent demotion (auth/adminExit.ts).
+    await (role === 'admin' ? write() : leaveAdminRole(c.users, user, write));
     // A former rider leaves every coach's list (coaches read riders' videos only).
     if (user.role === 'rider' && role !== 'rider') await c.users.updateMany({ riders: user._id }, { $pull: { riders: user._id } });
     res.json(await toUserJson(c.users, { ...user, role, riders }));
@@ -99,21 +95,23 @@ export function usersRouter(deps: AppDeps): Router {
     const q = readQuery(req.query, ['videos'] as const);
     if (q.videos !== undefined && q.videos !== 'transfer') throw badRequest('invalid_query', '`videos` can only be `transfer`');
     const user = await loadUser(req.params.id);
-    if (await isLastAdmin(user)) throw lastAdmin();
-    const owned = await videos.countDocuments({ ownerId: user._id });
-    if (owned > 0 && q.videos !== 'transfer') {
-      throw new HttpError(409, 'owns_videos', `${user.username} owns ${owned} video(s); delete them or pass ?videos=transfer to take them over`);
-    }
-    // While sign-in is off the deleting "admin" has no account: the videos become owner-less, and the next start
-    // gives them to the first admin.
-    const heir = userOf(req).id;
-    if (owned > 0) {
-      await videos.updateMany({ ownerId: user._id }, { $set: { ownerId: heir } });
-      await c.shares.updateMany({ ownerId: user._id }, { $set: { ownerId: heir } });
-    }
-    await c.sessions.deleteMany({ userId: user._id });
-    await c.users.updateMany({ riders: user._id }, { $pull: { riders: user._id } });
-    await c.users.deleteOne({ _id: user._id });
+    // Removing an admin: only while another admin stays, also against a concurrent removal (auth/adminExit.ts).
+    await leaveAdminRole(c.users, user, async () => {
+      const owned = await videos.countDocuments({ ownerId: user._id });
+      if (owned > 0 && q.videos !== 'transfer') {
+        throw new HttpError(409, 'owns_videos', `${user.username} owns ${owned} video(s); delete them or pass ?videos=transfer to take them over`);
+      }
+      // While sign-in is off the deleting "admin" has no account: the videos become owner-less, and the next start
+      // gives them to the first admin.
+      const heir = userOf(req).id;
+      if (owned > 0) {
+        await videos.updateMany({ ownerId: user._id }, { $set: { ownerId: heir } });
+        await c.shares.updateMany({ ownerId: user._id }, { $set: { ownerId: heir } });
+      }
+      await c.sessions.deleteMany({ userId: user._id });
+      await c.users.updateMany({ riders: user._id }, { $pull: { riders: user._id } });
+      await c.users.deleteOne({ _id: user._id });
+    });
     res.status(204).end();
   });
 
