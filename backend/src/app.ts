@@ -14,6 +14,7 @@ import { sharedRouter, sharesRouter } from './routes/shares.js';
 import { usersRouter } from './routes/users.js';
 import { compressJson } from './compress.js';
 import { drawingsRouter } from './routes/drawings.js';
+import { createTrustProxy } from './trustProxy.js';
 
 /** Builds the Express app; the worker runs beside it (see server.ts), not inside it. */
 export function createApp(deps: AppDeps): Express {
@@ -22,9 +23,11 @@ export function createApp(deps: AppDeps): Express {
   // 'simple' (node:querystring) is Express 5's default; stated here because the query validation relies on it:
   // `?status[$ne]=x` arrives as the key "status[$ne]", which the allow-lists reject.
   app.set('query parser', 'simple');
-  // The web server's /api proxy (a private or loopback address) says who the client is (X-Forwarded-For, for the
+  // Only the proxies TRUST_PROXY names (compose: the web server) say who the client is (X-Forwarded-For, for the
   // sign-in limiter) and whether it came over HTTPS (X-Forwarded-Proto, for the cookie's Secure flag).
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  const trust = createTrustProxy(deps.config.trustProxy, { log: deps.log });
+  app.set('trust proxy', trust.value);
+  app.use(trust.middleware);
   app.use(securityHeaders());
   app.use(compressJson());
   app.use(hostAllowList(deps.config.allowedHosts));

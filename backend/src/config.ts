@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ALLOWED_HOSTS, hostnameOf, originAuthority } from './requestGuards.js';
+import { parseTrustProxy, type TrustProxySetting } from './trustProxy.js';
 
 /** Everything the API reads from its environment, validated once at start-up. */
 export interface Config {
@@ -28,6 +29,8 @@ export interface Config {
   testPauseMigrationAfterBytes: number | null;
   /** Accounts and sessions (see auth/): sign-in is on unless AUTH_DISABLED=true with a loopback PUBLIC_BIND_ADDRESS. */
   auth: AuthConfig;
+  /** TRUST_PROXY: the peers whose X-Forwarded-For/-Proto count (trustProxy.ts); default loopback, compose: frontend. */
+  trustProxy: TrustProxySetting;
 }
 
 export interface AuthConfig {
@@ -178,6 +181,16 @@ function readAuthConfig(env: Env): AuthConfig {
   };
 }
 
+/** TRUST_PROXY (default `loopback`: a web server or dev proxy on this machine); a bad entry names the variable. */
+function readTrustProxy(env: Env): TrustProxySetting {
+  const raw = env.TRUST_PROXY?.trim() || 'loopback';
+  try {
+    return parseTrustProxy(raw);
+  } catch (err) {
+    throw new ConfigError(`TRUST_PROXY=${JSON.stringify(env.TRUST_PROXY)} is not valid: ${(err as Error).message}`);
+  }
+}
+
 /** Parses and validates the environment; throws ConfigError with one line naming the bad variable. */
 export function loadConfig(env: Env): Config {
   const mongodbUri = readMongoUri(env);
@@ -201,6 +214,7 @@ export function loadConfig(env: Env): Config {
     testPauseAfterUploadStore: env.TEST_ONLY_PAUSE_AFTER_UPLOAD_STORE === '1',
     testPauseMigrationAfterBytes: env.TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES ? readInt(env, 'TEST_ONLY_PAUSE_MIGRATION_AFTER_BYTES', 0, 1, Number.MAX_SAFE_INTEGER) : null,
     auth: readAuthConfig(env),
+    trustProxy: readTrustProxy(env),
   };
   return config;
 }
