@@ -236,6 +236,34 @@ describe('resumable upload (tus)', () => {
   const uploadsOf = () => fetch(`${apiBase}/__fixture/uploads`).then((r) => r.json());
   const created = () => fixture.log.filter((l) => l === 'POST /api/uploads').length;
 
+  test('the upload code (tus-js-client) is its own chunk, fetched when the first upload starts, not with the page', async () => {
+    const { page, close } = await newPage();
+    const scripts = []; // every JS response in order: its path and whether it holds the tus client
+    page.on('response', async (res) => {
+      if (!/\.js$/.test(new URL(res.url()).pathname)) return;
+      const entry = { path: new URL(res.url()).pathname, tus: null };
+      scripts.push(entry);
+      entry.tus = (await res.text()).includes('Tus-Resumable');
+    });
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="video-card"]');
+    await page.waitForLoadState('networkidle');
+    const atLoad = scripts.length;
+    assert.ok(atLoad >= 1 && scripts.every((s) => s.tus === false), `no tus code with the page: ${JSON.stringify(scripts)}`);
+    await page.setInputFiles('input[type=file]', { name: 'lazy-tus.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(256 * 1024, 4) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.locator('[data-testid="upload-item"].is-done').first().waitFor({ timeout: 30000 });
+    for (let i = 0; i < 50 && scripts.some((s) => s.tus === null); i++) await page.waitForTimeout(20);
+    const later = scripts.slice(atLoad);
+    assert.equal(later.filter((s) => s.tus).length, 1, `one chunk with the tus client, after the upload started: ${JSON.stringify(later)}`);
+    // A second upload reuses it: no new request for it.
+    await page.setInputFiles('input[type=file]', { name: 'lazy-tus-2.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(128 * 1024, 6) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="upload-item"].is-done').length >= 2, null, { timeout: 30000 });
+    assert.equal(scripts.filter((s) => s.tus).length, 1, JSON.stringify(scripts));
+    await close();
+  });
+
   test('a connection dropped at half resumes by itself from where the server stopped', async () => {
     const { page, close } = await newPage();
     await page.goto(base);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromTus, precheckFile, resultFromBody, uploadMetadata } from './upload';
+import { errorFromTus, loadTus, precheckFile, resultFromBody, uploadMetadata } from './upload';
 
 // The resumable upload itself (tus-js-client against a tus server, drops and reloads) runs in the browser
 // tests (e2e/app.e2e.test.mjs); these are the pure parts around it.
@@ -38,5 +38,13 @@ describe('resumable upload helpers', () => {
     expect(precheckFile(new File([new Uint8Array(3)], 'clip.mkv', { type: '' }))).toBeNull();
     expect(precheckFile(new File([new Uint8Array(3)], 'notes.txt', { type: 'text/plain' }))).toMatch(/not a video/);
     expect(precheckFile(new File([], 'empty.mp4', { type: 'video/mp4' }))).toMatch(/empty/);
+  });
+
+  it('loads tus-js-client on demand, once: every upload shares the one module', async () => {
+    const first = loadTus();
+    expect(loadTus()).toBe(first);
+    const tus = await first;
+    expect(typeof tus.Upload).toBe('function');
+    expect(tus.isSupported).toBe(true);
   });
 });
