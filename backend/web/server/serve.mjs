@@ -4,11 +4,13 @@
 // kept in memory, API JSON compressed as it streams through (unless the API already compressed it).
 // Env: PORT (5173), HOST (0.0.0.0), API_PROXY_TARGET (http://backend-api:3001), DIST_DIR (../dist),
 // ALLOWED_HOSTS (names the app answers to; default localhost,127.0.0.1,[::1],frontend),
-// ALLOWED_ORIGINS (extra origins that may send state-changing /api requests; default none).
+// ALLOWED_ORIGINS (extra origins that may send state-changing /api requests; default none),
+// TRUST_PROXY (proxies in front of this server whose X-Forwarded-For/-Proto count; default none).
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -167,21 +169,109 @@ export function refusalFor(req, { allowedHosts, allowedOrigins }) {
   return [403, 'foreign_origin', `Origin ${String(origin).slice(0, 100)} may not change anything here; use the app at its own address.`];
 }
 
+/*
+ * Who the client is and which scheme it used, as this server passes them to the API (X-Forwarded-For, -Proto).
+ * By default this server is the edge: the client is the socket's peer and the scheme the socket's own (http; https
+ * only if a TLS server were handed this handler). Behind a TLS-terminating proxy, TRUST_PROXY names that proxy and
+ * its X-Forwarded-Proto / X-Forwarded-For are believed, with Express's `trust proxy` semantics (proxy-addr): walk
+ * X-Forwarded-For from the right while the hop is trusted; the first untrusted address is the client. A client's
+ * own X-Forwarded-* headers are never passed on; the API gets one resolved address, so it needs to trust only this
+ * server (its TRUST_PROXY default in compose). Zero-dependency: node:net's BlockList matches addresses and CIDRs.
+ */
+
+/** proxy-addr's named ranges, so TRUST_PROXY reads the same here as in the API. */
+const NAMED_RANGES = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+const MAX_HOPS = 10;
+
+/** A dotted IPv4 netmask (255.255.0.0) as a prefix length, or null when its ones are not contiguous. */
+function maskBits(mask) {
+  const n = mask.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  const bits = n.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : null;
+}
+
+/**
+ * TRUST_PROXY → (address, hop index) => trusted. `none` or empty (default): nobody. A hop count 0-10: that many
+ * hops nearest this server, whatever their address. Otherwise a comma-separated list of IP addresses, CIDRs
+ * (10.1.0.0/16 or 10.1.0.0/255.255.0.0) and loopback/linklocal/uniquelocal. Throws an Error naming TRUST_PROXY.
+ * @param {string | undefined} raw
+ * @returns {(addr: string, i: number) => boolean}
+ */
+export function parseTrustProxy(raw) {
+  const value = String(raw ?? '').trim().toLowerCase();
+  const fail = (why) => new Error(`TRUST_PROXY=${JSON.stringify(raw)} is not valid: ${why}`);
+  if (value === '' || value === 'none' || value === 'false') return () => false;
+  if (value === 'true' || value === '*') throw fail('trusting every peer lets any client forge its address; name the proxies, or give a hop count');
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > MAX_HOPS) throw fail(`a hop count must be 0 to ${MAX_HOPS}`);
+    return (_addr, i) => i < hops;
+  }
+  const list = new net.BlockList();
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    if (!entry) throw fail('an entry is empty; give a comma-separated list like 10.1.2.3,192.168.0.0/16');
+    for (const range of NAMED_RANGES[entry] ?? [entry]) {
+      const [address, bits, extra] = range.split('/');
+      const family = net.isIP(address);
+      if (family === 0 || extra !== undefined) throw fail(`${JSON.stringify(entry)} is not an IP address or CIDR (host names are not resolved here: give the proxy's address)`);
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      if (bits === undefined) {
+        list.addAddress(address, type);
+        continue;
+      }
+      const prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : family === 4 && net.isIPv4(bits) ? maskBits(bits) : null;
+      if (prefix === null || prefix > (family === 4 ? 32 : 128)) throw fail(`${JSON.stringify(entry)} has an invalid prefix length or netmask`);
+      list.addSubnet(address, prefix, type);
+    }
+  }
+  return (addr) => {
+    const family = net.isIP(addr);
+    return family !== 0 && list.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/**
+ * The client's address and scheme for the API: the socket's own unless its peer is trusted, then what the
+ * trusted proxies say (the first X-Forwarded-Proto value, as Express reads it; http or https only).
+ * @param {import('node:http').IncomingMessage} req
+ * @param {(addr: string, i: number) => boolean} trust
+ */
+export function forwardedFor(req, trust) {
+  const peer = req.socket.remoteAddress ?? '';
+  const own = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted ? 'https' : 'http';
+  if (!trust(peer, 0)) return { address: peer, proto: own };
+  const xff = String(req.headers['x-forwarded-for'] ?? '').split(',').map((a) => a.trim()).filter(Boolean).reverse();
+  const hops = [peer, ...xff];
+  let address = peer;
+  for (let i = 1; i < hops.length && trust(hops[i - 1], i - 1); i++) {
+    if (net.isIP(hops[i]) === 0) break; // a garbled entry: the last trusted hop is all that is known
+    address = hops[i];
+  }
+  const sent = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+  return { address, proto: sent === 'https' || sent === 'http' ? sent : own };
+}
+
 function sendJson(res, status, body) {
   const data = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data), 'cache-control': 'no-store' });
   res.end(data);
 }
 
-function proxy(req, res, target) {
+function proxy(req, res, target, trust) {
   const url = new URL(req.url, target);
   const lib = url.protocol === 'https:' ? https : http;
   const headers = forwardHeaders(req.headers);
   headers.host = url.host;
   // The browser's Host, already checked: the API compares the Origin of a write with it.
   headers['x-forwarded-host'] = req.headers.host;
-  headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-  headers['x-forwarded-proto'] = 'http';
+  // Who the client is and whether it came over HTTPS (the session cookie's Secure flag), never as the client says.
+  const client = forwardedFor(req, trust);
+  headers['x-forwarded-for'] = client.address;
+  headers['x-forwarded-proto'] = client.proto;
   const upstream = lib.request(url, { method: req.method, headers }, (up) => {
     const h = forwardHeaders(up.headers);
     // Keep event streams unbuffered by any proxy in front of this one.
@@ -283,8 +373,10 @@ export function createAppServer({
   apiTarget = 'http://backend-api:3001',
   allowedHosts = DEFAULT_ALLOWED_HOSTS,
   allowedOrigins = [],
+  trustProxy = '',
 } = {}) {
   const root = path.resolve(distDir);
+  const trust = parseTrustProxy(trustProxy);
   const guard = {
     allowedHosts: new Set(allowedHosts.map((h) => h.toLowerCase())),
     allowedOrigins: new Set(allowedOrigins.map((o) => o.replace(/\/$/, '').toLowerCase())),
@@ -299,7 +391,7 @@ export function createAppServer({
       return sendJson(res, status, { error, detail });
     }
     if (url === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url === '/api' || url.startsWith('/api/')) return proxy(req, res, apiTarget);
+    if (url === '/api' || url.startsWith('/api/')) return proxy(req, res, apiTarget, trust);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', detail: 'Static files are read-only.' });
     serveStatic(req, res, root).catch(() => {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal', detail: 'Could not read the file.' });
@@ -313,12 +405,19 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const host = process.env.HOST ?? '0.0.0.0';
   const apiTarget = process.env.API_PROXY_TARGET || 'http://backend-api:3001';
   const list = (name) => process.env[name]?.split(',').map((s) => s.trim()).filter(Boolean);
-  const server = createAppServer({
-    distDir: process.env.DIST_DIR,
-    apiTarget,
-    allowedHosts: list('ALLOWED_HOSTS') ?? DEFAULT_ALLOWED_HOSTS,
-    allowedOrigins: list('ALLOWED_ORIGINS') ?? [],
-  });
+  let server;
+  try {
+    server = createAppServer({
+      distDir: process.env.DIST_DIR,
+      apiTarget,
+      allowedHosts: list('ALLOWED_HOSTS') ?? DEFAULT_ALLOWED_HOSTS,
+      allowedOrigins: list('ALLOWED_ORIGINS') ?? [],
+      trustProxy: process.env.TRUST_PROXY ?? '',
+    });
+  } catch (err) {
+    console.error(`web: configuration error: ${err.message}`);
+    process.exit(2);
+  }
   server.listen(port, host, () => console.log(`web: serving ${process.env.DIST_DIR ?? 'dist'} on http://${host}:${port}, /api → ${apiTarget}`));
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);
