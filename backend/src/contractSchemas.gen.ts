@@ -806,7 +806,8 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
       },
       "frames_with_rider": {
         "type": "integer",
-        "minimum": 0
+        "minimum": 0,
+        "description": "Frames showing the rider's shoulders and hips, each at least joint_score_min."
       },
       "frames_seen": {
         "$ref": "#/$defs/framesSeen"
@@ -814,7 +815,8 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
       "joint_score_min": {
         "type": "number",
         "minimum": 0,
-        "maximum": 1
+        "maximum": 1,
+        "description": "The keypoint score a joint needs to count as seen (absent before issue 18: 0.5)."
       },
       "unavailable": {
         "$ref": "#/$defs/unavailable"
@@ -841,6 +843,7 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
       },
       "framesSeen": {
         "title": "FramesSeen",
+        "description": "Frames in which each body part was seen (issue 18; absent in metrics stored before it).",
         "type": "object",
         "required": [
           "torso",
@@ -864,22 +867,31 @@ export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
       },
       "unavailable": {
         "title": "Unavailable",
-        "description": "Why a summary value is null, in words for the rider; {} when all were measured.",
+        "description": "Why a summary value is null, in words for the rider; {} when all were measured. Its keys are the summary values that can be null (airborne_segments has none of its own: airtime_s says why it is []).",
         "type": "object",
-        "propertyNames": {
-          "enum": [
-            "max_rotation_deg",
-            "rotation_direction",
-            "airtime_s",
-            "airborne_segments",
-            "stance",
-            "min_knee_angle_deg"
-          ]
+        "properties": {
+          "max_rotation_deg": {
+            "type": "string",
+            "minLength": 1
+          },
+          "rotation_direction": {
+            "type": "string",
+            "minLength": 1
+          },
+          "airtime_s": {
+            "type": "string",
+            "minLength": 1
+          },
+          "stance": {
+            "type": "string",
+            "minLength": 1
+          },
+          "min_knee_angle_deg": {
+            "type": "string",
+            "minLength": 1
+          }
         },
-        "additionalProperties": {
-          "type": "string",
-          "minLength": 1
-        }
+        "additionalProperties": false
       }
     }
   },

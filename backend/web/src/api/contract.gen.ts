@@ -61,8 +61,14 @@ export interface MetricsSummary {
   stance: 'regular' | 'goofy' | null;
   min_knee_angle_deg: number | null;
   frames_analysed: number;
+  /**
+   * Frames showing the rider's shoulders and hips, each at least joint_score_min.
+   */
   frames_with_rider: number;
   frames_seen?: FramesSeen;
+  /**
+   * The keypoint score a joint needs to count as seen (absent before issue 18: 0.5).
+   */
   joint_score_min?: number;
   unavailable?: Unavailable;
 }
@@ -75,6 +81,8 @@ export interface AirborneSegment {
   end_s: number;
 }
 /**
+ * Frames in which each body part was seen (issue 18; absent in metrics stored before it).
+ *
  * This interface was referenced by `MetricsSummary`'s JSON-Schema
  * via the `definition` "framesSeen".
  */
@@ -84,13 +92,17 @@ export interface FramesSeen {
   feet: number;
 }
 /**
- * Why a summary value is null, in words for the rider; {} when all were measured.
+ * Why a summary value is null, in words for the rider; {} when all were measured. Its keys are the summary values that can be null (airborne_segments has none of its own: airtime_s says why it is []).
  *
  * This interface was referenced by `MetricsSummary`'s JSON-Schema
  * via the `definition` "unavailable".
  */
 export interface Unavailable {
-  [k: string]: string;
+  max_rotation_deg?: string;
+  rotation_direction?: string;
+  airtime_s?: string;
+  stance?: string;
+  min_knee_angle_deg?: string;
 }
 /**
  * The API's GET /api/videos/:id/pose: the workers' frames in a time window; partial (riderTrackId null, track ids provisional) while the job runs.
