@@ -57,13 +57,16 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
-/** Wait until the nth video has a decoded frame and its overlay has drawn a pose frame. */
-export async function waitForPlayer(page, nth = 0) {
+/**
+ * Wait until the nth video has a decoded frame and its overlay has drawn a pose frame; `timeout` (ms) is for a
+ * suite whose clips take longer to load on a busy machine.
+ */
+export async function waitForPlayer(page, nth = 0, { timeout = 15000 } = {}) {
   await page.waitForFunction((i) => {
     const v = document.querySelectorAll('video')[i];
     const c = document.querySelectorAll('[data-testid="skeleton-canvas"]')[i];
     return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
-  }, nth, { timeout: 15000 });
+  }, nth, { timeout });
 }
 
 /** Pause the (first) video, seek to t and wait until the frame there is presented and the overlay has drawn it. */

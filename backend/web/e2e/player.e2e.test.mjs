@@ -5,7 +5,7 @@
 // and the 3D view's reset and joint labels.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, pageFactory, seekAndWait, shot } from './chromiumPage.mjs';
+import { launchChromium, pageFactory, seekAndWait, shot, waitForPlayer as waitForNthPlayer } from './chromiumPage.mjs';
 import { portraitPose } from './fixturePlayer.mjs';
 import { overlayAt, TORSO } from './overlayCheck.mjs';
 import { root, startServers } from './servers.mjs';
@@ -35,12 +35,8 @@ after(async () => {
 
 const portrait = portraitPose(path.join(root, 'e2e/fixtures'));
 
-/** The player has a decoded frame and drew a pose frame (chromiumPage's waitForPlayer, with room for a loaded machine). */
-const waitForPlayer = (page) => page.waitForFunction(() => {
-  const v = document.querySelector('video');
-  const c = document.querySelector('[data-testid="skeleton-canvas"]');
-  return v && v.readyState >= 2 && c && Number(c.dataset.frameIndex) >= 0;
-}, null, { timeout: 45000 });
+/** The player has a decoded frame and drew a pose frame, with room for a loaded machine (the portrait clip is the largest). */
+const waitForPlayer = (page) => waitForNthPlayer(page, 0, { timeout: 45000 });
 
 const frameIndex = (page) => page.getByTestId('skeleton-canvas').getAttribute('data-frame-index').then(Number);
 const waitFrame = (page, i) => page.waitForFunction((i) => document.querySelector('[data-testid="skeleton-canvas"]').dataset.frameIndex === String(i), i);
