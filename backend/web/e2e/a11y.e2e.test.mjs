@@ -64,6 +64,21 @@ const PAGES = [
     },
   },
   { name: 'analysis', open: async (page) => { await page.goto(`${base}/#/videos/v-rider`); await waitForPlayer(page); await page.waitForSelector('.view3d-panel canvas'); } },
+  {
+    // The keyboard path of the drawing tools: a tool chosen with Enter, the layer focused with its cross, one point placed.
+    name: 'analysis (drawing from the keyboard)',
+    open: async (page) => {
+      await page.goto(`${base}/#/videos/v-rider`);
+      await waitForPlayer(page);
+      await page.getByTestId('drawings-status').filter({ hasText: 'Saved' }).waitFor();
+      await page.getByRole('button', { name: 'Angle', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('role') === 'application');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('drawing-said').filter({ hasText: 'Point 1 of 3' }).waitFor();
+    },
+  },
   { name: 'analysis (waist-up clip)', open: async (page) => { await page.goto(`${base}/#/videos/v-waist`); await waitForPlayer(page); } },
   { name: 'analysis (queued)', open: async (page) => { await page.goto(`${base}/#/videos/v-live`); await page.getByTestId('analysis-view').waitFor(); } },
   { name: 'analysis (failed)', open: async (page) => { await page.goto(`${base}/#/videos/v-failed`); await page.getByTestId('analysis-view').waitFor(); } },

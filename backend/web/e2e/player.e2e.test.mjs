@@ -297,6 +297,60 @@ describe('drawing tools (issue 18)', () => {
     await close();
   });
 
+  test('drawing from the keyboard: a tool chosen with Enter takes focus, arrows move a cross, Enter places points, Escape cancels', async () => {
+    const { page, context, errors, close } = await newPage(1440, 900);
+    await page.goto(`${base}/#/videos/v-portrait`);
+    await waitForPlayer(page);
+    await page.getByTestId('drawings-status').filter({ hasText: 'Saved' }).waitFor();
+    await seekAndWait(page, 0.5);
+    const before = (await (await context.request.get(`${base}/api/videos/v-portrait/drawings`)).json()).drawings.length;
+    await page.getByRole('button', { name: 'Angle', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const area = page.getByRole('application', { name: /Draw on the frame, angle tool/ });
+    await page.waitForFunction(() => document.activeElement?.dataset.testid === 'drawing-canvas');
+    assert.equal(await area.getAttribute('data-cursor'), '135,240', 'the cross starts at the centre of the 270×480 frame');
+    // Visible focus: the ring is drawn (an outline of at least 2 px), and so is the cross.
+    const ring = await area.evaluate((el) => ({ style: getComputedStyle(el).outlineStyle, width: parseFloat(getComputedStyle(el).outlineWidth) }));
+    assert.ok(ring.style !== 'none' && ring.width >= 2, JSON.stringify(ring));
+    const crossAlpha = await area.evaluate((c) => {
+      const ctx = c.getContext('2d');
+      const x = Math.round(c.width / 2);
+      const y = Math.round(c.height / 2);
+      // The cross's ring passes a little off its centre; look along the horizontal tick on the right.
+      let max = 0;
+      for (let dx = 0; dx < c.width / 10; dx++) max = Math.max(max, ctx.getImageData(x + dx, y, 1, 1).data[3]);
+      return max;
+    });
+    assert.ok(crossAlpha > 200, `the cross is painted (alpha ${crossAlpha})`);
+    // A right angle: arm end 50 px above the vertex (5 × 5 px, 1 % of 480), vertex at the centre, 30 px to its right.
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.querySelector('video').paused), true, 'drawing keeps the frame paused');
+    for (let i = 0; i < 30; i++) await page.keyboard.press('Alt+ArrowRight');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getByTestId('drawing-said').textContent(), 'Angle added: 90°.');
+    assert.deepEqual(await page.getByTestId('drawing-value').allTextContents(), ['90°']);
+    // Still drawing: a half-drawn mark is dropped by Escape, the tool stays; Escape again puts it down.
+    await page.keyboard.press('Enter');
+    assert.equal(await area.getAttribute('data-draft'), '1');
+    await page.keyboard.press('Escape');
+    assert.equal(await area.getAttribute('data-draft'), '0');
+    assert.equal(await page.getByRole('button', { name: 'Angle', exact: true }).getAttribute('aria-pressed'), 'true');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.getByRole('button', { name: 'Angle', exact: true }).getAttribute('aria-pressed'), 'false');
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('player-stage')), true, 'focus back on the picture');
+    await page.getByTestId('drawings-status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = (await (await context.request.get(`${base}/api/videos/v-portrait/drawings`)).json()).drawings;
+    assert.equal(stored.length, before + 1);
+    assert.deepEqual(stored.at(-1).points, [{ x: 135, y: 190 }, { x: 135, y: 240 }, { x: 165, y: 240 }]);
+    assert.equal(stored.at(-1).t, 0.5);
+    await shot(page, 'drawing-keyboard-1440');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test("a coach sees the rider's drawings read-only", async () => {
     const rider = await newPage(1440, 900);
     const put = await rider.context.request.put(`${base}/api/videos/v-rider/drawings`, {

@@ -6,6 +6,16 @@ const TOOLS: { tool: DrawingTool; label: string; hint: string }[] = [
   { tool: 'angle', label: 'Angle', hint: 'Tap one end, then the vertex (e.g. the knee), then the other end.' },
   { tool: 'select', label: 'Select', hint: 'Tap a drawing to select it, then Delete removes it.' },
 ];
+const KEYBOARD_HINT = 'Keyboard: arrow keys move the cross on the picture, Enter places a point.';
+
+/**
+ * A tool chosen from the keyboard (a click with no pointer: detail 0) hands focus to the drawing layer of the same
+ * player, which becomes focusable once the tool is set (next frame), so arrow keys and Enter draw at once.
+ */
+function focusLayerFrom(button: HTMLElement) {
+  const player = button.closest('.player');
+  requestAnimationFrame(() => player?.querySelector<HTMLCanvasElement>('canvas.drawing-layer')?.focus());
+}
 
 const SAVE_TEXT = { loading: 'Loading drawings…', saving: 'Saving…', saved: 'Saved', error: 'Not saved' } as const;
 
@@ -20,7 +30,16 @@ export function DrawingTools({ ctl, shown }: { ctl: DrawingController; shown: Dr
         ) : (
           <>
             {TOOLS.map((t) => (
-              <button key={t.tool} type="button" className="btn btn-sm" aria-pressed={ctl.tool === t.tool} onClick={() => ctl.setTool(ctl.tool === t.tool ? null : t.tool)}>
+              <button
+                key={t.tool}
+                type="button"
+                className="btn btn-sm"
+                aria-pressed={ctl.tool === t.tool}
+                onClick={(e) => {
+                  const next = ctl.tool === t.tool ? null : t.tool;
+                  ctl.setTool(next);
+                  if (next && e.detail === 0) focusLayerFrom(e.currentTarget);
+                }}>
                 {t.label}
               </button>
             ))}
@@ -36,7 +55,7 @@ export function DrawingTools({ ctl, shown }: { ctl: DrawingController; shown: Dr
           {ctl.error ?? SAVE_TEXT[ctl.save]}
         </span>
       </div>
-      {active && <p className="draw-hint small muted">{active.hint} Esc stops drawing.</p>}
+      {active && <p className="draw-hint small muted">{active.hint} {KEYBOARD_HINT} Esc stops drawing.</p>}
       {shown.length > 0 && (
         <ul className="draw-list" aria-label="Drawings on this frame" data-testid="drawings-on-frame">
           {shown.map((d, i) => (

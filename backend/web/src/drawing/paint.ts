@@ -81,3 +81,24 @@ function label(ctx: CanvasRenderingContext2D, text: string, x: number, y: number
   ctx.fillStyle = color;
   ctx.fillText(text, x, y);
 }
+
+/**
+ * The keyboard cross (drawing layer with focus): a ring and four ticks, dark under light, so it reads over snow and
+ * over dark clothes alike. `at` is in the context's coordinates; `size` the tick length.
+ */
+export function paintCursor(ctx: CanvasRenderingContext2D, at: Point, size: number): void {
+  ctx.save();
+  ctx.lineCap = 'round';
+  for (const [color, width] of [['rgba(0,0,0,0.85)', 4], ['#ffffff', 2]] as const) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.arc(at.x, at.y, size * 0.45, 0, Math.PI * 2);
+    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+      ctx.moveTo(at.x + dx * size * 0.45, at.y + dy * size * 0.45);
+      ctx.lineTo(at.x + dx * size * 1.2, at.y + dy * size * 1.2);
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+}
