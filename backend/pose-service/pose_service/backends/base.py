@@ -52,6 +52,16 @@ class PoseBackend(ABC):
     def warmup(self) -> None:
         """Run one inference so the first real request does not pay for lazy initialisation."""
 
+    def warmup_image(self) -> None:
+        """The part of warmup() an image request needs: the HTTP service is ready once this returns and does
+        warmup_rest() afterwards (readiness means "an image is answered now", not "every graph is hot").
+        This default warms everything; a backend with a separate image path overrides it."""
+        self.warmup()
+
+    def warmup_rest(self) -> None:
+        """What warmup() does beyond warmup_image() (nothing by default)."""
+        return None
+
     @abstractmethod
     def estimate_image(self, rgb: np.ndarray) -> list[PersonPose]:
         """All persons in a single RGB image; track_id is None."""

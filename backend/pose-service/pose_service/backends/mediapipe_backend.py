@@ -6,7 +6,11 @@ which an offline deployment cannot do, so they are refused up front with a clear
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import sys
 import threading
+import types
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -17,6 +21,38 @@ from .base import BackendUnavailable, FramePoses, PoseBackend, SampledFrame
 
 # BlazePose tracks one person, so the rider keeps one id for the whole clip.
 RIDER_TRACK_ID = 1
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module imported at a dependency's top level and used only inside functions this service never
+    calls: the first attribute read imports the real module (by then no stand-in is registered) and forwards."""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+@contextlib.contextmanager
+def _deferring_pyplot() -> Iterator[None]:
+    """Stand-ins for matplotlib and matplotlib.pyplot in sys.modules while mediapipe is imported, then gone.
+
+    `import mediapipe` imports mediapipe.python.solutions.drawing_utils, whose top level does `import
+    matplotlib.pyplot as plt` for plot_landmarks() alone: about 0.43 s of CPU (0.10 matplotlib, 0.32 pyplot with
+    its font cache) of the ~0.95 s a pose worker spends from fork to ready. drawing_utils keeps the stand-in as its
+    `plt`, so plot_landmarks still works (its first plt.* imports pyplot then). Names already imported stay as they
+    are; a thread that imports matplotlib during these ~0.3 s gets a stand-in too, which forwards the same way.
+    """
+    names = ("matplotlib", "matplotlib.pyplot")
+    standins = {name: _DeferredModule(name) for name in names if name not in sys.modules}
+    if "matplotlib" in standins and "matplotlib.pyplot" in standins:
+        # `import matplotlib.pyplot as plt` reads plt as an attribute of the package: no import there either.
+        standins["matplotlib"].pyplot = standins["matplotlib.pyplot"]  # type: ignore[attr-defined]
+    sys.modules.update(standins)
+    try:
+        yield
+    finally:
+        for name, standin in standins.items():
+            if sys.modules.get(name) is standin:
+                del sys.modules[name]
 
 
 def _landmark_array(landmark_list: Any) -> np.ndarray:
@@ -47,7 +83,8 @@ class MediaPipeBackend(PoseBackend):
 
     def load(self) -> None:
         try:
-            import mediapipe as mp
+            with _deferring_pyplot():
+                import mediapipe as mp
         except ImportError as exc:  # pragma: no cover - the image always has it
             raise BackendUnavailable(f"mediapipe is not installed ({exc}); pip install mediapipe==0.10.21") from exc
         if not hasattr(mp, "solutions"):  # pragma: no cover - guards against an upgraded wheel
@@ -68,8 +105,17 @@ class MediaPipeBackend(PoseBackend):
         )
 
     def warmup(self) -> None:
+        self.warmup_image()
+        self.warmup_rest()
+
+    def warmup_image(self) -> None:
+        """The image graph's first inference (its lazy TFLite/XNNPACK set-up): the first /v1/pose/image pays it
+        otherwise."""
+        self.estimate_image(np.zeros((256, 256, 3), dtype=np.uint8))
+
+    def warmup_rest(self) -> None:
+        """A two-frame clip through a tracking graph (detector, then ROI tracking): the video path's first use."""
         blank = np.zeros((256, 256, 3), dtype=np.uint8)
-        self.estimate_image(blank)
         self.track_video([SampledFrame(0, 0.0, blank), SampledFrame(1, 0.04, blank)])
 
     @staticmethod
