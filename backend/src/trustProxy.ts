@@ -46,6 +46,9 @@ export function parseTrustProxy(raw: string): TrustProxySetting {
   const ranges: string[] = [];
   const hostnames: string[] = [];
   for (const entry of entries) {
+    if (['none', 'false', 'true'].includes(entry) || /^\d+$/.test(entry)) {
+      throw new Error(`${entry} stands alone; it cannot be part of a list`);
+    }
     if (!NAMED_RANGES.has(entry) && HOSTNAME.test(entry)) {
       hostnames.push(entry);
       continue;
@@ -58,13 +61,6 @@ export function parseTrustProxy(raw: string): TrustProxySetting {
     ranges.push(entry);
   }
   return { kind: 'list', ranges, hostnames };
-}
-
-/** The setting as TRUST_PROXY would spell it (for the start-up log). */
-export function describeTrustProxy(s: TrustProxySetting): string {
-  if (s.kind === 'hops') return `${s.hops} hop(s)`;
-  const all = [...s.ranges, ...s.hostnames];
-  return all.length ? all.join(',') : 'none';
 }
 
 type Lookup = (hostname: string) => Promise<string[]>;

@@ -45,6 +45,8 @@ describe('TRUST_PROXY setting', () => {
       ['11', /hop count must be 0 to 10/],
       ['-frontend', /invalid IP address/],
       ['front_end', /invalid IP address/],
+      ['none,10.0.0.1', /none stands alone/],
+      ['frontend,2', /2 stands alone/],
     ] as const) {
       assert.throws(
         () => loadConfig({ ...base, TRUST_PROXY: value }),
