@@ -326,6 +326,7 @@ describe('drawing tools (issue 18)', () => {
     for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Enter');
     for (let i = 0; i < 2; i++) await page.keyboard.press('Shift+ArrowDown');
+    await shot(page, 'drawing-keyboard-cross-1440'); // one point placed, the cross at the vertex, the first arm dashed
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.querySelector('video').paused), true, 'drawing keeps the frame paused');
     for (let i = 0; i < 30; i++) await page.keyboard.press('Alt+ArrowRight');
