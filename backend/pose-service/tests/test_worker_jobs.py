@@ -88,7 +88,7 @@ def close(a: Any, b: Any, tol: float, where: str) -> None:
 @pytest.mark.parametrize(
     ("bounds", "min_s", "max_s"),
     [
-        ([(0, 250)], 1.0, 10.0),
+        ([(0, 250)], 10.0, 10.0),  # a 10 s minimum: the whole 8.3 s clip is one segment
         ([(0, 100), (100, 250)], 2.0, 3.4),  # the 50-frame tail (1.7 s) joins the segment before it
         ([(0, 100), (100, 200), (200, 250)], 1.0, 3.4),
     ],
