@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,11 +23,14 @@ from pose_service.analysis import compute_metrics
 from pose_service.backends.base import FramePoses
 from pose_service.keypoints import PersonPose
 from pose_service.tracking import BlockPoses, join_blocks, match_overlap
+from pose_service.worker.context import WorkerContext
 from pose_service.worker.health import check as health_check
+from pose_service.worker.loop import RUNNERS, Worker
 from pose_service.worker.plan import plan_segments
 from pose_service.worker.queue import LOST_TOO_OFTEN, TaskQueue, retry_delay_s, utcnow
 from pose_service.worker.results import join_metrics, split_metrics
 from pose_service.worker.settings import WorkerSettings
+from pose_service.worker.store import MediaStore
 
 # ---------------------------------------------------------------- segment plan
 
@@ -298,6 +302,29 @@ def test_release_hands_a_task_back_without_spending_an_attempt(db: Database) -> 
     assert q.release(task)
     after = one(db.tasks.find_one({"_id": task["_id"]}))
     assert (after["state"], after["attempts"], after["lost"], after["workerId"]) == ("queued", 0, 0, None)
+
+
+def test_a_task_handed_back_and_claimed_again_runs_to_its_end(db: Database, tmp_path: Path, monkeypatch) -> None:
+    """After a MongoDB outage the worker hands its task back and, it being the oldest, claims it again at once;
+    the heartbeat had meanwhile noted the first hold as lost. The new hold must not be stopped by that note.
+    The segment runner is replaced by one that only records what the loop tells it (the loop is under test)."""
+    q = TaskQueue(db, settings(), "w1")
+    add_task(db, ObjectId(), "segment", 1, utcnow())
+    worker = Worker(WorkerContext(db, q, MediaStore(db), None, settings(), tmp_path))  # type: ignore[arg-type]
+    told_to_stop: list[bool] = []
+
+    def run(ctx: WorkerContext, task: dict, should_stop: Callable[[], bool]) -> dict:
+        told_to_stop.append(should_stop())
+        return {}
+
+    monkeypatch.setitem(RUNNERS, "segment", run)
+    first = one(q.claim())
+    assert q.release(first)
+    worker._lost_id = first["_id"]  # what the heartbeat writes when extending the handed-back hold fails
+    again = one(q.claim())
+    assert worker.handle(again) == "done"
+    assert told_to_stop == [False]
+    assert one(db.tasks.find_one({"_id": first["_id"]}))["state"] == "done"
 
 
 def test_live_workers_are_those_with_a_recent_heartbeat(db: Database) -> None:

@@ -166,6 +166,10 @@ class Worker:
         """Run one claimed task to its end; returns the outcome word logged for it."""
         with self._beat_lock:
             self.current = task
+            # A new hold: a loss the heartbeat noted for an earlier hold of this same task (handed back in an
+            # outage, then claimed again at once) is over. Kept, it stopped every new hold at its first frame and
+            # left it running until the sweep took it back: five times, and the job failed.
+            self._lost_id = None
             with contextlib.suppress(PyMongoError):  # the workers view names the task now, not at the next beat
                 self.queue.beat(task["_id"], self.frames_per_second)
         started = time.perf_counter()
