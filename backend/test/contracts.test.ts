@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
-import { violation, type ContractName } from '../src/contracts.js';
 import type { Collections } from '../src/db.js';
 import { claimSegment, EMPTY_SUMMARY, finishJob, finishSegment, frameFor, ingest } from './support/asWorker.js';
 import { FakePoseService } from './support/fakePoseService.js';
 import { minimalMp4 } from './support/fixtures.js';
+import { conforms } from './support/conforms.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /*
@@ -15,11 +15,6 @@ import { startHarness, type Harness } from './support/harness.js';
  * the real worker's documents to the same schemas). Also: a stored document that breaks the contract answers a 500
  * naming the field, and the pose-service test double answers only what the pose service's schemas allow.
  */
-
-function conforms(name: ContractName, value: unknown, where: string): void {
-  const why = violation(name, value);
-  assert.equal(why, null, `${where} breaks ${name}.schema.json ${why}: ${JSON.stringify(value).slice(0, 400)}`);
-}
 
 describe('contracts: the API answers what docs/schemas describes', () => {
   let h: Harness;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
-import { violation, type ContractName } from '../src/contracts.js';
 import type { Collections } from '../src/db.js';
 import { EMPTY_SUMMARY, finishJob, finishSegment, ingest } from './support/asWorker.js';
 import { minimalMp4 } from './support/fixtures.js';
+import { conforms } from './support/conforms.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /*
@@ -13,11 +13,6 @@ import { startHarness, type Harness } from './support/harness.js';
  * and its tiles before a long clip's series arrive (docs/contracts.md, docs/schemas/api-metrics-summary.schema.json).
  * Real HTTP against a real API on SecantusDB, metrics written as the finish task writes them (support/asWorker.ts).
  */
-
-function conforms(name: ContractName, value: unknown, where: string): void {
-  const why = violation(name, value);
-  assert.equal(why, null, `${where} breaks ${name}.schema.json ${why}: ${JSON.stringify(value).slice(0, 400)}`);
-}
 
 describe('metrics: the summary alone with ?series=0', () => {
   let h: Harness;
