@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { formatLogLine } from '../src/log.js';
 import { startApi } from '../src/server.js';
 import { tokenHash } from '../src/auth/tokens.js';
+import { runToExit } from './support/apiProcess.js';
 import { minimalMp4 } from './support/fixtures.js';
 import { FAST_ENV, TEST_ADMIN, clientFor, signIn, startHarness, type Harness } from './support/harness.js';
 import { startTestMongo, type TestMongo } from './support/secantus.js';
@@ -19,8 +18,6 @@ import { startTestMongo, type TestMongo } from './support/secantus.js';
  * Accounts and sessions against the real API and a real MongoDB-wire server: sign-in, cookies, CSRF, expiry,
  * password changes, throttling, account management, and the loopback-only switch that turns sign-in off.
  */
-
-const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The sb_session cookie a response sets: its value and its attributes, lower-cased. */
 function sessionCookie(res: request.Response): { value: string; attrs: string[]; raw: string } {
@@ -480,15 +477,7 @@ describe('AUTH_DISABLED (loopback only)', () => {
   });
 
   it('stops the API at start-up with one line saying why', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: backendDir,
-      env: { PATH: process.env.PATH ?? '', ...base, AUTH_DISABLED: 'true', PUBLIC_BIND_ADDRESS: '0.0.0.0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, output: out } = await runToExit({ ...base, AUTH_DISABLED: 'true', PUBLIC_BIND_ADDRESS: '0.0.0.0' });
     assert.equal(code, 2, out);
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 1, out);

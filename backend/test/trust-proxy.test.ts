@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { authCollections } from '../src/auth/store.js';
 import { createTrustProxy, parseTrustProxy, type TrustProxy } from '../src/trustProxy.js';
+import { runToExit } from './support/apiProcess.js';
 import { TEST_ADMIN, startHarness, type Harness } from './support/harness.js';
 
 /*
@@ -18,7 +16,6 @@ import { TEST_ADMIN, startHarness, type Harness } from './support/harness.js';
  * HTTP against SecantusDB: the address a failed sign-in is counted under is read back from `login_attempts`.
  */
 
-const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const base = { MONGODB_URI: 'mongodb://db:27017/snow', POSE_SERVICE_URL: 'http://pose-service:5000' };
 
 describe('TRUST_PROXY setting', () => {
@@ -57,15 +54,7 @@ describe('TRUST_PROXY setting', () => {
   });
 
   it('stops the API at start-up (exit 2) with that line', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: backendDir,
-      env: { PATH: process.env.PATH ?? '', ...base, TRUST_PROXY: '172.18.0.0/99' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, output: out } = await runToExit({ ...base, TRUST_PROXY: '172.18.0.0/99' });
     assert.equal(code, 2, out);
     assert.match(out.trim(), /^backend-api: configuration error: TRUST_PROXY="172\.18\.0\.0\/99" is not valid: invalid range on address: 172\.18\.0\.0\/99; give IP addresses, CIDRs, loopback\/linklocal\/uniquelocal or host names$/);
   });

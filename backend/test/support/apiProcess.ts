@@ -11,7 +11,7 @@ import { startTestMongo, type TestMongo } from './secantus.js';
 
 /*
  * The API as its own process (`node --import tsx src/server.ts`), for tests that need a real crash (SIGKILL) at a
- * point a TEST_ONLY_* hook holds it.
+ * point a TEST_ONLY_* hook holds it, or a start-up that must stop by itself (runToExit).
  */
 
 const backendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -65,6 +65,32 @@ export async function spawnApi(env: Record<string, string>, opts: { listening?: 
   };
   if (opts.listening !== false) await api.listening();
   return api;
+}
+
+/** How a process that stops by itself ended: its exit code (null when a signal ended it) and all it printed. */
+export interface ApiExit {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Starts the API with exactly `env` (plus PATH) and waits for it to exit: for a start-up that must refuse its
+ * configuration. A start that does not end within `timeoutMs` is killed and fails, naming what it printed.
+ */
+export async function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<ApiExit> {
+  const api = await spawnApi(env, { listening: false });
+  // 'close', not 'exit': it comes once stdout and stderr are read to the end, so the output is whole. (No event can
+  // have fired yet: spawnApi awaited nothing.)
+  const closed = new Promise<number | null>((resolve) => api.child.once('close', (code: number | null) => resolve(code)));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const code = await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  if (code === 'timeout') {
+    await api.kill();
+    throw new Error(`API still running after ${timeoutMs} ms (it should have exited): ${api.output().slice(-2000)}`);
+  }
+  return { code, output: api.output() };
 }
 
 /**
