@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .analysis import compute_metrics
 from .backends.base import FramePoses, PoseBackend, SampledFrame
 from .errors import ApiError
 from .media import Sampling, analysis_scale, decode_frames, sample_indices
+from .metrics.compute import compute_metrics
 from .probe import VideoProbe, probe_video
 from .runtime import PoseRuntime
 from .tracking import BlockPoses, choose_rider, join_blocks, rider_track

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .analysis import RiderTrack
 from .backends.base import FramePoses
+from .metrics.track import RiderTrack
 
 
 def choose_rider(frames: Sequence[FramePoses]) -> int | None:

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from pose_service.analysis import RiderTrack
 from pose_service.keypoints import INDEX
+from pose_service.metrics.track import RiderTrack
 
 THIGH = SHIN = 0.45
 TORSO = 0.5

@@ -16,8 +16,10 @@ from synth import (
     timeline,
 )  # fmt: skip
 
-from pose_service import analysis
-from pose_service.analysis import compute_metrics, masked_points
+from pose_service.keypoints import INDEX
+from pose_service.metrics.compute import SERIES_KEYS, compute_metrics
+from pose_service.metrics.timeseries import smooth
+from pose_service.metrics.track import LA, LK, LS, RA, RK, VISIBLE_SCORE, RiderTrack, masked_points
 
 
 def series(metrics: dict, key: str) -> np.ndarray:
@@ -133,7 +135,7 @@ def test_smoothing_reduces_noise_and_keeps_gaps() -> None:
     rng = np.random.default_rng(0)
     noisy = truth + rng.normal(0, 4, len(t))
     noisy[10:13] = np.nan
-    sm = analysis.smooth(t, noisy)
+    sm = smooth(t, noisy)
     assert np.isnan(sm[10:13]).all()
     ok = np.isfinite(noisy)
     rmse_raw = np.sqrt(np.mean((noisy[ok] - truth[ok]) ** 2))
@@ -145,7 +147,7 @@ def test_every_series_matches_t_and_has_a_smoothed_twin() -> None:
     t = timeline(1.0)
     m = compute_metrics(make_track(t, [body()] * len(t), np.zeros(len(t)), drop=0.2, seed=2))
     n = len(m["series"]["t"])
-    for key in analysis.SERIES_KEYS:
+    for key in SERIES_KEYS:
         assert len(m["series"][key]) == n
         assert len(m["series"]["smoothed"][key]) == n
     assert m["summary"]["frames_analysed"] == n
@@ -164,7 +166,7 @@ def test_no_rider_gives_nulls_not_numbers() -> None:
 
 
 def test_empty_clip() -> None:
-    m = compute_metrics(analysis.RiderTrack(t=np.zeros(0), kp2d=np.zeros((0, 17, 3)), kp3d=None))
+    m = compute_metrics(RiderTrack(t=np.zeros(0), kp2d=np.zeros((0, 17, 3)), kp3d=None))
     assert m["summary"]["frames_analysed"] == 0 and m["series"]["t"] == []
 
 
@@ -206,21 +208,21 @@ def test_2d_spins_keep_their_size_while_riding_across(total: float) -> None:
 # ---------------------------------------------------------------- confidence (issue 18)
 
 
-def waist_up(track: analysis.RiderTrack, score: float = 0.3) -> analysis.RiderTrack:
+def waist_up(track: RiderTrack, score: float = 0.3) -> RiderTrack:
     """The same rider with knees and ankles below the visibility threshold (out of the picture)."""
     for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
-        track.kp2d[:, analysis.INDEX[name], 2] = score
+        track.kp2d[:, INDEX[name], 2] = score
     return track
 
 
 def test_threshold_is_explicit_and_reported() -> None:
     t = timeline(1.0)
     track = make_track(t, [body()] * len(t), np.zeros(len(t)))
-    track.kp2d[:, analysis.LK, 2] = analysis.VISIBLE_SCORE - 0.01
-    track.kp2d[:, analysis.RK, 2] = analysis.VISIBLE_SCORE
+    track.kp2d[:, LK, 2] = VISIBLE_SCORE - 0.01
+    track.kp2d[:, RK, 2] = VISIBLE_SCORE
     xy, _ = masked_points(track)
-    assert np.isnan(xy[:, analysis.LK]).all() and np.isfinite(xy[:, analysis.RK]).all()
-    assert compute_metrics(track)["summary"]["joint_score_min"] == analysis.VISIBLE_SCORE
+    assert np.isnan(xy[:, LK]).all() and np.isfinite(xy[:, RK]).all()
+    assert compute_metrics(track)["summary"]["joint_score_min"] == VISIBLE_SCORE
 
 
 def test_waist_up_rider_has_no_knee_stance_or_airtime_but_keeps_rotation() -> None:
@@ -244,11 +246,11 @@ def test_waist_up_rider_has_no_knee_stance_or_airtime_but_keeps_rotation() -> No
 def test_legs_seen_in_a_few_frames_are_not_enough() -> None:
     t = timeline(2.0)  # 60 frames
     track = waist_up(make_track(t, [body(knee_deg=110)] * len(t), np.zeros(len(t))))
-    track.kp2d[:10, [analysis.LK, analysis.RK, analysis.LA, analysis.RA], 2] = 0.9  # 10 < 25% of 60
+    track.kp2d[:10, [LK, RK, LA, RA], 2] = 0.9  # 10 < 25% of 60
     s = compute_metrics(track)["summary"]
     assert s["min_knee_angle_deg"] is None
     assert s["unavailable"]["min_knee_angle_deg"] == "legs visible in only 10 of 60 frames"
-    track.kp2d[:20, [analysis.LK, analysis.RK, analysis.LA, analysis.RA], 2] = 0.9
+    track.kp2d[:20, [LK, RK, LA, RA], 2] = 0.9
     s = compute_metrics(track)["summary"]
     assert s["min_knee_angle_deg"] == pytest.approx(110, abs=3) and "min_knee_angle_deg" not in s["unavailable"]
 
@@ -256,7 +258,7 @@ def test_legs_seen_in_a_few_frames_are_not_enough() -> None:
 def test_rider_counts_only_frames_with_shoulders_and_hips() -> None:
     t = timeline(1.0)
     track = make_track(t, [body()] * len(t), np.zeros(len(t)))
-    track.kp2d[:12, analysis.LS, 2] = 0.1  # a shoulder out of the picture: not a rider frame
+    track.kp2d[:12, LS, 2] = 0.1  # a shoulder out of the picture: not a rider frame
     s = compute_metrics(track)["summary"]
     assert s["frames_with_rider"] == len(t) - 12 and s["frames_seen"]["torso"] == len(t) - 12
 

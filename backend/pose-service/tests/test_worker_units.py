@@ -19,9 +19,9 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from synth import body, make_track, timeline
 
-from pose_service.analysis import compute_metrics
 from pose_service.backends.base import FramePoses
 from pose_service.keypoints import PersonPose
+from pose_service.metrics.compute import compute_metrics
 from pose_service.tracking import BlockPoses, join_blocks, match_overlap
 from pose_service.worker.context import WorkerContext
 from pose_service.worker.health import check as health_check

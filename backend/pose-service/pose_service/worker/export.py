@@ -32,9 +32,9 @@ import numpy as np
 from bson import ObjectId
 from pymongo.errors import PyMongoError
 
-from ..analysis import VISIBLE_SCORE
 from ..errors import ApiError
 from ..media import decode_frames
+from ..metrics.track import VISIBLE_SCORE
 from ..pipeline import Stopped
 from ..probe import probe_video
 from .context import InputError, VideoGone, WorkerContext

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..analysis import compute_metrics
 from ..backends.base import FramePoses
+from ..metrics.compute import compute_metrics
 from ..pipeline import FRAMES_PER_CHUNK, Stopped
 from ..tracking import BlockPoses, choose_rider, join_blocks, rider_track
 from .context import InputError, WorkerContext

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from bson import ObjectId
 
-from ..analysis import SERIES_KEYS
 from ..backends.base import FramePoses
 from ..keypoints import PersonPose
+from ..metrics.compute import SERIES_KEYS
 from ..pipeline import GridBlock
 
 # Frames of metric series per metric_series document: 1,000 frames × 19 series ≈ 200 KB of BSON doubles.
