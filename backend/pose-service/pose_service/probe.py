@@ -1,4 +1,4 @@
-"""What a video file holds, read with PyAV: container, codec, display orientation and true frame times.
+"""What a video file holds, read with PyAV: container, codec, display orientation, pixel shape and true frame times.
 
 Frame times come from the video stream's packets (demuxing only, no decode of the whole stream); one frame
 is decoded to prove the codec is usable and to read the display matrix that FFmpeg attaches to it.
@@ -130,6 +130,13 @@ class VideoProbe:
     time_base: Fraction = Fraction(1, 1)
     frame_times: list[float] = field(default_factory=list, repr=False)
     frame_rate_mode: str = "cfr"
+    # Width:height of one stored pixel (1 = square); internal, not in to_json: it decides whether a source can be
+    # the rendition as it is (rendition.passes_through), and no reply or document carries it.
+    sample_aspect_ratio: Fraction = Fraction(1, 1)
+
+    @property
+    def square_pixels(self) -> bool:
+        return self.sample_aspect_ratio == 1
 
     @property
     def display_width(self) -> int:
@@ -226,6 +233,8 @@ def probe_video(path: str) -> VideoProbe:
             tag = _codec_tag(path)
             raise _unsupported(f"the video codec {tag!r} cannot be decoded here (no decoder for it)")
         time_base = stream.time_base or Fraction(1, 90000)
+        # FFmpeg's 0/1 (or none) means "unknown": square, as players show it.
+        sar = cc.sample_aspect_ratio or Fraction(1, 1)
         # Demux only the video stream: packet pts in presentation order are the frame times.
         pts: list[int] = []
         last_pts, last_duration = None, 0
@@ -286,4 +295,5 @@ def probe_video(path: str) -> VideoProbe:
         time_base=time_base,
         frame_times=times,
         frame_rate_mode=frame_rate_mode(times, tb),
+        sample_aspect_ratio=sar,
     )

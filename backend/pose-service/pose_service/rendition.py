@@ -91,9 +91,10 @@ def plan_rendition(probe: VideoProbe, max_side: int) -> RenditionPlan:
     )
 
 
-def passes_through(probe: VideoProbe, max_side: int, size_bytes: int, square_pixels: bool) -> bool:
-    """Whether the source's video stream can be the rendition as it is (pure): what the encode would make anyway
-    (H.264 High, 8-bit yuv420p, no rotation or mirror, square pixels, within max_side) at a streamable bitrate."""
+def passes_through(probe: VideoProbe, max_side: int, size_bytes: int) -> bool:
+    """Whether the source's video stream can be the rendition as it is (pure: the probe's facts, the limit and the
+    file's size): what the encode would make anyway (H.264 High, 8-bit yuv420p, no rotation or mirror, square
+    pixels, within max_side) at a streamable bitrate."""
     bitrate = 8 * size_bytes / probe.duration_s if probe.duration_s > 0 else float("inf")
     return (
         probe.video_codec == "h264"
@@ -102,7 +103,7 @@ def passes_through(probe: VideoProbe, max_side: int, size_bytes: int, square_pix
         and probe.container in ("mp4", "mov")
         and probe.orientation.rotation == 0
         and not probe.orientation.mirrored
-        and square_pixels
+        and probe.square_pixels
         and max(probe.display_width, probe.display_height) <= max_side
         and probe.display_width % 2 == 0
         and probe.display_height % 2 == 0
@@ -150,12 +151,6 @@ def remux_faststart(src: str, dst: str) -> None:
                     continue
                 packet.stream = ost
                 out.mux(packet)
-
-
-def _square_pixels(path: Path) -> bool:
-    with av.open(str(path), metadata_errors="ignore") as c:
-        sar = c.streams.video[0].codec_context.sample_aspect_ratio
-        return sar is None or sar == 0 or sar == 1
 
 
 def _jpeg_size(path: Path) -> tuple[int, int]:
@@ -210,7 +205,7 @@ def ingest(src: Path, out_dir: Path, probe: VideoProbe, *, ffmpeg: str, max_side
     final = {"video": out_dir / "rendition.mp4", "poster": out_dir / "poster.jpg", "sprite": out_dir / "sprite.jpg"}
     tag = f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     tmp = {k: v.with_name(v.stem + tag + v.suffix) for k, v in final.items()}
-    passthrough = passes_through(probe, max_side, src.stat().st_size, _square_pixels(src))
+    passthrough = passes_through(probe, max_side, src.stat().st_size)
     encoded = src if passthrough else out_dir / f"encoded{tag}.mp4"
     cmd = ffmpeg_command(ffmpeg, str(src), plan, None if passthrough else str(encoded), str(tmp["poster"]),
                          str(tmp["sprite"]), preset, crf, threads)  # fmt: skip

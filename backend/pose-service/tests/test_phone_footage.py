@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -136,12 +137,15 @@ HIGH = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fm
     ("upright-baseline.mp4", "", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], False),
     # Grain, near-lossless: over 8 Mbit/s.
     ("upright-high-heavy.mp4", "noise=alls=60:allf=t+u", [*HIGH, "-qp", "1"], False),
+    # Non-square pixels (4:3 SAR, as DV and some broadcast H.264 store them): the probe's SAR sends it to the encoder.
+    ("upright-high-anamorphic.mp4", "setsar=4/3", HIGH, False),
 ])  # fmt: skip
 def test_a_source_already_browser_safe_is_remuxed_not_encoded(
     client: FlaskClient, upload_root: Path, name: str, vf: str, codec: list[str], passes: bool
 ) -> None:
     """H.264 High, upright, within the size, ≤ 8 Mbit/s: the rendition carries the source's own packets (no
-    generation loss, ~2 s of CPU saved per 20 s of 640×480); Constrained Baseline or a heavy bitrate is encoded."""
+    generation loss, ~2 s of CPU saved per 20 s of 640×480); Constrained Baseline, a heavy bitrate or non-square
+    pixels is encoded."""
     (upload_root / "passthrough").mkdir(exist_ok=True)
     clip = encode(upload_root / "passthrough", name, vf, codec, frames=30)
     out_dir = upload_root / "derived" / name
@@ -153,6 +157,19 @@ def test_a_source_already_browser_safe_is_remuxed_not_encoded(
     check_rendition(rendition, clip, DISPLAY, body)
     assert (video_packets(rendition) == video_packets(clip)) is passes
     assert sorted(p.name for p in out_dir.iterdir()) == ["poster.jpg", "rendition.mp4", "sprite.jpg"]
+
+
+@pytest.mark.parametrize(("vf", "sar"), [("", Fraction(1, 1)), ("setsar=4/3", Fraction(4, 3)),
+                                         ("setsar=8/9", Fraction(8, 9))])  # fmt: skip
+def test_the_probe_reads_the_sample_aspect_ratio(upload_root: Path, vf: str, sar: Fraction) -> None:
+    from pose_service.probe import probe_video
+
+    (upload_root / "sar").mkdir(exist_ok=True)
+    clip = encode(upload_root / "sar", f"sar-{sar.numerator}-{sar.denominator}.mp4", vf, HIGH, frames=3)
+    probe = probe_video(str(clip))
+    assert probe.sample_aspect_ratio == sar
+    assert probe.square_pixels is (sar == 1)
+    assert "sample_aspect_ratio" not in probe.to_json(), "internal: no reply or document carries it"
 
 
 def first_frame(path: Path) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ from pose_service.backends.hmr2_backend import cache_paths, missing_files
 from pose_service.config import Config
 from pose_service.keypoints import BLAZEPOSE_TO_COCO17, COCO17, PersonPose, from_blazepose
 from pose_service.media import Sampling, sample_indices, sniff_image, sniff_video
+from pose_service.probe import Orientation, VideoProbe
+from pose_service.rendition import PASSTHROUGH_MAX_BITRATE, passes_through
 from pose_service.tracking import choose_rider
 
 
@@ -107,3 +111,25 @@ def test_rider_is_the_longest_track_then_the_biggest() -> None:
     frames = [FramePoses(i, i / 30, [_person(1, 10), _person(2, 100)]) for i in range(5)]
     assert choose_rider(frames) == 2
     assert choose_rider([FramePoses(0, 0.0, [])]) is None
+
+
+def _browser_safe_probe(**changes: object) -> VideoProbe:
+    """A 640×480 H.264 High MP4 probe, 2 s: everything the rendition would be, unless `changes` says otherwise."""
+    probe = VideoProbe(container="mp4", video_codec="h264", profile="High", pix_fmt="yuv420p", bit_depth=8,
+                       coded_width=640, coded_height=480, orientation=Orientation(), fps=30.0, frame_count=60,
+                       duration_s=2.0, has_audio=False, pts=list(range(60)))  # fmt: skip
+    return dataclasses.replace(probe, **changes)  # type: ignore[arg-type]
+
+
+def test_a_source_passes_through_on_its_probe_alone_and_never_with_non_square_pixels() -> None:
+    size = PASSTHROUGH_MAX_BITRATE * 2 // 8  # 2 s at the cap
+    assert passes_through(_browser_safe_probe(), 1080, size)
+    assert passes_through(_browser_safe_probe(sample_aspect_ratio=Fraction(1, 1)), 1080, size)
+    # Anamorphic (DV-style 4:3 pixels): the encode's setsar=1 would change the picture, so it is encoded.
+    anamorphic = _browser_safe_probe(sample_aspect_ratio=Fraction(4, 3))
+    assert not anamorphic.square_pixels
+    assert not passes_through(anamorphic, 1080, size)
+    assert not passes_through(_browser_safe_probe(), 1080, size + 1), "over the bitrate cap"
+    assert not passes_through(_browser_safe_probe(profile="Constrained Baseline"), 1080, size)
+    assert not passes_through(_browser_safe_probe(orientation=Orientation(90)), 1080, size)
+    assert not passes_through(_browser_safe_probe(), 600, size), "longer side over max_side"
