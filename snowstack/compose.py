@@ -24,7 +24,8 @@ from dotenv import dotenv_values
 from python_on_whales import Container
 from rich.table import Table
 
-from .engine import Engine, container_number
+from .engine import Engine
+from .engine_compose import container_number
 from .errors import EngineError, SnowstackError
 from .images import resolve_upstream
 from .stack import Stack

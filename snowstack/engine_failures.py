@@ -1,6 +1,6 @@
 """How a failed docker, buildx or compose command becomes one EngineError: an actionable line and the log tail.
 
-Shared by the engine's nouns (engine.py, engine_images.py); it starts nothing itself.
+Shared by the engine's nouns (engine.py, engine_images.py, engine_compose.py, engine_swarm.py); it starts nothing itself.
 """
 
 from __future__ import annotations

@@ -231,4 +231,4 @@ def watch(*, timeout: int = 300) -> int:
     """`up --dev`, then `compose watch` in the foreground; returns compose's exit code."""
     up(dev=True, timeout=timeout)
     console.print("[bold]watching[/] source folders: edits sync into the containers (Ctrl-C to stop)")
-    return compose_stack(dev=True).engine.compose_foreground("watch", "--no-up")
+    return compose_stack(dev=True).engine.project.foreground("watch", "--no-up")

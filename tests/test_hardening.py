@@ -24,7 +24,7 @@ from snowstack.compose import (
     stale_networks,
     write_secret_files,
 )
-from snowstack.engine import MemoryUsage, read_memory_cgroup
+from snowstack.container_memory import MemoryUsage, read_memory_cgroup
 from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
 

@@ -24,6 +24,7 @@ from pymongo.errors import OperationFailure
 
 from snowstack.apiclient import ApiClient, sign_in_as_admin
 from snowstack.compose import SECRET_FILES, ComposeStack
+from snowstack.container_memory import memory_usage, reset_memory_peak
 from snowstack.engine import ContainerFacts
 from snowstack.lint import may_share_a_network
 from snowstack.stack import Stack, load_stack
@@ -71,7 +72,7 @@ def test_the_description_keeps_the_web_server_and_the_pose_service_away_from_the
 def connects(project: ComposeStack, service: str, host: str, port: int) -> bool:
     """A TCP connection from inside `service`'s container (bash's /dev/tcp: every image here has bash)."""
     probe = ["timeout", "3", "bash", "-c", 'exec 3<>"/dev/tcp/$0/$1"', host, str(port)]
-    return project.engine.compose_exec(service, probe).exit_code == 0
+    return project.engine.project.execute(service, probe).exit_code == 0
 
 
 def test_each_service_reaches_only_the_services_it_needs(project: ComposeStack) -> None:
@@ -111,7 +112,7 @@ def test_each_service_reaches_only_the_services_it_needs(project: ComposeStack) 
 
 
 def proc_status(project: ComposeStack, service: str) -> dict[str, str]:
-    result = project.engine.compose_exec(service, ["cat", "/proc/1/status"])
+    result = project.engine.project.execute(service, ["cat", "/proc/1/status"])
     assert result.exit_code == 0, result.output
     return dict(line.split(":\t", 1) for line in result.output.splitlines() if ":\t" in line)
 
@@ -130,9 +131,9 @@ def test_every_container_runs_unprivileged_on_a_read_only_root_with_limits(proje
         assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0, (name, status["CapEff"])
         assert status["NoNewPrivs"].strip() == "1", name
         assert status["Uid"].split()[0] != "0", (name, status["Uid"])
-        refused = project.engine.compose_exec(name, ["touch", "/hardening-probe"])
+        refused = project.engine.project.execute(name, ["touch", "/hardening-probe"])
         assert refused.exit_code != 0 and "Read-only file system" in refused.output, (name, refused)
-        scratch = project.engine.compose_exec(name, ["sh", "-c", "touch /tmp/hardening-probe && rm /tmp/hardening-probe"])
+        scratch = project.engine.project.execute(name, ["sh", "-c", "touch /tmp/hardening-probe && rm /tmp/hardening-probe"])
         assert scratch.exit_code == 0, (name, scratch.output)
 
 
@@ -170,7 +171,7 @@ def test_no_secret_is_in_any_container_environment_label_or_image(project: Compo
         assert not leaks, f"{name} shows {leaks} in its environment, labels or image history"
     # The services read them as files, each only the ones it needs.
     mounted = {
-        name: sorted(project.engine.compose_exec(name, ["sh", "-c", "ls /run/secrets 2>/dev/null || true"]).output.split())
+        name: sorted(project.engine.project.execute(name, ["sh", "-c", "ls /run/secrets 2>/dev/null || true"]).output.split())
         for name in project.stack.services
     }
     assert mounted == {
@@ -181,7 +182,7 @@ def test_no_secret_is_in_any_container_environment_label_or_image(project: Compo
         "mongodb": ["mongo_api_password", "mongo_express_db_password", "mongo_root_password", "mongodb_pose_password"],
         "mongo-express": ["mongo_express_db_password", "mongo_express_password"],
     }
-    read = project.engine.compose_exec("backend-api", ["cat", "/run/secrets/mongo_api_password"])
+    read = project.engine.project.execute("backend-api", ["cat", "/run/secrets/mongo_api_password"])
     assert read.exit_code == 0 and read.output == secrets["MONGO_API_PASSWORD"]
 
 
@@ -267,16 +268,16 @@ def test_oversized_input_is_refused_within_the_memory_limit_and_the_service_stay
     service, send = OVERSIZED[what]
     container = containers(project)[service]
     assert wait_ready(project, service), f"{service} is not ready before the test"
-    if not project.engine.reset_memory_peak(container.id) or project.engine.memory_usage(container.id) is None:
+    if not reset_memory_peak(container.id) or memory_usage(container.id) is None:
         pytest.skip("this host's cgroup layout gives no resettable memory peak (cgroup v1 memory controller)")
-    before = project.engine.memory_usage(container.id)
+    before = memory_usage(container.id)
     assert before is not None
     try:
         response = send(project.urls()[service])
         status, body = response.status_code, response.text[:300]
     except requests.ConnectionError as error:  # a server may close the connection on a body it refuses to read
         status, body = 0, str(error)
-    after = project.engine.memory_usage(container.id)
+    after = memory_usage(container.id)
     assert after is not None
     limit = container.memory_limit
     print(f"{what}: HTTP {status}; {service} peak {after.peak / 2**20:.0f} MiB of {limit / 2**20:.0f} MiB")

@@ -65,7 +65,7 @@ def project(engine: Engine) -> ComposeStack:
 @pytest.fixture(scope="module")
 def local_swarm(engine: Engine, project: ComposeStack) -> Iterator[swarm_nodes.LocalSwarm]:
     started = time.perf_counter()
-    assert engine.swarm_state() == "inactive", "the host engine is in a Swarm already: these tests leave it alone"
+    assert engine.swarm.state() == "inactive", "the host engine is in a Swarm already: these tests leave it alone"
     ca = ca_bundle(dict(os.environ))
     swarm_nodes.ensure_images(project.stack, engine, ca[1] if ca else None)
     swarm_nodes.destroy(engine, swarm_name())  # what an interrupted run left
@@ -82,7 +82,7 @@ def local_swarm(engine: Engine, project: ComposeStack) -> Iterator[swarm_nodes.L
         TIMINGS["total_s"] = time.perf_counter() - started
         print(f"\nswarm test timings: {', '.join(f'{k} {v:.1f}s' for k, v in TIMINGS.items())}")
         assert not left, f"left behind: {left}"
-        assert engine.swarm_state() == "inactive"
+        assert engine.swarm.state() == "inactive"
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +184,7 @@ def follow(api: SwarmApi, job_id: str, seen: list[float], each_poll: Callable[[]
 
 def worker_tasks(deployment: Deployment) -> list[Any]:
     engine = Engine(host=deployment.host)
-    return [t for t in engine.stack_tasks(deployment.stack) if t.service == f"{deployment.stack}_{WORKER}" and t.state == "running"]
+    return [t for t in engine.swarm.stack_tasks(deployment.stack) if t.service == f"{deployment.stack}_{WORKER}" and t.state == "running"]
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def compose_fixture(fixture_stack: Stack, engine: Engine) -> Iterator[Engine]:
 
 def assert_compose_dns_works(stack_engine: Engine) -> None:
     """A compose stack on the host engine resolves its services by name (what leaving a Swarm once broke)."""
-    result = stack_engine.compose_exec("front", ["wget", "-q", "-O", "-", "http://back:8080/"])
+    result = stack_engine.project.execute("front", ["wget", "-q", "-O", "-", "http://back:8080/"])
     assert result.exit_code == 0, f"compose DNS on the host engine: {result.output}"
 
 
@@ -243,8 +243,8 @@ def test_a_one_node_swarm_runs_two_pose_replicas_analyses_a_clip_and_leaves_comp
     started = time.perf_counter()
     swarm_deploy.down(project, deployment.host)
     TIMINGS["down_s"] = time.perf_counter() - started
-    assert local_swarm.manager.engine.stack_leftovers(deployment.stack) == []
-    assert engine.swarm_state() == "inactive"
+    assert local_swarm.manager.engine.swarm.stack_leftovers(deployment.stack) == []
+    assert engine.swarm.state() == "inactive"
     assert_compose_dns_works(compose_fixture)
 
 
@@ -257,7 +257,7 @@ def test_a_second_node_pulls_from_the_registry_runs_pose_replicas_and_its_loss_m
     second = swarm_nodes.add_node(engine, local_swarm, node_image, 2)
     TIMINGS["join_s"] = time.perf_counter() - started
     deployment = deploy(project, local_swarm, "two_nodes")
-    nodes = {node.hostname: node.id for node in local_swarm.manager.engine.swarm_nodes()}
+    nodes = {node.hostname: node.id for node in local_swarm.manager.engine.swarm.nodes()}
     on_second = [t for t in worker_tasks(deployment) if t.node_id == nodes[second.name]]
     assert on_second, "no pose replica runs on the second node"
     pulled = {digest.split("@")[0] for image in second.engine.client.image.list() for digest in image.repo_digests or []}
@@ -318,11 +318,11 @@ def test_deploy_to_an_engine_outside_any_swarm_fails_in_one_line_and_changes_not
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    before = engine.swarm_state()
+    before = engine.swarm.state()
     result = subprocess.run([sys.executable, "-m", "invoke", "deploy"], cwd=root, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "is not part of a Swarm" in result.stderr and "--host" in result.stderr, result.stderr
-    assert engine.swarm_state() == before == "inactive"
+    assert engine.swarm.state() == before == "inactive"
 
 
 def test_a_new_swarm_keeps_one_set_of_cached_image_volumes_and_spares_one_in_use(

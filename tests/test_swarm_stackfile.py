@@ -213,15 +213,15 @@ def test_the_web_services_answer_to_the_nodes_and_the_api_keeps_sign_in_on() -> 
 
 
 def test_a_service_is_found_on_the_node_of_its_wanted_task_not_on_a_lost_node_that_last_said_running() -> None:
-    from snowstack.engine import SwarmNode, SwarmTask
+    from snowstack.engine_swarm import SwarmNode, SwarmTask
     from snowstack.swarm.deploy import Deployment, service_urls
 
-    class ManagerStandIn:
+    class SwarmStandIn:
         """A test double for the manager's answers (the real case runs in test_swarm.py's two-node test): node2
         went down while it ran the API; its task still reads `running` (a lost node reports nothing more), but Swarm
         wants it shut down and runs a replacement on node1, which is still starting."""
 
-        def swarm_nodes(self) -> list[SwarmNode]:
+        def nodes(self) -> list[SwarmNode]:
             return [
                 SwarmNode("n1", "node1", "manager", "ready", "active", {}, "10.0.0.1"),
                 SwarmNode("n2", "node2", "worker", "down", "active", {}, "10.0.0.2"),
@@ -236,11 +236,16 @@ def test_a_service_is_found_on_the_node_of_its_wanted_task_not_on_a_lost_node_th
 
         new_state = "starting"
 
+    class ManagerStandIn:
+        """The manager engine's `swarm` noun is all `service_urls` asks."""
+
+        swarm = SwarmStandIn()
+
     manager = ManagerStandIn()
     ports = {"backend-api": 3001, "mongodb": 27017}
     deployment = Deployment("snow", "tcp://127.0.0.1:2375", "registry:5000", tuple(ports), ports)
     assert service_urls(manager, deployment, {"mongodb": "tcp"}) == {"mongodb": "tcp://10.0.0.1:27017"}  # type: ignore[arg-type]
-    manager.new_state = "running"
+    manager.swarm.new_state = "running"
     assert service_urls(manager, deployment, {"mongodb": "tcp"}) == {  # type: ignore[arg-type]
         "backend-api": "http://10.0.0.1:3001",
         "mongodb": "tcp://10.0.0.1:27017",

@@ -1,5 +1,5 @@
 """What the bench measures: a stack description and the compose project running it (all Docker calls go through
-engine.ComposeCommands), and polling a URL from the host until it answers as expected."""
+engine_compose.ComposeCommands), and polling a URL from the host until it answers as expected."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import ComposeCommands
+from ..engine_compose import ComposeCommands
 from ..errors import EngineError
 from ..probe import poll as poll  # the shared HTTP poll (measure and tests import it from here)
 from ..stack import Service, Stack

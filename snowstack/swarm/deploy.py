@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..compose import ComposeStack, write_private
-from ..engine import Engine, SwarmNode, SwarmTask, parse_version
+from ..engine import Engine, parse_version
+from ..engine_swarm import SwarmNode, SwarmTask
 from ..errors import SnowstackError
 from .stackfile import DATA_LABEL, StackFile, StackOptions, to_stack_file
 
@@ -93,7 +94,7 @@ def render(
     project: ComposeStack, *, registry: str | None, replicas: int | None, engine_api: tuple[int, ...], public_hosts: Sequence[str] = ()
 ) -> StackFile:
     """The Swarm stack for this project's profile (`docker compose config`, converted)."""
-    config = project.engine.compose_config()
+    config = project.engine.project.config_json()
     options = StackOptions(
         name=project.project.name,
         registry=registry,
@@ -119,7 +120,7 @@ def write_stack_file(project: ComposeStack, stack_file: StackFile) -> Path:
 def manager_engine(host: str | None) -> Engine:
     """The engine that manages the Swarm; refuses one that is not a Swarm manager, with the fix."""
     engine = Engine(host=host)
-    state = engine.swarm_state()
+    state = engine.swarm.state()
     if state != "active":
         where = host or "the default engine"
         raise SnowstackError(
@@ -136,7 +137,7 @@ def ensure_data_node(engine: Engine, nodes: Sequence[SwarmNode]) -> str | None:
     manager = next((node for node in nodes if node.role == "manager" and node.state == "ready"), None)
     if manager is None:
         raise SnowstackError(f"no node is labelled {DATA_LABEL}=true and no manager is ready: label the node that keeps MongoDB's volume")
-    engine.label_node(manager.id, {DATA_LABEL: "true"})
+    engine.swarm.label_node(manager.id, {DATA_LABEL: "true"})
     return manager.hostname
 
 
@@ -167,8 +168,8 @@ def wait_converged(engine: Engine, stack: str, timeout_s: float, on_line: Callab
     started = time.perf_counter()
     last = ""
     while True:
-        replicas = engine.stack_replicas(stack)
-        progress = progress_of(engine.stack_tasks(stack), replicas, len(engine.swarm_nodes()))
+        replicas = engine.swarm.stack_replicas(stack)
+        progress = progress_of(engine.swarm.stack_tasks(stack), replicas, len(engine.swarm.nodes()))
         line = ", ".join(f"{p.service.removeprefix(stack + '_')} {p.running}/{p.wanted}" for p in progress)
         if line != last:
             on_line(line)
@@ -188,10 +189,10 @@ def wait_converged(engine: Engine, stack: str, timeout_s: float, on_line: Callab
 def remove_stack(engine: Engine, stack: str, timeout_s: float = 120.0) -> float:
     """`docker stack rm`, then wait until its containers and networks are gone (the removal is asynchronous)."""
     started = time.perf_counter()
-    engine.stack_remove(stack)
-    while engine.stack_leftovers(stack):
+    engine.swarm.remove_stack(stack)
+    while leftovers := engine.swarm.stack_leftovers(stack):
         if time.perf_counter() - started > timeout_s:
-            raise SnowstackError(f"the Swarm stack {stack} still has {', '.join(engine.stack_leftovers(stack))} after {timeout_s:.0f}s")
+            raise SnowstackError(f"the Swarm stack {stack} still has {', '.join(leftovers)} after {timeout_s:.0f}s")
         time.sleep(POLL_S)
     return time.perf_counter() - started
 
@@ -201,10 +202,10 @@ def service_urls(engine: Engine, deployment: Deployment, schemes: Mapping[str, s
 
     A task counts only while Swarm still wants it running: on a node that went down, the task keeps its last
     reported state `running` for good (the node can no longer report), while its replacement starts elsewhere."""
-    nodes = {node.id: node for node in engine.swarm_nodes()}
+    nodes = {node.id: node for node in engine.swarm.nodes()}
     manager_host = urlparse(deployment.host).hostname if deployment.host else None
     urls = {}
-    for task in engine.stack_tasks(deployment.stack):
+    for task in engine.swarm.stack_tasks(deployment.stack):
         service = task.service.removeprefix(f"{deployment.stack}_")
         if service in urls or service not in deployment.ports or (task.state, task.desired_state) != ("running", "running"):
             continue
@@ -228,7 +229,7 @@ def deploy(
     """Build, render, push, `docker stack deploy` and wait; returns the deployment and the seconds per step."""
     timings: dict[str, Any] = {}
     engine = manager_engine(host)
-    nodes = engine.swarm_nodes()
+    nodes = engine.swarm.nodes()
     if registry is None and len(nodes) > 1:
         raise SnowstackError(f"the Swarm has {len(nodes)} nodes: pass --registry HOST:PORT so that every node can pull the images")
     started = time.perf_counter()
@@ -249,7 +250,7 @@ def deploy(
     if labelled:
         on_line(f"labelled {labelled} {DATA_LABEL}=true (MongoDB and the volumes it shares live there)")
     started = time.perf_counter()
-    engine.stack_deploy(project.project.name, path)
+    engine.swarm.deploy_stack(project.project.name, path)
     timings["converge_s"] = wait_converged(engine, project.project.name, timeout_s, on_line)
     ports = {
         name: int(service["ports"][0]["published"]) for name, service in stack_file.document["services"].items() if service.get("ports")

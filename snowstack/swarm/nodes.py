@@ -151,13 +151,13 @@ def add_node(engine: Engine, swarm: LocalSwarm, image: str, index: int, generic_
     wait_ready(node)
     empty_but_images(node.engine)  # a kept volume from a run that ended without `destroy`
     if not swarm.nodes:
-        node.engine.swarm_init(node.address)
-        node.engine.label_node(name, {DATA_LABEL: "true"})
+        node.engine.swarm.init(node.address)
+        node.engine.swarm.label_node(name, {DATA_LABEL: "true"})
     else:
         manager = swarm.manager.engine
-        node.engine.swarm_join(f"{swarm.manager.address}:2377", manager.swarm_join_token("worker"), advertise_address=node.address)
+        node.engine.swarm.join(f"{swarm.manager.address}:2377", manager.swarm.join_token("worker"), advertise_address=node.address)
         if generic_resources:
-            manager.label_node(name, {GPU_LABEL: "true"})
+            manager.swarm.label_node(name, {GPU_LABEL: "true"})
     swarm.nodes.append(node)
     return node
 
@@ -177,8 +177,8 @@ def wait_ready(node: LocalNode, timeout_s: float = READY_TIMEOUT_S) -> None:
 
 def empty_but_images(node: Engine) -> None:
     """Out of any Swarm, no containers, networks or volumes: what a node's kept volume may hold (images only)."""
-    if node.swarm_state() != "inactive":
-        node.swarm_leave()
+    if node.swarm.state() != "inactive":
+        node.swarm.leave()
     node.remove_all_but_images()
 
 
