@@ -22,14 +22,12 @@ export interface Person {
 
 export interface PoseFrame extends Omit<Contract.PoseFrame, 'persons'> { persons: Person[] }
 
-export interface PoseResponse {
-  videoId: string;
-  fps: number;
-  width: number;
-  height: number;
-  riderTrackId: number | null;
-  frames: PoseFrame[];
-}
+/**
+ * GET /api/videos/:id/pose (docs/schemas/api-pose.schema.json): `fps`, `width` and `height` are null when the probe
+ * could not tell them (pose/frameRate.ts measures the rate from the frame times then); `partial` is true while the
+ * job runs (only finished segments' frames, riderTrackId null, track ids provisional).
+ */
+export interface PoseResponse extends Omit<Contract.VideoPose, 'frames'> { frames: PoseFrame[] }
 
 export type Series = Contract.SeriesValues;
 

@@ -4,6 +4,7 @@ import type { Metrics, PoseResponse, Video } from '../api/types';
 import { apiUrl } from '../config';
 import { getDrawings } from '../drawing/api';
 import type { PosePlayerHandle } from '../components/PosePlayer';
+import { frameRate } from '../pose/frameRate';
 import { getExport, metricsCsvUrl, metricsJsonUrl, startMp4Export, type VideoExport } from './exportApi';
 import { canvasToPng, composeStill, fileBase, saveBlob } from './still';
 import './export.css';
@@ -59,7 +60,7 @@ export function ExportMenu({ video, pose, metrics, player }: Props) {
       const made = composeStill({
         source: el, width: el.videoWidth, height: el.videoHeight, t: el.currentTime, pose, minScore: metrics.summary.joint_score_min, drawings,
       });
-      const index = made.frameIndex >= 0 ? pose.frames[made.frameIndex].index : Math.round(el.currentTime * (pose.fps || 30));
+      const index = made.frameIndex >= 0 ? pose.frames[made.frameIndex].index : Math.round(el.currentTime * frameRate(pose, video.fps));
       saveBlob(await canvasToPng(made.canvas), `${fileBase(video.title, video.originalName, video.id)}-frame-${index}.png`);
       if (alive.current) setStill(`Saved frame ${index}${made.drawings ? ` with ${made.drawings} drawing${made.drawings > 1 ? 's' : ''}` : ''}.`);
     } catch (err) {

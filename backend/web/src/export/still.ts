@@ -2,6 +2,7 @@ import type { PoseResponse } from '../api/types';
 import type { Drawing } from '../drawing/model';
 import { drawingsAt } from '../drawing/model';
 import { paintDrawings } from '../drawing/paint';
+import { frameRate } from '../pose/frameRate';
 import { drawSkeleton, frameAtTime, projectKeypoints, riderOf, type JointConfidence } from '../pose/skeleton';
 
 /*
@@ -42,14 +43,14 @@ export function composeStill(input: StillInput, canvas: HTMLCanvasElement = docu
   if (!ctx) throw new Error('this browser cannot draw on a canvas');
   ctx.drawImage(input.source, 0, 0, width, height);
   // Keypoints and drawings are pixels of the frame as displayed at the original's size; the picture may be the
-  // rendition, smaller: scale both by the same factor.
-  const scale = pose.width > 0 ? width / pose.width : 1;
+  // rendition, smaller: scale both by the same factor. An original of unknown size (width null) is taken as this one.
+  const scale = pose.width && pose.width > 0 ? width / pose.width : 1;
   const frameIndex = frameAtTime(pose.frames, t);
   const person = frameIndex >= 0 ? riderOf(pose.frames[frameIndex], pose.riderTrackId) : null;
   const joints = person
     ? drawSkeleton(ctx, projectKeypoints(person.keypoints, { scale, offsetX: 0, offsetY: 0, width, height }, input.minScore), skeletonLineWidth(width))
     : null;
-  const shown = drawingsAt(input.drawings ?? [], t, pose.fps);
+  const shown = drawingsAt(input.drawings ?? [], t, frameRate(pose));
   paintDrawings(ctx, shown, (p) => ({ x: p.x * scale, y: p.y * scale }), { lineWidth: Math.max(2, width / 320) });
   return { canvas, frameIndex, joints, drawings: shown.length };
 }

@@ -11,6 +11,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { SummaryCards } from '../components/SummaryCards';
 import { TimeSeriesChart } from '../components/TimeSeriesChart';
 import { useAsync } from '../hooks';
+import { frameRate } from '../pose/frameRate';
 import { fitContain, frameAtTime, riderOf } from '../pose/skeleton';
 import { hrefFor } from '../router';
 import type { Analysis } from './useAnalysis';
@@ -51,7 +52,7 @@ function runEvent(m: Metrics, pose: PoseResponse, event: SyncEvent) {
   return { ok: true as const, t: e.t, frame: i, frameT: pose.frames[i].t, frameIndex: pose.frames[i].index };
 }
 
-const fpsOf = (a: Analysis) => a.pose?.fps || a.video.fps || 30;
+const fpsOf = (a: Analysis) => frameRate(a.pose, a.video.fps);
 
 function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Analysis }) {
   const riderRef = useRef<PosePlayerHandle>(null);
@@ -139,7 +140,8 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
     }
     const riderPerson = riderIdx >= 0 ? riderOf(rp.frames[riderIdx], rp.riderTrackId) : null;
     const riderFit = fitContain(rp.width || video.videoWidth, rp.height || video.videoHeight, w, h);
-    const refFit = fitContain(fp.width, fp.height, w, h);
+    // A reference of unknown size (width null): as filmed means in the rider's frame (hips on hips needs no size).
+    const refFit = fp.width && fp.height ? fitContain(fp.width, fp.height, w, h) : riderFit;
     const at = placeGhost(person.keypoints, refFit, riderPerson?.keypoints ?? null, riderFit, align, fm.summary.joint_score_min, rm.summary.joint_score_min);
     const counts = drawGhost(ctx, person.keypoints, at, Math.max(2, Math.min(5, riderFit.width / 160)), fm.summary.joint_score_min);
     canvas.dataset.ghost = at.aligned ? 'aligned' : 'as-filmed';

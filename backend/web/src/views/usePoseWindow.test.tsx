@@ -5,7 +5,7 @@ import { PoseWindowCache } from '../pose/window';
 import { usePoseWindow } from './usePoseWindow';
 
 /** fetch answered like GET /api/videos/:id/pose?from&to on a 24 fps clip; every asked window is recorded. */
-function poseApi() {
+function poseApi({ partialUntil = 0 } = {}) {
   const asked: string[] = [];
   vi.stubGlobal('fetch', vi.fn(async (url: string) => {
     const q = new URL(url, 'http://x').searchParams;
@@ -14,7 +14,7 @@ function poseApi() {
     asked.push(`${from}-${to}`);
     const frames = [];
     for (let i = Math.ceil(from * 24); i <= Math.floor(to * 24); i++) frames.push({ index: i, t: i / 24, persons: [] });
-    return new Response(JSON.stringify({ videoId: 'v', fps: 24, width: 480, height: 270, riderTrackId: 1, partial: false, frames }), { status: 200, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ videoId: 'v', fps: 24, width: 480, height: 270, riderTrackId: asked.length <= partialUntil ? null : 1, partial: asked.length <= partialUntil, frames }), { status: 200, headers: { 'content-type': 'application/json' } });
   }));
   return asked;
 }
@@ -48,6 +48,24 @@ describe('usePoseWindow (issue 18/10)', () => {
     expect(cache.size).toBe(4);
     expect(cache.has(5)).toBe(true);
     expect(result.current.isLoaded(5)).toBe(false);
+  });
+
+  it('does not keep a window answered while the analysis still runs (partial): asked again when next wanted', async () => {
+    const asked = poseApi({ partialUntil: 1 });
+    const cache = new PoseWindowCache(4);
+    const { result } = renderHook(() => usePoseWindow(video(120), { cache, size: 10 }));
+    await waitFor(() => expect(asked).toEqual(['0-10']));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cache.size).toBe(0);
+    expect(result.current.pose).toBeNull();
+    expect(result.current.isLoaded(5)).toBe(false);
+    // The playhead wants window 0 again (a seek away and back): now whole, kept and drawn.
+    act(() => result.current.onTime(35));
+    act(() => result.current.onTime(2));
+    await waitFor(() => expect(result.current.isLoaded(5)).toBe(true));
+    expect(asked.filter((w) => w === '0-10')).toHaveLength(2);
+    expect(result.current.pose?.partial).toBe(false);
+    expect(result.current.pose?.riderTrackId).toBe(1);
   });
 
   it('asks nothing when the caller has the pose whole', async () => {

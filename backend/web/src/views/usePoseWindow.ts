@@ -21,7 +21,8 @@ const durationOf = (v: Video) => v.durationS ?? v.probe?.durationS ?? null;
 /**
  * The pose of a finished analysis, window by window (src/pose/window.ts): the window under the playhead, the next
  * one as the playhead nears it and the previous one near a window's start, each one GET /pose?from&to; at most MAX_WINDOWS are kept. A failed
- * window is asked again the next time the playhead wants it. `enabled: false` fetches nothing (pose stays null).
+ * or partial window (the job still running) is asked again the next time the playhead wants it. `enabled: false`
+ * fetches nothing (pose stays null).
  */
 export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseWindowCache; enabled?: boolean } = {}): PoseWindow {
   const size = opts.size ?? WINDOW_S;
@@ -49,6 +50,9 @@ export function usePoseWindow(video: Video, opts: { size?: number; cache?: PoseW
           (answer) => {
             inFlight.current.delete(k);
             if (!alive.current) return;
+            // A window read while the analysis still runs lacks the segments not finished yet, and its track ids are
+            // provisional (the API does not let it be cached either): not kept, so it is asked again when next wanted.
+            if (answer.partial) return;
             const { frames, ...rest } = answer;
             meta.current = rest;
             // Keep what the playhead wants now (it may have moved on while this window was on the way).
