@@ -16,8 +16,10 @@ from typing import Any
 from rich.table import Table
 
 from .apiclient import DEFAULT_ADMIN, ApiClient, ApiError, NoSignInError, sign_in_as_admin
-from .compose import ComposeStack, invoke_command, write_private
+from .compose import ComposeStack
 from .errors import SnowstackError, require_known
+from .project import invoke_command
+from .project_files import write_private
 from .report import console, print_json
 
 ROLES = ("rider", "coach", "admin")

@@ -8,20 +8,13 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from . import doctor as doctor_
-from .compose import (
-    ComposeStack,
-    Profile,
-    ServiceState,
-    compose_env,
-    default_workers,
-    invoke_command,
-    record_profile,
-    states_table,
-)
+from .compose import ComposeStack, ServiceState, compose_env, states_table
 from .compose import compose_stack as compose_stack  # its home is compose.py; tasks and tests import it from here too
 from .engine import Engine
 from .errors import SnowstackError, require_known
 from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan_bootstrap, run_bootstrap
+from .project import Profile, default_workers, invoke_command
+from .project_files import record_profile
 from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
 from .stack import Stack, load_stack
 from .users import shown_path, sign_in_facts, sign_in_line

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from snowstack.compose import PROJECT_VARIABLE, suite_project_name
 from snowstack.engine import Engine
+from snowstack.project import PROJECT_VARIABLE, suite_project_name
 from snowstack.stack import Stack, load_stack
 
 # Every compose command the suite runs (in process or through `invoke`) works on an isolated project of this

@@ -8,26 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from snowstack import compose as compose_module
 from snowstack import doctor
-from snowstack.compose import (
+from snowstack.compose import compose_env, compose_stack
+from snowstack.errors import SnowstackError
+from snowstack.project import (
     PROJECT_VARIABLE,
+    ComposeProject,
     Profile,
-    compose_env,
     compose_files,
     compose_project,
-    compose_stack,
     compose_variables,
-    ensure_env_file,
     project_variables,
+    suite_project_name,
+)
+from snowstack.project_files import (
+    PROFILE_FILE,
+    ensure_env_file,
     read_env_file,
     record_profile,
     recorded_profile,
     render_env_file,
     reserved_ports,
-    suite_project_name,
 )
-from snowstack.errors import SnowstackError
 from snowstack.stack import load_stack
 
 
@@ -189,7 +191,8 @@ def test_each_checkout_gets_its_own_test_project() -> None:
 def test_the_worker_count_defaults_to_the_cores_and_a_chosen_one_is_kept_for_later_commands(tmp_path: Path) -> None:
     import psutil
 
-    from snowstack.compose import ComposeProject, chosen_workers, default_workers
+    from snowstack.project import default_workers
+    from snowstack.project_files import chosen_workers
 
     project = ComposeProject("w-test", isolated=True, state_dir=tmp_path)
     cpu, gpu = Profile(gpu=False, offline=True), Profile(gpu=True, offline=False)
@@ -226,6 +229,6 @@ def test_up_records_the_profile_and_later_commands_use_it_without_doctor(tmp_pat
 
 
 def test_an_unreadable_recorded_profile_is_ignored(tmp_path: Path) -> None:
-    project = compose_module.ComposeProject("p", isolated=True, state_dir=tmp_path)
-    (tmp_path / compose_module.PROFILE_FILE).write_text("{not json")
+    project = ComposeProject("p", isolated=True, state_dir=tmp_path)
+    (tmp_path / PROFILE_FILE).write_text("{not json")
     assert recorded_profile(project) is None

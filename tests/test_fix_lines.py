@@ -17,8 +17,8 @@ from invoke.parser import Parser, ParserContext
 from invoke.program import Program
 
 import tasks
-from snowstack.compose import ComposeProject, invoke_command
 from snowstack.errors import UnknownNameError, require_known
+from snowstack.project import ComposeProject, invoke_command
 from snowstack.report import Status
 from snowstack.stack import load_stack
 from snowstack.verify import VerifyFailure, VerifyTarget, run_check

@@ -15,17 +15,11 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
 from snowstack.accounts import ensure_accounts, plan_accounts
-from snowstack.compose import (
-    SECRET_FILES,
-    ComposeProject,
-    ensure_env_file,
-    missing_env_lines,
-    read_env_file,
-    stale_networks,
-    write_secret_files,
-)
+from snowstack.compose import stale_networks
 from snowstack.container_memory import MemoryUsage, read_memory_cgroup
 from snowstack.errors import SnowstackError
+from snowstack.project import ComposeProject
+from snowstack.project_files import SECRET_FILES, ensure_env_file, missing_env_lines, read_env_file, write_secret_files
 from snowstack.stack import load_stack
 
 ROOT = Path(__file__).resolve().parent.parent

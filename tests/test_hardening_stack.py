@@ -23,10 +23,11 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
 from snowstack.apiclient import ApiClient, sign_in_as_admin
-from snowstack.compose import SECRET_FILES, ComposeStack
+from snowstack.compose import ComposeStack
 from snowstack.container_memory import memory_usage, reset_memory_peak
 from snowstack.engine import ContainerFacts
 from snowstack.lint import may_share_a_network
+from snowstack.project_files import SECRET_FILES
 from snowstack.stack import Stack, load_stack
 from snowstack.workflows import compose_stack
 

@@ -190,8 +190,8 @@ def worker_tasks(deployment: Deployment) -> list[Any]:
 @pytest.fixture
 def compose_fixture(fixture_stack: Stack, engine: Engine) -> Iterator[Engine]:
     """The busybox compose stack up on the host engine (two services on one network), removed after."""
-    from snowstack.compose import free_port
     from snowstack.images import Bootstrapper, base_image_specs
+    from snowstack.project_files import free_port
 
     builder = Bootstrapper(fixture_stack, engine, ca_bundle=None)
     for spec in base_image_specs(fixture_stack, None, offline=False, gpu=False):

@@ -24,8 +24,10 @@ from invoke.parser import Parser
 
 import tasks
 from snowstack.apiclient import ApiClient, ApiError
-from snowstack.compose import ComposeProject, ComposeStack, ensure_env_file, invoke_command, read_env_file, write_secret_files
+from snowstack.compose import ComposeStack
 from snowstack.errors import SnowstackError, UnknownNameError
+from snowstack.project import ComposeProject, invoke_command
+from snowstack.project_files import ensure_env_file, read_env_file, write_secret_files
 from snowstack.stack import load_stack
 from snowstack.users import Account, check_request, find_account, plan_new_account, sign_in_line, with_env_value
 from snowstack.workflows import compose_stack

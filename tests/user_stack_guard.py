@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from snowstack.apiclient import ApiClient, ApiError, NoSignInError, sign_in_as_admin  # noqa: E402
-from snowstack.compose import PROJECT_VARIABLE, read_env_file  # noqa: E402
 from snowstack.engine import Engine  # noqa: E402
+from snowstack.project import PROJECT_VARIABLE  # noqa: E402
+from snowstack.project_files import read_env_file  # noqa: E402
 from snowstack.stack import load_stack  # noqa: E402
 
 CLIP = ROOT / "snowstack/data/rider.webm"

@@ -440,6 +440,6 @@ def bench_analysis(workers: int | None = None, progress: Callable[[str], None] =
 
 
 def _invoke(project: Any) -> str:
-    from ..compose import invoke_command
+    from ..project import invoke_command
 
     return invoke_command(project.project)

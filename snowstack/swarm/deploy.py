@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..compose import ComposeStack, write_private
+from ..compose import ComposeStack
 from ..engine import Engine, parse_version
 from ..engine_swarm import SwarmNode, SwarmTask
 from ..errors import SnowstackError
+from ..project_files import write_private
 from .stackfile import DATA_LABEL, StackFile, StackOptions, to_stack_file
 
 DEPLOYMENT_FILE = "swarm.json"
@@ -328,7 +329,7 @@ def _schemes(project: ComposeStack) -> dict[str, str]:
 
 def verify_target(project: ComposeStack, deployment: Deployment) -> Any:
     """The verify checks' target for a Swarm deployment: each service at the node that runs it."""
-    from ..compose import invoke_command
+    from ..project import invoke_command
     from ..verify import VerifyTarget
 
     urls = service_urls(Engine(host=deployment.host), deployment, _schemes(project))
