@@ -2,6 +2,25 @@
 export const CONTRACT_SCHEMAS: readonly Record<string, unknown>[] = [
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://snowboarding.example/schemas/api-metrics-query.schema.json",
+    "title": "MetricsQuery",
+    "description": "The query string of GET /api/videos/:id/metrics (and /api/shared/:token/metrics), parsed as Node's querystring does (a repeated parameter is an array): series=0 answers the summary alone (api-metrics-summary), series=1, empty or absent the whole Metrics. Any other parameter or value is 400 invalid_query. The API and the web e2e API double both validate against this file.",
+    "type": "object",
+    "properties": {
+      "series": {
+        "description": "Whether to include the time series: '0' no, '1' or '' (the default) yes.",
+        "type": "string",
+        "enum": [
+          "0",
+          "1",
+          ""
+        ]
+      }
+    },
+    "additionalProperties": false
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://snowboarding.example/schemas/api-metrics-summary.schema.json",
     "title": "ApiMetricsSummary",
     "description": "GET /api/videos/:id/metrics?series=0 (and /api/shared/:token/metrics?series=0): the summary alone, without the time series, so the analysis view shows its tiles and the player before the series of a long clip arrive.",

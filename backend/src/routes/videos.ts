@@ -5,6 +5,7 @@ import type { DerivedFile, JobDoc, JobState, Role, VideoDoc } from '../db.js';
 import { HttpError, notFound } from '../errors.js';
 import { parseId } from '../ids.js';
 import { intInRange, nonNegativeSeconds, oneOf, readQuery } from '../query.js';
+import { readContractQuery } from '../queryContract.js';
 import { toVideo } from '../serialize.js';
 import { FreshSingleFlight } from '../coalesce.js';
 import { admitUpload } from '../upload/intake.js';
@@ -223,10 +224,11 @@ export function videosRouter(deps: AppDeps, resolveVideo?: VideoResolver): Route
   });
 
   // `?series=0`: the summary alone (docs/schemas/api-metrics-summary.schema.json), so the analysis view shows the
-  // player and its tiles before a long clip's series; `series=1` or none: the whole Metrics as ever.
+  // player and its tiles before a long clip's series; `series=1`, empty or none: the whole Metrics as ever. The
+  // allowed query is docs/schemas/api-metrics-query.schema.json (the web e2e double checks the same file).
   router.get('/:id/metrics', async (req, res) => {
-    const q = readQuery(req.query, ['series'] as const);
-    const withSeries = (oneOf('series', q.series, ['0', '1'] as const) ?? '1') === '1';
+    const q = readContractQuery<{ series?: '0' | '1' | '' }>('api-metrics-query', req.query);
+    const withSeries = q.series !== '0';
     const video = await loadVideo(req);
     await requireDone(video);
     const what = `the stored metrics of video ${video._id.toHexString()}`;

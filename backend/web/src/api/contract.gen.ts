@@ -39,6 +39,18 @@ export type IsoTime = string | null;
 export type SeriesValues = (number | null)[];
 
 /**
+ * The query string of GET /api/videos/:id/metrics (and /api/shared/:token/metrics), parsed as Node's querystring does (a repeated parameter is an array): series=0 answers the summary alone (api-metrics-summary), series=1, empty or absent the whole Metrics. Any other parameter or value is 400 invalid_query. The API and the web e2e API double both validate against this file.
+ *
+ * This interface was referenced by `Contracts`'s JSON-Schema
+ * via the `definition` "api-metrics-query".
+ */
+export interface MetricsQuery {
+  /**
+   * Whether to include the time series: '0' no, '1' or '' (the default) yes.
+   */
+  series?: '0' | '1' | '';
+}
+/**
  * GET /api/videos/:id/metrics?series=0 (and /api/shared/:token/metrics?series=0): the summary alone, without the time series, so the analysis view shows its tiles and the player before the series of a long clip arrive.
  *
  * This interface was referenced by `Contracts`'s JSON-Schema
