@@ -4,25 +4,9 @@
 // pose and metrics answer it gives, and its error bodies, are fetched over HTTP from the running double and
 // validated with ajv. A recording that drifts from the contract fails here instead of teaching the web app a shape
 // the real API never sends.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixtureApi } from './fixtureApi.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const schemaDir = path.resolve(here, '../../../docs/schemas');
-const BASE = 'https://snowboarding.example/schemas/';
-const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true, formats: { 'date-time': true } });
-for (const f of readdirSync(schemaDir).filter((n) => n.endsWith('.schema.json'))) ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, f), 'utf8')));
-
-/** Null when `value` conforms, else every violation as "path: message" (so one run lists them all). */
-function violations(name, value) {
-  const v = ajv.getSchema(`${BASE}${name}.schema.json`);
-  if (!v) throw new Error(`no schema ${name}`);
-  return v(value) ? null : v.errors.map((e) => `${e.instancePath || '/'}: ${e.message}${e.keyword === 'required' || e.keyword === 'additionalProperties' ? ` ${JSON.stringify(e.params)}` : ''}`).slice(0, 20);
-}
+import { violations } from './fixtureApiSchemas.mjs';
 
 describe('the e2e API double answers what docs/schemas describes', () => {
   let api;
@@ -92,6 +76,33 @@ describe('the e2e API double answers what docs/schemas describes', () => {
       expect(res.status, p).toBeGreaterThanOrEqual(400);
       expect(violations('error', res.body), p).toBeNull();
     }
+  });
+
+  it('the metrics query: what docs/schemas/api-metrics-query.schema.json allows, refused with the API\'s lines', async () => {
+    // The same lines backend/test/query-contract.test.ts holds the API to (both read the one schema file).
+    for (const [q, keys] of [['series=0', ['summary']], ['series=1', ['series', 'summary']], ['series=', ['series', 'summary']], ['', ['series', 'summary']]]) {
+      const res = await get(`/api/videos/v-rider/metrics?${q}`);
+      expect(res.status, q).toBe(200);
+      expect(Object.keys(res.body).sort(), q).toEqual(keys);
+    }
+    const refused = {};
+    for (const q of ['series=2', 'series=%20', 'series=0&series=1', 'serie=0', 'SERIES=0', 'series=2&from=1', 'series=0&series=1&from=1', 'from=1&series=0&series=1', 'a%2Fb=1']) {
+      const res = await get(`/api/videos/v-rider/metrics?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.body.error, q).toBe('invalid_query');
+      refused[q] = res.body.detail;
+    }
+    expect(refused).toEqual({
+      'series=2': '`series` must be one of 0, 1',
+      'series=%20': '`series` must be one of 0, 1',
+      'series=0&series=1': 'query parameter `series` must be given once, as a plain value',
+      'serie=0': 'unknown query parameter `serie`; allowed: series',
+      'SERIES=0': 'unknown query parameter `SERIES`; allowed: series',
+      'series=2&from=1': 'unknown query parameter `from`; allowed: series',
+      'series=0&series=1&from=1': 'query parameter `series` must be given once, as a plain value',
+      'from=1&series=0&series=1': 'unknown query parameter `from`; allowed: series',
+      'a%2Fb=1': 'unknown query parameter `a/b`; allowed: series',
+    });
   });
 
   it('the check can fail: a recorded frame with 16 keypoints is caught, naming the field', async () => {

@@ -1,9 +1,10 @@
 // TEST DOUBLE of the backend API (docs/contracts.md), for the browser tests only.
 // Serves recorded, contract-shaped fixtures from e2e/fixtures/, keeps uploads and deletes in memory,
 // and lets a test drive job state changes over SSE through POST /__fixture/jobs/:id (body: partial Job).
-// Resumable uploads speak the tus protocol like the API (POST/HEAD/PATCH/DELETE under /api/uploads); a test can
-// make the next PATCH drop its connection part-way (POST /__fixture/drop {"atFraction": 0.5}).
-// Posters are made from the fixture clips with Debian's ffmpeg when the double starts.
+// Resumable uploads speak the tus protocol like the API (e2e/fixtureApiUploads.mjs); a test can make the next PATCH
+// drop its connection part-way (POST /__fixture/drop {"atFraction": 0.5}). The recordings, and the posters Debian's
+// ffmpeg makes from the fixture clips when the double starts, are e2e/fixtureApiRecordings.mjs; the contracts its
+// queries are read against, e2e/fixtureApiSchemas.mjs.
 // Accounts (issue 16) come from e2e/fixtureAccounts.mjs: every /api route but POST /api/session and
 // /api/shared/... needs the sb_session cookie (401 otherwise) and, to change anything, X-CSRF-Token (403); videos
 // are owned (ana owns the recorded ones, ben one more); share links open one analysis. Test controls:
@@ -12,82 +13,20 @@
 // early; the client then asks HEAD, whose 401 has no body), /__fixture/auth-disabled {"on"}, /__fixture/attempts/reset, /__fixture/list {"id"} (an unlisted video shows in the library lists from then on).
 // Issue 14 (job stage, frames, segments, waiting, queue position, ETA, partial pose while running, retry) comes from
 // e2e/fixtureQueue.mjs; tests drive it with POST /__fixture/jobs/:id ("finished": [segments]) and /__fixture/videos.
-import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAccounts } from './fixtureAccounts.mjs';
 import { createQueue, withQueueFields } from './fixtureQueue.mjs';
 import { createPlayerDouble, portraitVideo } from './fixturePlayer.mjs';
 import { createExportsDouble } from './fixtureExports.mjs';
+import { dir, makePosters, read, SPRITE_LAYOUT, TRIM_FRAMES, TRIM_S, trimmedReference } from './fixtureApiRecordings.mjs';
+import { queryViolation } from './fixtureApiSchemas.mjs';
+import { createUploads } from './fixtureApiUploads.mjs';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const read = (name) => DERIVED[name]?.() ?? JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
-
-// Issue 18 (compare): the reference clip with its first TRIM_FRAMES cut off ("v-ref-early"), so its take-off comes
-// 0.5 s earlier than the rider's and syncing on take-off is not the same as syncing on the start. Its pose and
-// metrics are the reference's recordings with those frames dropped and every time moved back by as much.
-export const TRIM_FRAMES = 12;
-const TRIM_S = TRIM_FRAMES / 24;
-const shiftT = (t) => +(t - TRIM_S).toFixed(4);
-const DERIVED = {
-  'pose-v-ref-early.json': () => {
-    const pose = read('pose-v-ref.json');
-    return { ...pose, videoId: 'v-ref-early', frames: pose.frames.slice(TRIM_FRAMES).map((f) => ({ ...f, index: f.index - TRIM_FRAMES, t: shiftT(f.t) })) };
-  },
-  'metrics-v-ref-early.json': () => {
-    const m = read('metrics-v-ref.json');
-    const cut = (series) => Object.fromEntries(Object.entries(series).filter(([k]) => k !== 'smoothed' && k !== 't').map(([k, v]) => [k, v.slice(TRIM_FRAMES)]));
-    return {
-      series: { ...cut(m.series), t: m.series.t.slice(TRIM_FRAMES).map(shiftT), smoothed: cut(m.series.smoothed) },
-      summary: { ...m.summary, frames_analysed: m.summary.frames_analysed - TRIM_FRAMES, frames_with_rider: m.summary.frames_with_rider - TRIM_FRAMES,
-        airborne_segments: m.summary.airborne_segments.map((s) => ({ start_s: shiftT(s.start_s), end_s: shiftT(s.end_s) })) },
-    };
-  },
-};
-/** The trimmed clip, cut (and re-encoded, frame-accurate) by Debian's ffmpeg the first time it is streamed (a suite
- * that uses it calls this first, so a slow machine does not stall its first page). */
-let trimmedClip = null;
-export function trimmedReference() {
-  if (!trimmedClip) {
-    trimmedClip = path.join(mkdtempSync(path.join(os.tmpdir(), 'fixture-trim-')), 'reference-early.webm');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, 'reference.webm'), '-vf', `select='gte(n\\,${TRIM_FRAMES})',setpts=PTS-STARTPTS`,
-      '-r', '24', '-c:v', 'libvpx', '-b:v', '300k', '-g', '6', '-an', trimmedClip]);
-  }
-  return trimmedClip;
-}
-
-/** Upload body consumption rate, so a browser sees several progress events over loopback. */
-const UPLOAD_BYTES_PER_SECOND = 6 * 1024 * 1024;
-
-/** The fixture clips: 72 frames at 24 fps, 480×270. The sprite shows 6 of them, 80×45 each, one row. */
-export const SPRITE_LAYOUT = { columns: 6, rows: 1, tileWidth: 80, tileHeight: 45, times: [6, 18, 30, 42, 54, 66].map((i) => +(i / 24).toFixed(4)) };
-
-/** A poster JPEG (the first frame) and a scrub sprite per fixture clip, as the API's ingest stage makes them. */
-function makePosters() {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'fixture-posters-'));
-  const posters = {};
-  const sprites = {};
-  const pick = [6, 18, 30, 42, 54, 66].map((i) => `eq(n\\,${i})`).join('+');
-  for (const clip of ['rider.webm', 'reference.webm']) {
-    const file = path.join(out, clip.replace('.webm', '.jpg'));
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, clip), '-frames:v', '1', '-q:v', '4', file]);
-    posters[clip] = file;
-    const sprite = path.join(out, clip.replace('.webm', '-sprite.jpg'));
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(dir, clip), '-vf', `select='${pick}',scale=80:45,tile=6x1`, '-frames:v', '1', '-q:v', '5', sprite]);
-    sprites[clip] = sprite;
-  }
-  return { posters, sprites };
-}
-
-const decodeMetadata = (header) => Object.fromEntries(
-  String(header ?? '').split(',').filter(Boolean).map((pair) => {
-    const [k, v = ''] = pair.trim().split(' ');
-    return [k, Buffer.from(v, 'base64').toString('utf8')];
-  }),
-);
+// The suites import these from here (the recordings live in fixtureApiRecordings.mjs).
+export { SPRITE_LAYOUT, TRIM_FRAMES, trimmedReference } from './fixtureApiRecordings.mjs';
 
 export function createFixtureApi() {
   const accounts = createAccounts();
@@ -116,11 +55,7 @@ export function createFixtureApi() {
     changeRefusal: (u, v) => accounts.changeRefusal(u, v), json: (...a) => json(...a), fail: (...a) => fail(...a) });
   // Issue 14: stages, frames, queue, partial pose and retry (e2e/fixtureQueue.mjs).
   const queue = createQueue({ videos, poseOf: (v) => read(`pose-${v._file === 'reference.webm' ? 'v-ref' : 'v-rider'}.json`) });
-  const tusUploads = new Map(); // id → {length, offset, meta}
-  let tusSeq = 0;
-  let dropNext = null; // fraction of the upload at which the next PATCH's connection is cut
   let cutRefusedPatches = false; // a tus PATCH without a session loses its connection instead of reading a 401
-  const tusHeaders = { 'tus-resumable': '1.0.0', 'cache-control': 'no-store' };
   const streams = new Map(); // jobId → Set<res>
   let seq = 0;
   const log = [];
@@ -180,95 +115,8 @@ export function createFixtureApi() {
     return { videoId: id, jobId: job.id };
   }
 
-  /** tus (https://tus.io) creation, HEAD, PATCH and termination, as the API's /api/uploads speaks it. */
-  function tus(req, res, id, user) {
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...tusHeaders, 'tus-version': '1.0.0', 'tus-extension': 'creation,termination' });
-      return res.end();
-    }
-    if (req.method === 'POST' && !id) {
-      const length = Number(req.headers['upload-length']);
-      const meta = decodeMetadata(req.headers['upload-metadata']);
-      req.resume();
-      if (meta.role !== 'rider' && meta.role !== 'reference') return fail(res, 400, 'missing_field', 'the `role` metadata is required (rider or reference)');
-      const ext = path.extname(meta.filename ?? '').toLowerCase().slice(1);
-      if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_type', `“${meta.filename}” is not an MP4, MOV, WebM or MKV video.`);
-      const uid = `u${++tusSeq}`;
-      tusUploads.set(uid, { length, offset: 0, meta, ownerId: user.id });
-      res.writeHead(201, { ...tusHeaders, location: `/api/uploads/${uid}` });
-      return res.end();
-    }
-    const u = tusUploads.get(id);
-    if (!u || (u.ownerId !== user.id && user.role !== 'admin')) {
-      req.resume();
-      return fail(res, 404, 'not_found', 'no such upload');
-    }
-    if (req.method === 'HEAD') {
-      res.writeHead(200, { ...tusHeaders, 'upload-offset': u.offset, 'upload-length': u.length });
-      return res.end();
-    }
-    if (req.method === 'DELETE') {
-      tusUploads.delete(id);
-      res.writeHead(204, tusHeaders);
-      return res.end();
-    }
-    if (req.method !== 'PATCH') return fail(res, 405, 'method_not_allowed', req.method);
-    if (Number(req.headers['upload-offset']) !== u.offset) {
-      req.resume();
-      return fail(res, 409, 'offset_mismatch', `the upload is at ${u.offset}`);
-    }
-    const cutAt = dropNext === null ? null : Math.floor(u.length * dropNext);
-    dropNext = null;
-    u.patches = (u.patches ?? 0) + 1;
-    let gone = false;
-    req.on('aborted', () => (gone = true)); // what a closed tab still had in flight is not the server's
-    req.on('data', (c) => {
-      if (gone) return;
-      const keep = cutAt === null ? c.length : Math.max(0, Math.min(c.length, cutAt - u.offset));
-      u.offset += keep;
-      if (cutAt !== null && u.offset >= cutAt) {
-        // The network "drops": the bytes up to here are kept, the client must ask (HEAD) and resume.
-        req.socket.destroy();
-        return;
-      }
-      req.pause();
-      setTimeout(() => req.resume(), (c.length / UPLOAD_BYTES_PER_SECOND) * 1000);
-    });
-    req.on('end', () => {
-      if (u.offset < u.length) {
-        res.writeHead(204, { ...tusHeaders, 'upload-offset': u.offset });
-        return res.end();
-      }
-      tusUploads.delete(id);
-      const body = JSON.stringify(addVideo({ name: u.meta.filename, role: u.meta.role, title: u.meta.title ?? null, size: u.length, ownerId: u.ownerId }));
-      res.writeHead(200, { ...tusHeaders, 'upload-offset': u.offset, 'content-type': 'application/json' });
-      res.end(body);
-    });
-  }
-
-  function upload(req, res, user) {
-    // Read slowly and look only at the part headers: enough to answer like the API does.
-    const chunks = [];
-    let total = 0;
-    req.on('data', (c) => {
-      chunks.push(c.subarray(0, 4096));
-      total += c.length;
-      req.pause();
-      setTimeout(() => req.resume(), (c.length / UPLOAD_BYTES_PER_SECOND) * 1000);
-    });
-    req.on('end', () => {
-      const head = Buffer.concat(chunks).toString('latin1');
-      const file = /name="video"; filename="([^"]*)"\r\nContent-Type: ([^\r]*)/i.exec(head);
-      const role = /name="role"\r\n\r\n([^\r]*)/.exec(head)?.[1];
-      const title = /name="title"\r\n\r\n([^\r]*)/.exec(head)?.[1] ?? null;
-      if (!file) return fail(res, 400, 'missing_file', 'Attach the video in the "video" field.');
-      if (role !== 'rider' && role !== 'reference') return fail(res, 400, 'invalid_role', 'role must be "rider" or "reference".');
-      const ext = path.extname(file[1]).toLowerCase().slice(1);
-      if (!['mp4', 'mov', 'webm', 'mkv'].includes(ext)) return fail(res, 415, 'unsupported_media_type', `“${file[1]}” is not an MP4, MOV, WebM or MKV video.`);
-      const added = addVideo({ name: file[1], role, title, size: total, ownerId: user.id });
-      json(res, 202, added);
-    });
-  }
+  // Resumable (tus) and multipart uploads (e2e/fixtureApiUploads.mjs).
+  const uploads = createUploads({ addVideo, json: (...a) => json(...a), fail: (...a) => fail(...a) });
 
   const readBody = (req) => new Promise((resolve) => {
     let body = '';
@@ -312,8 +160,7 @@ export function createFixtureApi() {
     }
     if (req.method === 'POST' && p === '/__fixture/drop') {
       readBody(req).then((body) => {
-        dropNext = JSON.parse(body || '{}').atFraction ?? 0.5;
-        json(res, 200, { dropNext });
+        json(res, 200, { dropNext: uploads.dropAt(JSON.parse(body || '{}').atFraction ?? 0.5) });
       });
       return true;
     }
@@ -322,7 +169,7 @@ export function createFixtureApi() {
       return true;
     }
     if (req.method === 'GET' && p === '/__fixture/uploads') {
-      json(res, 200, [...tusUploads.entries()].map(([id, u]) => ({ id, offset: u.offset, length: u.length, patches: u.patches ?? 0 })));
+      json(res, 200, uploads.list());
       return true;
     }
     if (req.method === 'POST' && p === '/__fixture/sessions/expire') {
@@ -346,17 +193,15 @@ export function createFixtureApi() {
   }
 
   /**
-   * A done video's /metrics as the API answers it (docs/contracts.md): `?series=0` the summary alone, `series=1` or none
-   * the whole recording, any other value or parameter 400 invalid_query.
+   * A done video's /metrics as the API answers it (docs/contracts.md): `?series=0` the summary alone, `series=1`, empty
+   * or none the whole recording; the query is read against docs/schemas/api-metrics-query.schema.json, as the API
+   * reads it (anything else: its 400 invalid_query line).
    */
   function metrics(res, url, v) {
-    const keys = [...url.searchParams.keys()];
-    const series = url.searchParams.getAll('series');
-    if (keys.some((k) => k !== 'series')) return fail(res, 400, 'invalid_query', `unknown query parameter \`${keys.find((k) => k !== 'series')}\`; allowed: series`);
-    if (series.length > 1) return fail(res, 400, 'invalid_query', 'query parameter `series` must be given once, as a plain value');
-    if (series.length && !['', '0', '1'].includes(series[0])) return fail(res, 400, 'invalid_query', '`series` must be one of 0, 1');
+    const bad = queryViolation('api-metrics-query', url.searchParams);
+    if (bad) return fail(res, 400, 'invalid_query', bad);
     const whole = read(`metrics-${fixtureOf(v)}.json`);
-    return json(res, 200, series[0] === '0' ? { summary: whole.summary } : whole);
+    return json(res, 200, url.searchParams.get('series') === '0' ? { summary: whole.summary } : whole);
   }
 
   /** GET /api/shared/:token[/stream|poster|sprite|pose|metrics]: public, read-only, one analysis. */
@@ -398,8 +243,8 @@ export function createFixtureApi() {
       all.sort(sort === 'duration' ? (a, b) => (b.durationS ?? -1) - (a.durationS ?? -1) || newest(a, b) : newest);
       return json(res, 200, { items: all.slice((page - 1) * limit, page * limit).map(publicVideo), page, limit, total: all.length });
     }
-    if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return tus(req, res, m[1], user);
-    if (req.method === 'POST' && p === '/api/videos') return upload(req, res, user);
+    if ((m = /^\/api\/uploads(?:\/([^/]+))?$/.exec(p))) return uploads.tus(req, res, m[1], user);
+    if (req.method === 'POST' && p === '/api/videos') return uploads.upload(req, res, user);
     if ((m = /^\/api\/videos\/([^/]+)\/shares(?:\/([^/]+))?$/.exec(p))) {
       const v = find(m[1]);
       if (!v || !accounts.mayRead(user, v)) return fail(res, 404, 'not_found', `No video ${m[1]}.`);
@@ -492,7 +337,7 @@ export function createFixtureApi() {
     if (accounts.accountRoute(req, res, p, user, body, helpers) !== null) return;
     api(req, res, url, p, user, body);
   });
-  return { server, log, accounts, queue, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: () => [...tusUploads.values()] };
+  return { server, log, accounts, queue, listeners: (jobId) => streams.get(jobId)?.size ?? 0, uploads: uploads.values };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
