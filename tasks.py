@@ -19,7 +19,7 @@ from snowstack.cli import VerbTask, require_extra, tunable, user_errors
 from snowstack.engine import Engine, buildkit_exports
 from snowstack.errors import SnowstackError, require_known
 from snowstack.report import Status, console, emit_checks, print_json
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 from snowstack.users import NAMED_ACTIONS
 
 

@@ -24,7 +24,7 @@ UNIT='not engine and not stack'  # the automation tests that need neither a Dock
 scripts/setup.sh
 # Everything runs on this checkout's own isolated compose project (own volumes, network, image tag, secrets, free
 # host ports): the user's stack is never touched, and the guard proves it around the Docker tests below.
-SNOWSTACK_PROJECT=$(env -u SNOWSTACK_PROJECT .venv/bin/python -c 'from snowstack.project import suite_project_name; from snowstack.stack import load_stack; print(suite_project_name(load_stack()))')
+SNOWSTACK_PROJECT=$(env -u SNOWSTACK_PROJECT .venv/bin/python -c 'from snowstack.project import suite_project_name; from snowstack.stack_toml import load_stack; print(suite_project_name(load_stack()))')
 export SNOWSTACK_PROJECT
 step "ruff"
 .venv/bin/ruff check .

@@ -51,7 +51,7 @@ def compose_stack(*, offline: bool = False, online: bool = False, dev: bool = Fa
     `offline`/`online` override the recorded choice of images; the GPU choice follows the recorded profile.
     """
     from . import doctor
-    from .stack import load_stack
+    from .stack_toml import load_stack
 
     if offline and online:
         raise SnowstackError("--offline and --online contradict each other: pass at most one")

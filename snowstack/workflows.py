@@ -16,7 +16,8 @@ from .images import Bootstrapper, BootstrapPlan, BuildRecord, npm_registry, plan
 from .project import Profile, default_workers, invoke_command
 from .project_files import record_profile
 from .report import BuildProgress, Check, Status, checks_table, console, emit_checks, print_json, worst
-from .stack import Stack, load_stack
+from .stack import Stack
+from .stack_toml import load_stack
 from .users import shown_path, sign_in_facts, sign_in_line
 
 

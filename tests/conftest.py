@@ -11,7 +11,8 @@ import pytest
 
 from snowstack.engine import Engine
 from snowstack.project import PROJECT_VARIABLE, suite_project_name
-from snowstack.stack import Stack, load_stack
+from snowstack.stack import Stack
+from snowstack.stack_toml import load_stack
 
 # Every compose command the suite runs (in process or through `invoke`) works on an isolated project of this
 # checkout, never on the user's own stack: its own volumes, network, image tag, secrets and free host ports.

@@ -44,7 +44,8 @@ from snowstack.engine import Engine
 from snowstack.errors import SnowstackError
 from snowstack.images import Bootstrapper, base_image_specs
 from snowstack.report import Status
-from snowstack.stack import Stack, Target, load_stack
+from snowstack.stack import Stack, Target
+from snowstack.stack_toml import load_stack
 
 SAMPLES = Path(__file__).parent / "fixtures" / "bench"
 FIXTURE_STACK = Path(__file__).parent / "fixtures" / "busybox-stack"

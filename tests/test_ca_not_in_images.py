@@ -15,7 +15,7 @@ import pytest
 
 from snowstack import doctor
 from snowstack.engine import Engine
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 from snowstack.workflows import bootstrap, compose_stack
 
 pytestmark = pytest.mark.engine

@@ -30,7 +30,7 @@ from snowstack.project_files import (
     render_env_file,
     reserved_ports,
 )
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 
 
 @pytest.mark.parametrize(
@@ -207,10 +207,10 @@ def test_the_worker_count_defaults_to_the_cores_and_a_chosen_one_is_kept_for_lat
 def test_up_records_the_profile_and_later_commands_use_it_without_doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    import snowstack.stack
+    import snowstack.stack_toml
 
     stack = dataclasses.replace(load_stack(), state_dir=tmp_path)
-    monkeypatch.setattr(snowstack.stack, "load_stack", lambda: stack)
+    monkeypatch.setattr(snowstack.stack_toml, "load_stack", lambda: stack)
     monkeypatch.setenv(PROJECT_VARIABLE, "recorded-profile-test")
     project = compose_project(stack)
     assert recorded_profile(project) is None

@@ -20,7 +20,7 @@ import tasks
 from snowstack.errors import UnknownNameError, require_known
 from snowstack.project import ComposeProject, invoke_command
 from snowstack.report import Status
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 from snowstack.verify import VerifyFailure, VerifyTarget, run_check
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from snowstack.container_memory import MemoryUsage, read_memory_cgroup
 from snowstack.errors import SnowstackError
 from snowstack.project import ComposeProject
 from snowstack.project_files import SECRET_FILES, ensure_env_file, missing_env_lines, read_env_file, write_secret_files
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 STAND_IN = ROOT / "backend/docker/offline/mongo"

@@ -28,7 +28,8 @@ from snowstack.container_memory import memory_usage, reset_memory_peak
 from snowstack.engine import ContainerFacts
 from snowstack.lint import may_share_a_network
 from snowstack.project_files import SECRET_FILES
-from snowstack.stack import Stack, load_stack
+from snowstack.stack import Stack
+from snowstack.stack_toml import load_stack
 from snowstack.workflows import compose_stack
 
 pytestmark = [pytest.mark.engine, pytest.mark.stack]

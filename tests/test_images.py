@@ -8,7 +8,7 @@ import pytest
 
 from snowstack.errors import SnowstackError
 from snowstack.images import HASH_LABEL, build_reason, context_hash, plan_bootstrap, resolve_upstream
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 
 
 def test_context_hash_changes_with_files_args_and_parent(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from snowstack.errors import SnowstackError, StackFileError
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 
 MINIMAL = """
 [project]

@@ -28,7 +28,7 @@ from snowstack.compose import ComposeStack
 from snowstack.errors import SnowstackError, UnknownNameError
 from snowstack.project import ComposeProject, invoke_command
 from snowstack.project_files import ensure_env_file, read_env_file, write_secret_files
-from snowstack.stack import load_stack
+from snowstack.stack_toml import load_stack
 from snowstack.users import Account, check_request, find_account, plan_new_account, sign_in_line, with_env_value
 from snowstack.workflows import compose_stack
 

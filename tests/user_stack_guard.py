@@ -35,7 +35,7 @@ from snowstack.apiclient import ApiClient, ApiError, NoSignInError, sign_in_as_a
 from snowstack.engine import Engine  # noqa: E402
 from snowstack.project import PROJECT_VARIABLE  # noqa: E402
 from snowstack.project_files import read_env_file  # noqa: E402
-from snowstack.stack import load_stack  # noqa: E402
+from snowstack.stack_toml import load_stack  # noqa: E402
 
 CLIP = ROOT / "snowstack/data/rider.webm"
 USER_ENV = {key: value for key, value in os.environ.items() if key != PROJECT_VARIABLE}

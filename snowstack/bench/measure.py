@@ -15,7 +15,8 @@ import requests
 from ..engine import format_version
 from ..errors import EngineError, SnowstackError, require_known
 from ..images import read_history as read_build_history
-from ..stack import Service, Stack, load_stack
+from ..stack import Service, Stack
+from ..stack_toml import load_stack
 from .buildkit import cache_report, cached_build_problems, code_change_problems, dependency_change_problems, describe_cache
 from .edits import BENCH_PACKAGE, JOURNAL_FOLDER, SourceEdit, edited_requirements, edited_source, new_marker, recover_edits
 from .history import HISTORY_FILE, append_history, bench_record, changes, git_commit, host_facts, read_history

@@ -12,7 +12,8 @@ from pathlib import Path
 from ..engine import Engine
 from ..errors import EngineError
 from ..report import Check, Status
-from ..stack import Stack, load_stack
+from ..stack import Stack
+from ..stack_toml import load_stack
 from .compose_rules import ComposeFacts, check_compose
 from .contexts import BuildContext, build_contexts, check_context_sent, check_dockerignore
 from .dockerfile import Dockerfile, build_tools, parse_dockerfile, stage_ancestry
