@@ -8,6 +8,7 @@ import { useLoopRange } from '../hooks/useLoopRange';
 import { usePlayerZoom } from '../hooks/usePlayerZoom';
 import { viewTransform } from '../player/geometry';
 import { useFullscreen } from '../player/useFullscreen';
+import { frameRate } from '../pose/frameRate';
 import { frameAtTime, stepTarget } from '../pose/skeleton';
 import { PlayerControls } from './PlayerControls';
 import { paintOverlay } from './poseOverlay';
@@ -77,7 +78,7 @@ export const PosePlayer = forwardRef<PosePlayerHandle, Props>(function PosePlaye
   const props = useRef({ pose, showSkeleton, onFrame, isAnalysed, jointScoreMin, zoom: view.zoom });
   props.current = { pose, showSkeleton, onFrame, isAnalysed, jointScoreMin, zoom: view.zoom };
 
-  const fps = pose?.fps || 30;
+  const fps = useMemo(() => frameRate(pose), [pose]); // fps null: measured from the frame times
 
   /** Draw the pose of the frame on screen at media time t (by the frames' true times). */
   const draw = useCallback((t: number) => {

@@ -226,7 +226,7 @@ export function Analysed({ video, pose: whole, summary, metrics: given, media }:
   const seek = useCallback((t: number) => player.current?.seek(t), []);
   const person = frameIdx >= 0 && pose ? riderOf(pose.frames[frameIdx], pose.riderTrackId) : null;
   const scores = useMemo(() => person?.keypoints.map((k) => k.score) ?? null, [person]);
-  const fps = frameRate(pose, video.fps);
+  const fps = useMemo(() => frameRate(pose, video.fps), [pose, video.fps]);
   // Drawings are the owner's (a coach sees them read-only); a share link's page has none.
   const session = useSession();
   const drawing = useDrawings(media ? null : video.id, !!session && !mayChange(video.owner, session.session.user));
