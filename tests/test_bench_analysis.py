@@ -9,18 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from snowstack.bench.analysis import (
-    GOALS,
-    AnalysisOutcome,
-    AnalysisRow,
-    Goal,
-    Verdict,
-    analysis_record,
-    analysis_table,
-    make_clip,
-    p95,
-    sse_events,
-)
+from snowstack.bench.analysis import GOALS, AnalysisOutcome, AnalysisRow, Goal, analysis_record, analysis_table, p95
+from snowstack.bench.analysis_target import make_clip, sse_events
+from snowstack.bench.rows import Verdict
 from snowstack.report import console
 
 

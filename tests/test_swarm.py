@@ -29,7 +29,7 @@ from polling import wait_for
 from pymongo import MongoClient
 
 from snowstack.apiclient import ApiClient, ApiError, sign_in_as_admin
-from snowstack.bench.analysis import make_clip
+from snowstack.bench.analysis_target import make_clip
 from snowstack.compose import ComposeStack
 from snowstack.doctor import ca_bundle
 from snowstack.engine import Engine

@@ -24,7 +24,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from snowstack.apiclient import ApiClient, sign_in_as_admin
-from snowstack.bench.analysis import make_clip
+from snowstack.bench.analysis_target import make_clip
 from snowstack.compose import ComposeStack
 from snowstack.workflows import compose_stack
 
