@@ -9,7 +9,7 @@ export interface MetricsJson {
   summary: Record<string, unknown> | null;
 }
 
-/** Units of the per-frame series (pose_service/analysis.py says how each is measured). */
+/** Units of the per-frame series (pose_service/metrics/: posture.py, rotation.py and ground.py say how each is measured). */
 export const SERIES_UNITS: Readonly<Record<string, string>> = {
   left_knee_angle: 'deg',
   right_knee_angle: 'deg',
