@@ -1,11 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { prebuiltVendor } from './build/prebuiltVendor.ts';
 
 // In dev the Vite server proxies /api to backend-api (compose service name by default).
 const apiTarget = process.env.API_PROXY_TARGET || 'http://backend-api:3001';
 
 export default defineConfig({
-  plugins: [react()],
+  // Production builds take React, three.js and tus-js-client prebuilt, bundled once per lockfile (build/prebuiltVendor.ts).
+  plugins: [react(), prebuiltVendor({ root: fileURLToPath(new URL('.', import.meta.url)), cacheDir: process.env.VENDOR_CACHE_DIR || undefined })],
   server: {
     host: '0.0.0.0',
     port: 5173,
@@ -22,7 +25,7 @@ export default defineConfig({
   },
   test: {
     environment: 'happy-dom',
-    include: ['src/**/*.test.{ts,tsx}', 'server/**/*.test.mjs', 'e2e/contracts.test.mjs'],
+    include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts', 'server/**/*.test.mjs', 'e2e/contracts.test.mjs'],
     setupFiles: ['src/test/setup.ts'],
   },
 });
