@@ -24,7 +24,7 @@ function newest(paths) {
 }
 // The browser tests run the built app: build it when it is missing or older than its sources.
 const built = path.join(root, 'dist/index.html');
-const sources = ['src', 'index.html', 'vite.config.ts', 'package-lock.json'].map((p) => path.join(root, p));
+const sources = ['src', 'build', 'index.html', 'vite.config.ts', 'package-lock.json'].map((p) => path.join(root, p));
 if (!existsSync(built) || newest(sources) > statSync(built).mtimeMs) {
   console.log(`e2e: dist/ ${existsSync(built) ? 'older than its sources' : 'missing'}, building first`);
   const b = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
