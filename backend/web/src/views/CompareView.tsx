@@ -1,22 +1,19 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { listVideos, streamUrl } from '../api/client';
+import { streamUrl } from '../api/client';
 import type { Metrics, PoseResponse } from '../api/types';
-import { differences } from '../compare/differences';
 import { eventFrame, eventTime, EVENT_WORDS, frameSeekTime, type SyncEvent } from '../compare/events';
 import { drawGhost, GHOST_ALPHA, GHOST_COLOR, placeGhost } from '../compare/ghost';
 import { clampToClip, describeOffset, offsetSeconds, referenceRate, referenceTime, riderTime, type SyncMapping } from '../compare/sync';
 import '../compare/compare.css';
 import { PosePlayer, type PosePlayerHandle } from '../components/PosePlayer';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { SummaryCards } from '../components/SummaryCards';
-import { TimeSeriesChart } from '../components/TimeSeriesChart';
-import { useAsync } from '../hooks';
 import { frameRate } from '../pose/frameRate';
 import { fitContain, frameAtTime, riderOf } from '../pose/skeleton';
 import { hrefFor } from '../router';
 import type { Analysis } from './useAnalysis';
 import { useAnalysis } from './useAnalysis';
-import { chartSpecs } from './AnalysisView';
+import { CompareResults } from './CompareResults';
+import { PickReference } from './PickReference';
 
 /** What the reference is lined up on: an event of both runs, a point the coach set, or the whole clip (progress). */
 type SyncChoice = SyncEvent | 'manual' | 'progress';
@@ -227,9 +224,6 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
     setOffsetMs((m) => m + ms);
   };
 
-  const specsRider = useMemo(() => chartSpecs(rm), [rm]);
-  const specsRef = useMemo(() => chartSpecs(fm), [fm]);
-  const diffs = useMemo(() => differences(rm, fm), [rm, fm]);
   const status = (() => {
     const off = describeOffset(offsetFrames, offsetMs, refFps);
     if (choice === 'progress') return `Whole clip: both start and end together (the reference stretched to your length) · ${off}`;
@@ -323,78 +317,9 @@ function ComparePlayers({ rider, reference }: { rider: Analysis; reference: Anal
         </div>
       </div>
 
-      <section className="panel compare-diffs" aria-labelledby="diffs-title" data-testid="differences">
-        <h2 className="panel-title" id="diffs-title">How your run differs from the reference</h2>
-        <p className="muted small">Knee flex is 180° minus the knee angle (more flex, more bend). Take-off and landing values are read at each run&rsquo;s own take-off and landing.</p>
-        <ul className="diff-list">
-          {diffs.map((d) => (
-            <li key={d.key} data-key={d.key} data-diff={d.diff === null ? '' : d.diff.toFixed(2)} className={d.unavailable ? 'is-unavailable' : undefined}>
-              <span className="diff-label">{d.label}</span>
-              <span className="diff-text">{d.text}</span>
-            </li>
-          ))}
-        </ul>
-      </section>
-
-      <section className="compare-charts" aria-label="Your run and the reference over time">
-        <div className="compare-charts-head" aria-hidden="true">
-          <div className="small-title">You</div>
-          <div className="small-title">Reference</div>
-        </div>
-        {specsRider.map((s, i) => {
-          const f = specsRef[i];
-          return (
-            <div className="compare-chart-row" key={s.title}>
-              <TimeSeriesChart title={`${s.title} · you`} unit={s.unit} note={s.note} axisLabel={s.axisLabel} emptyReason={s.emptyReason} t={rm.series.t}
-                lines={s.lines} segments={rm.summary.airborne_segments} cursor={cursor} onSeek={seekRider} keyStep={1 / fpsOf(rider)} />
-              <TimeSeriesChart title={`${f.title} · reference`} unit={f.unit} note={f.note} axisLabel={f.axisLabel} emptyReason={f.emptyReason} t={fm.series.t}
-                lines={f.lines} segments={fm.summary.airborne_segments} cursor={refCursor} onSeek={seekFromReference} keyStep={1 / refFps} />
-            </div>
-          );
-        })}
-      </section>
-
-      <div className="compare-grid compare-summaries">
-        {[
-          ['You', rider],
-          ['Reference', reference],
-        ].map(([title, a]) => {
-          const analysis = a as Analysis;
-          return (
-            <section key={title as string} aria-label={`${title} summary`}>
-              <div className="small-title">{title as string}</div>
-              {analysis.metrics ? <SummaryCards summary={analysis.metrics.summary} /> : <EmptyState title="No metrics" />}
-            </section>
-          );
-        })}
-      </div>
+      <CompareResults rider={rider} reference={reference} riderFps={fpsOf(rider)} referenceFps={refFps} riderCursor={cursor} referenceCursor={refCursor}
+        onSeekRider={seekRider} onSeekReference={seekFromReference} />
     </>
-  );
-}
-
-/** No reference chosen: with one analysed reference, go straight to it; with several, pick one; with none, say how. */
-function PickReference({ riderId }: { riderId: string }) {
-  const [refs, reload] = useAsync(() => listVideos({ role: 'reference', status: 'done', limit: 100 }), []);
-  const only = refs.status === 'ready' && refs.data.items.length === 1 ? refs.data.items[0].id : null;
-  useEffect(() => {
-    if (only) window.location.replace(hrefFor.compare(riderId, only));
-  }, [only, riderId]);
-  if (refs.status === 'loading' || only) return <LoadingState label="Loading reference videos…" />;
-  if (refs.status === 'error') return <ErrorState message={refs.error} onRetry={reload} />;
-  if (refs.data.items.length === 0) return <EmptyState title="No analysed reference videos">Upload a clip as “A reference” and wait for it to finish.</EmptyState>;
-  return (
-    <div className="panel">
-      <h2 className="panel-title">Choose a reference</h2>
-      <ul className="pick-list">
-        {refs.data.items.map((r) => (
-          <li key={r.id}>
-            <a className="btn" href={hrefFor.compare(riderId, r.id)}>
-              {r.title || r.originalName}
-            </a>
-          </li>
-        ))}
-      </ul>
-    </div>
   );
 }
 
