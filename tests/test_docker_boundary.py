@@ -12,14 +12,14 @@ STARTERS = {"DockerClient", "run"}  # python_on_whales.DockerClient, python_on_w
 
 def docker_starts(source: str) -> list[int]:
     """Lines that start a docker process: a command list beginning with "docker", or python-on-whales' client/runner."""
-    lines = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.List) and node.elts and isinstance(node.elts[0], ast.Constant) and node.elts[0].value == "docker":
-            lines.append(node.lineno)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("python_on_whales") and any(
-            alias.name in STARTERS for alias in node.names
-        ):
-            lines.append(node.lineno)
+    def starts(node: ast.AST) -> bool:
+        if isinstance(node, ast.List):
+            return bool(node.elts) and isinstance(node.elts[0], ast.Constant) and node.elts[0].value == "docker"
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("python_on_whales"):
+            return any(alias.name in STARTERS for alias in node.names)
+        return False
+
+    lines = [node.lineno for node in ast.walk(ast.parse(source)) if starts(node)]
     return lines
 
 
