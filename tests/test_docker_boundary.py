@@ -12,6 +12,7 @@ STARTERS = {"DockerClient", "run"}  # python_on_whales.DockerClient, python_on_w
 
 def docker_starts(source: str) -> list[int]:
     """Lines that start a docker process: a command list beginning with "docker", or python-on-whales' client/runner."""
+
     def starts(node: ast.AST) -> bool:
         if isinstance(node, ast.List):
             return bool(node.elts) and isinstance(node.elts[0], ast.Constant) and node.elts[0].value == "docker"
