@@ -246,10 +246,12 @@ def check_frontend(target: VerifyTarget, service: str) -> str:
 
 
 def _script_paths(html: str) -> list[str]:
-    """Same-origin scripts of the page: /assets/*.js when built, /src/main.tsx under Vite's dev server."""
+    """Same-origin scripts of the page: /assets/*.js when built (with the prebuilt vendor modules it modulepreloads,
+    which the entry imports), /src/main.tsx under Vite's dev server."""
     import re
 
-    return re.findall(r'<script[^>]*\ssrc="(/[^"]+)"', html)
+    scripts = re.findall(r'<script[^>]*\ssrc="(/[^"]+)"', html)
+    return scripts + re.findall(r'<link[^>]*\srel="modulepreload"[^>]*\shref="(/[^"]+)"', html)
 
 
 def check_mongodb(target: VerifyTarget, service: str) -> str:
