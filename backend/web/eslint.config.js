@@ -48,14 +48,12 @@ export default tseslint.config(
     // are still checked.
     files: [
       "src/components/OwnerPicker.tsx",
-      "src/components/PosePlayer.tsx",
       "src/components/ShareDialog.tsx",
       "src/components/Skeleton3D.tsx",
       "src/components/SummaryCards.tsx",
       "src/components/TimeSeriesChart.tsx",
       "src/session/SessionContext.tsx",
       "src/views/AnalysisView.tsx",
-      "src/views/CompareView.tsx",
       "src/views/LiveAnalysis.tsx",
     ],
     rules: { "react-refresh/only-export-components": "off" },

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { listVideos, type LibrarySort } from '../api/client';
 import type { JobState } from '../api/types';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 import { useLibraryQuery } from '../hooks/useLibraryQuery';
 import { usePendingDeletes } from '../hooks/usePendingDeletes';
 import { useSession } from '../session/SessionContext';

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { listUsers } from '../api/client';
 import type { User } from '../api/session';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 
 /** Options for whose videos to list: a coach picks among their riders (or themself), an admin among all accounts. */
 export function ownerOptions(user: User, accounts: User[] | null): { value: string; label: string }[] {

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { createShare, listShares, revokeShare, type ShareItem } from '../api/client';
 import { errorMessage } from '../api/errors';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 
 /** The absolute address of a share page, for copying. */
 export const shareLink = (url: string) => new URL(url, window.location.origin).href;

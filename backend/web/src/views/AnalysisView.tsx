@@ -10,7 +10,7 @@ import { StatusChip } from '../components/StatusChip';
 import { SummaryCards } from '../components/SummaryCards';
 import { TimeSeriesChart, type ChartLine } from '../components/TimeSeriesChart';
 import { formatClock } from '../format';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 import { frameRate } from '../pose/frameRate';
 import { riderOf } from '../pose/skeleton';
 import { hrefFor } from '../router';

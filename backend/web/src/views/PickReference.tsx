@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { listVideos } from '../api/client';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 import { hrefFor } from '../router';
 
 /** No reference chosen: with one analysed reference, go straight to it; with several, pick one; with none, say how. */

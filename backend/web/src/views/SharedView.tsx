@@ -6,7 +6,7 @@ import { Brand } from '../components/Brand';
 import { ErrorState, LoadingState } from '../components/States';
 import { AuthOffBanner } from '../components/UserMenu';
 import { formatClock } from '../format';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 import { Analysed } from './AnalysisView';
 
 /** AUTH_DISABLED shows on every page, this one too; asked without the cookie, so no account is involved. */

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { getMetrics, getMetricsSummary, getPose, getVideo } from '../api/client';
 import { watchJob } from '../api/jobEvents';
 import type { Metrics, MetricsSummary, PoseResponse, Video } from '../api/types';
-import { useAsync } from '../hooks';
+import { useAsync } from '../hooks/useAsync';
 
 /** `metrics` null with a `summary`: only the summary was asked for (`summaryOnly`); the series come later. */
 export interface Analysis { video: Video; pose: PoseResponse | null; summary: MetricsSummary | null; metrics: Metrics | null }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { errorMessage } from './api/errors';
+import { errorMessage } from '../api/errors';
 
 export type Async<T> =
   | { status: 'loading' }
